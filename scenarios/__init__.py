@@ -1,0 +1,1 @@
+"""Built-in scenarios (YAML), table-format presets (formats/) and reference data (data/)."""

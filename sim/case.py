@@ -1,0 +1,115 @@
+"""Cases (casussen): concrete locations or questions, with their state machine.
+
+A case's homes never change while it lives (the national table may re-label mid-rent
+homes as free-sector ones, which changes the mix, not the count), so homes are
+conserved: every proposed home is completed, in the pipeline or abandoned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class State(str, Enum):
+    OPEN = "open"                      # proposed, waiting for its first meeting
+    AT_TABLE = "at_table"              # being negotiated
+    ESCALATED = "escalated"            # in the queue of a higher table
+    AGREED = "agreed"                  # agreed; waiting for ratification, concretisation or a procedure slot
+    IN_PROCEDURE = "in_procedure"      # permits, zoning, participation, objections
+    UNDER_CONSTRUCTION = "under_construction"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+TERMINAL = frozenset({State.COMPLETED, State.ABANDONED})
+PIPELINE = frozenset(State) - TERMINAL
+
+ALLOWED = {
+    State.OPEN: {State.AT_TABLE, State.ABANDONED},
+    State.AT_TABLE: {State.AGREED, State.ESCALATED, State.ABANDONED},
+    State.ESCALATED: {State.AT_TABLE, State.ABANDONED},
+    State.AGREED: {State.AT_TABLE, State.IN_PROCEDURE},
+    State.IN_PROCEDURE: {State.UNDER_CONSTRUCTION},
+    State.UNDER_CONSTRUCTION: {State.COMPLETED},
+    State.COMPLETED: set(),
+    State.ABANDONED: set(),
+}
+
+SEGMENTS = ("social", "midrent", "free")
+LEVELS = ("local", "regional", "national")
+
+
+@dataclass
+class Case:
+    id: int
+    kind: str                     # "midrent" (a location) or "performance" (prestatieafspraken)
+    municipality: object          # Municipality agent
+    homes: dict[str, int]         # segment -> homes
+    land_owner: str               # "municipality" or "developer"
+    specific: bool                # concrete location (True) or general question
+    opened: int                   # month
+    infrastructure_blocked: bool = False
+    cross_region: bool = False
+    objection: bool = False       # drawn at creation: common random numbers across policies
+    state: State = State.OPEN
+    state_since: int = 0
+    months_in: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in State})
+    entered: dict[str, int] = field(default_factory=dict)   # first month in each state
+    level: int = 0
+    max_level: int = 0
+    meetings_at_level: int = 0
+    meetings: int = 0
+    agreed_month: int | None = None   # month the table reached agreement (first time)
+    ratify_month: int | None = None
+    release_month: int = 0            # earliest month to enter procedure
+    window_wait: int = 0              # months spent waiting for decision windows
+    procedure_months: int = 0
+    process_help: int = 0
+    money_per_home: float = 0.0
+    imposed: bool = False
+    lost_agreements: int = 0
+    cast: dict = field(default_factory=dict)          # kind -> the agent of that kind for this case
+    parties: list = field(default_factory=list)       # who negotiates at the current table
+    table: object = None                              # current table
+    padding: dict[int, float] = field(default_factory=dict)
+    trust_local: dict | None = None                   # one-off tables: trust that dies with the case
+    insight_local: dict = field(default_factory=dict)
+    unblock_month: int | None = None                  # infrastructure bottleneck moved from this month
+    table_history: list = field(default_factory=list)  # level names of the tables it left
+    escalation_rows: list = field(default_factory=list)
+    agreement_id: int | None = None
+    pending_ratification: int | None = None           # month all signing parties' windows have come
+    reviewed: bool = False
+    rounds_total: int = 0
+    mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
+    tranche_of: int | None = None                     # multi-year performance agreement: parent case
+    concession: dict[int, float] = field(default_factory=dict)    # agent id -> level conceded so far
+    last_step: dict[int, float] = field(default_factory=dict)
+    agreement: dict | None = None
+    bottleneck: str = ""
+
+    def __post_init__(self):
+        self.state_since = self.opened
+        self.entered[State.OPEN.value] = self.opened
+
+    @property
+    def total_homes(self) -> int:
+        return sum(self.homes.values())
+
+    def share(self, segment: str) -> float:
+        n = self.total_homes
+        return self.homes[segment] / n if n else 0.0
+
+    def move(self, new: State, month: int) -> None:
+        """Change state at the start of ``month``; time is booked to the old state."""
+        if new not in ALLOWED[self.state]:
+            raise RuntimeError(f"case {self.id}: illegal transition {self.state.value} -> {new.value}")
+        self.months_in[self.state.value] += month - self.state_since
+        self.state, self.state_since = new, month
+        self.entered.setdefault(new.value, month)
+
+    def close_books(self, month: int) -> None:
+        """Book the months up to ``month`` to the current state (end of run)."""
+        self.months_in[self.state.value] += month - self.state_since
+        self.state_since = month

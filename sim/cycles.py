@@ -1,0 +1,51 @@
+"""Annual and four-yearly cycles: elections, corporation bids and performance agreements.
+
+Seed 004: each corporation bids (bod) before 1 July on the municipality's housing vision;
+the local triangle then makes performance agreements, yearly or multi-year with a
+yearly update. Elections every four years may replace the alderman.
+"""
+
+from __future__ import annotations
+
+BID_MONTH = 5      # June: bids are in before 1 July
+ELECTION_MONTH = 2  # March
+
+
+def elections(model, month: int) -> None:
+    p = model.p
+    year = p["run.start_year"] + month // 12
+    if month % 12 != ELECTION_MONTH or (year - p["elections.first_year"]) % p["elections.interval_years"]:
+        return
+    for idx, m in enumerate(model.municipalities):
+        rng = model.streams.get("election", idx, year)
+        replaced = rng.random() < p["elections.turnover"]
+        shift = rng.normal(0.0, 0.2)
+        if not replaced:
+            continue
+        m.vision_strength = min(1.0, max(0.0, p["municipality.vision_strength"] + shift))
+        model.reset_trust(m, p["elections.trust_reset"])
+        model.elections_held += 1
+
+
+def performance_round(model, month: int) -> None:
+    """In bid month: each corporation bids per municipality; the triangle negotiates it.
+
+    Yearly mode: a new performance case every year. Multi-year mode: a case for the
+    first year of a term whose agreement also fixes the later years' tranches, and in the
+    other years a single update meeting.
+    """
+    p = model.p
+    if not p["performance.enabled"] or month % 12 != BID_MONTH:
+        return
+    year_index = month // 12
+    term = p["performance.term_years"]
+    negotiate = (not p["performance.multi_year"]) or year_index % term == 0
+    for corp in model.corporations:
+        for m in corp.core + corp.non_core:
+            homes = corp.bid_homes(m, model.economy.local(m))
+            if homes <= 0:
+                continue
+            if negotiate:
+                model.new_performance_case(m, corp, homes, month)
+            else:
+                model.recorder.meetings[("local", "performance_update")] += 1

@@ -1,0 +1,300 @@
+"""The one declaration of every model parameter.
+
+Each parameter has a dotted name, a type, a unit, a default, bounds (or allowed
+choices) and a one-line meaning. Scenario validation, ``run(overrides=...)``, the CLI
+(``tafelsim params``) and, later, sweep designs and dashboard sliders all read this
+table, so a parameter is declared here once and nowhere else.
+
+Defaults come from ``shared/FACTS.md`` and the worked example in MODEL.md section 5.2;
+``source`` says where, and is empty for model assumptions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+
+class ParameterError(ValueError):
+    """A parameter is unknown, of the wrong type or out of bounds.
+
+    ``where`` names the file (or "overrides"), ``field`` the parameter, and the message
+    says what is allowed, so the CLI can print one clear line.
+    """
+
+    def __init__(self, where: str, field: str, message: str):
+        self.where, self.field, self.message = where, field, message
+        super().__init__(f"{where}: {field}: {message}")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type  # float, int, bool or str (str means: one of `choices`)
+    default: Any
+    unit: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    source: str = ""
+
+    def allowed(self) -> str:
+        if self.kind is frozenset:
+            return "a list of: " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        return f"{self.kind.__name__} in [{self.low:g}, {self.high:g}]" + (f" {self.unit}" if self.unit else "")
+
+    def coerce(self, value: Any, where: str) -> Any:
+        """Return ``value`` as this parameter's type, or raise ParameterError."""
+        bad = ParameterError(where, self.name, f"got {value!r}; allowed: {self.allowed()}")
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no", "1", "0"}:
+                return value.lower() in {"true", "yes", "1"}
+            raise bad
+        if self.kind is frozenset:
+            items = value.replace("+", ",").split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple, set, frozenset)):
+                raise bad
+            items = frozenset(str(i).strip() for i in items if str(i).strip())
+            if not items or not items <= set(self.choices):
+                raise bad
+            return items
+        if self.choices:
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise bad
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise bad from None
+        if not isinstance(value, (int, float)) or value != value:  # NaN check
+            raise bad
+        if self.kind is int:
+            if float(value) != int(value):
+                raise bad
+            value = int(value)
+        else:
+            value = float(value)
+        if not (self.low <= value <= self.high):
+            raise bad
+        return value
+
+
+def _p(name, kind, default, unit, doc, low=None, high=None, choices=(), source=""):
+    return Param(name, kind, default, unit, doc, low, high, tuple(choices), source)
+
+
+_DECLARED: list[Param] = [
+    # --- time -------------------------------------------------------------------------
+    _p("run.start_year", int, 2018, "year", "calendar year of month 0", 2000, 2050),
+    _p("run.months", int, 96, "months", "length of the run", 1, 600),
+    # --- economics (per home) ---------------------------------------------------------
+    _p("economics.construction_cost", float, 165_000, "EUR/home",
+       "construction cost and fees of a new home", 50_000, 500_000, source="MODEL.md 5.2; Aedes 2021: 182-190k"),
+    _p("economics.cost_inflation", float, 0.03, "1/year",
+       "yearly rise of construction cost (erodes agreements waiting for ratification)", 0.0, 0.3),
+    _p("economics.market_rent", float, 950, "EUR/month",
+       "free-sector rent of a typical new mid-size home", 300, 3_000, source="MODEL.md 5.2"),
+    _p("economics.midrent_cap", float, 1_000, "EUR/month",
+       "maximum rent of a mid-rent home (municipal rule before 2024, Wet betaalbare huur after)", 300, 3_000,
+       source="FACTS.md: 1,157.95 (July 2024)"),
+    _p("economics.social_rent", float, 710.68, "EUR/month", "rent of a new social home (liberalisation limit)",
+       300, 2_000, source="FACTS.md: 710.68 (2015-18)"),
+    _p("economics.operating_cost_share", float, 0.25, "share of rent",
+       "operating costs, maintenance and vacancy as a share of gross rent", 0.0, 0.7, source="MODEL.md 5.2"),
+    _p("economics.owner_land_price", float, 100_000, "EUR/home",
+       "what a plot fetches when sold for owner-occupied homes (the municipality's alternative)", 0, 600_000,
+       source="MODEL.md 5.2"),
+    _p("economics.land_development_cost", float, 55_000, "EUR/home",
+       "municipal cost of preparing land (grondexploitatie)", 0, 300_000, source="MODEL.md 5.2"),
+    _p("economics.social_land_price", float, 22_500, "EUR/home", "customary land price of a social home",
+       0, 150_000, source="FACTS.md: Aedes land price survey"),
+    _p("economics.developer_margin", float, 0.07, "share of value", "margin a developer needs on the homes' value",
+       0.0, 0.2, source="MODEL.md 5.2"),
+    _p("economics.tenant_discount", float, 50, "EUR/month",
+       "rent reduction a critical tenant organisation asks on affordable homes", 0, 500),
+    # --- actors -----------------------------------------------------------------------
+    _p("investor.required_return", float, 0.0375, "1/year", "investors' required net initial yield",
+       0.01, 0.15, source="FACTS.md: 3.75% (2022), 4.2% (2023), 4.8% (2024)"),
+    _p("investor.max_case_share", float, 0.1, "share of capital",
+       "largest share of its capital an investor puts into one case", 0.001, 1.0),
+    _p("investor.capital", float, 1.0e9, "EUR", "capital of a typical investor", 1e6, 1e11),
+    _p("corporation.required_return", float, 0.03, "1/year",
+       "corporations' required return on social new-build (low: social mission)", 0.0, 0.15),
+    _p("corporation.investment_capacity", float, 40e6, "EUR/year",
+       "new-build budget per corporation and year, from its financial ratios", 0, 2e9,
+       source="FACTS.md: ICR >= 1.4, LTV <= 70%"),
+    _p("corporation.core_share", float, 0.8, "share", "share of a corporation's budget spent in its core area",
+       0.0, 1.0, source="seed 004"),
+    _p("developer.build_capacity", float, 400, "homes/year", "homes a developer can start per year", 1, 50_000),
+    _p("developer.land_position_share", float, 0.3, "share",
+       "share of cases on land owned by a developer (leverage) rather than the municipality", 0.0, 1.0),
+    _p("municipality.midrent_commitment_years", float, 15, "years",
+       "years a mid-rent home must stay mid-rent (municipal demand)", 0, 50),
+    _p("municipality.vision_strength", float, 0.5, "0..1",
+       "how strongly the housing vision trades land revenue for affordability", 0.0, 1.0, source="seeds 000, 004"),
+    _p("municipality.financial_expertise", float, 0.5, "0..1",
+       "ability to assess a bid or business case (raises insight)", 0.0, 1.0, source="seed 004"),
+    _p("municipality.target_affordable_share", float, 0.67, "share",
+       "share of new homes the vision wants social or mid-rent", 0.0, 1.0, source="FACTS.md: NWBA two thirds"),
+    _p("municipality.process_capacity", float, 6, "cases per 100k inhabitants",
+       "cases a municipality can have in procedure at once", 0.1, 100, source="FACTS.md: VNG 70% short of staff"),
+    _p("municipality.plan_capacity", float, 64, "homes per 1,000 inhabitants",
+       "homes on available locations at the start (hard and soft plans)", 0, 1_000,
+       source="FACTS.md: plan capacity ~127% of need; need ~50 per 1,000 to 2030"),
+    _p("tenant.knowledge", float, 0.4, "0..1", "initial knowledge of the themes of a tenant organisation",
+       0.0, 1.0, source="seed 004"),
+    _p("tenant.knowledge_required", float, 0.6, "0..1", "knowledge a tenant organisation needs before it signs",
+       0.0, 1.0),
+    _p("tenant.advisor_share", float, 0.5, "share", "share of tenant organisations with an advisor",
+       0.0, 1.0, source="seed 004: half"),
+    _p("tenant.advisor_boost", float, 0.3, "0..1", "knowledge an advisor adds", 0.0, 1.0),
+    _p("tenant.critical_stance", float, 0.5, "0..1", "how hard tenant organisations press for affordability",
+       0.0, 1.0),
+    _p("agents.autonomy", float, 0.5, "0..1", "mean autonomy (1: concede late, Boulware; 0: early, Conceder)",
+       0.0, 1.0),
+    _p("agents.autonomy_spread", float, 0.15, "0..1", "spread (sd) of autonomy between agents", 0.0, 0.5),
+    # --- cases ------------------------------------------------------------------------
+    _p("cases.per_year", float, 2.0, "cases/year", "cases a municipality at full pressure puts forward per year",
+       0.0, 50),
+    _p("cases.mean_homes", float, 120, "homes", "mean size of a case", 5, 5_000),
+    _p("cases.midrent_share", float, 0.5, "share", "mean mid-rent share of a case", 0.0, 1.0),
+    _p("cases.social_share", float, 0.2, "share", "mean social share of a case", 0.0, 1.0),
+    _p("cases.infrastructure_share", float, 0.0, "share",
+       "share of cases blocked by infrastructure (e.g. grid congestion) that only the national level can move",
+       0.0, 1.0, source="FACTS.md: 160,000 homes at risk (2024)"),
+    _p("cases.cross_region_share", float, 0.0, "share", "share of cases whose bottleneck crosses regions", 0.0, 1.0,
+       source="seed 003"),
+    # --- negotiation ------------------------------------------------------------------
+    _p("negotiation.rounds_per_meeting", int, 4, "rounds", "offer rounds in one meeting", 1, 50),
+    _p("negotiation.meetings_to_deadline", int, 4, "meetings",
+       "meetings after which a case without agreement is stuck (the concession clock's end)", 1, 48),
+    _p("negotiation.padding", float, 0.5, "share", "padding of opening demands at zero trust and insight",
+       0.0, 1.0),
+    _p("negotiation.reciprocity", float, 0.5, "0..1",
+       "how much a party's step grows when others conceded and shrinks when they did not", 0.0, 1.0),
+    _p("negotiation.general_question_margin", float, 0.15, "share",
+       "safety margin parties keep when the case is a general question, not a concrete location", 0.0, 1.0,
+       source="seed 001"),
+    _p("negotiation.concretisation_months", int, 6, "months",
+       "months to turn an agreement on a general question into a concrete plan", 0, 60, source="seed 001"),
+    _p("trust.initial", float, 0.4, "0..1", "initial trust between agents", 0.0, 1.0, source="seed 003"),
+    _p("trust.gain", float, 0.08, "0..1", "trust gained after an agreement or reciprocated concession", 0.0, 1.0),
+    _p("trust.loss", float, 0.06, "0..1", "trust lost after an impasse or unreciprocated concession", 0.0, 1.0),
+    _p("learning.insight_gain", float, 0.08, "0..1", "insight into each other's arithmetic gained per meeting",
+       0.0, 1.0, source="seeds 000, 002"),
+    # --- decision cycles --------------------------------------------------------------
+    _p("cycles.municipality_months", int, 3, "months", "months between council decision windows", 1, 24, source="seed 001"),
+    _p("cycles.investor_months", int, 3, "months", "months between investment committee meetings", 1, 24),
+    _p("cycles.corporation_months", int, 4, "months", "months between corporation board decisions", 1, 24),
+    _p("cycles.developer_months", int, 1, "months", "months between developer decisions", 1, 24),
+    _p("cycles.tenant_months", int, 2, "months", "months between tenant organisation member meetings", 1, 24),
+    # --- annual cycles ----------------------------------------------------------------
+    _p("performance.enabled", bool, False, "", "run the local triangle's annual bids and performance agreements"),
+    _p("performance.multi_year", bool, False, "", "multi-year performance agreements with yearly updates",
+       source="seed 004"),
+    _p("performance.term_years", int, 4, "years", "term of a multi-year performance agreement", 1, 10,
+       source="seed 004"),
+    _p("elections.interval_years", int, 4, "years", "years between municipal elections", 1, 10),
+    _p("elections.first_year", int, 2018, "year", "a municipal election year", 1990, 2050, source="FACTS.md"),
+    _p("elections.turnover", float, 0.5, "probability", "chance an election replaces the alderman", 0.0, 1.0),
+    _p("elections.trust_reset", float, 0.5, "share", "share of trust in a replaced alderman that is lost", 0.0, 1.0),
+    # --- implementation ---------------------------------------------------------------
+    _p("pipeline.procedure_months", int, 24, "months", "permits, zoning and participation", 0, 120,
+       source="FACTS.md: initiative to completion ~10 years"),
+    _p("pipeline.objection_probability", float, 0.33, "probability", "chance of objections and appeals",
+       0.0, 1.0, source="FACTS.md: 1 in 3"),
+    _p("pipeline.objection_months", int, 18, "months", "delay from objections and appeals", 0, 60,
+       source="FACTS.md: 1-2 years"),
+    _p("pipeline.construction_months", int, 30, "months", "construction time", 1, 120, source="FACTS.md: 2-3 years"),
+    # --- format of the entry table (MODEL.md section 4); presets set these -------------
+    _p("table.members", frozenset, frozenset({"municipality", "investor", "developer", "corporation"}), "",
+       "kinds of agent at the table", choices=("municipality", "corporation", "investor", "developer", "tenant")),
+    _p("table.orientation", str, "horizontal", "", "vertical: governments steer; horizontal: parties as equals",
+       choices=("vertical", "horizontal"), source="seed 003"),
+    _p("table.chair", str, "municipality", "", "who chairs", choices=("none", "municipality", "external"),
+       source="seeds 000, 002"),
+    _p("table.decision_rule", str, "consensus", "", "when a package is accepted",
+       choices=("consensus", "qualified_majority", "lead"), source="seed 003"),
+    _p("table.synchronised_cycles", bool, False, "", "members' decision cycles are aligned", source="seed 001"),
+    _p("table.specificity", str, "concrete", "", "a concrete location or a general question",
+       choices=("concrete", "general"), source="seed 001"),
+    _p("table.scope", str, "municipality", "", "one table per municipality or per (woondeal) region",
+       choices=("municipality", "region")),
+    _p("table.meeting_interval", int, 2, "months", "months between meetings", 1, 24, source="seed 002"),
+    _p("table.permanence", str, "structural", "", "one-off (trust starts afresh per case) or structural",
+       choices=("one_off", "structural"), source="seeds 000, 003"),
+    _p("table.learning_sessions", int, 0, "sessions", "joint learning sessions before negotiating", 0, 12,
+       source="seed 002: four"),
+    _p("table.regional_plan_review", bool, False, "", "plans of 50+ homes checked against regional goals",
+       source="seed 002"),
+    _p("table.plan_review_threshold", int, 50, "homes", "size from which a plan is reviewed regionally", 1, 10_000,
+       source="seed 002"),
+    # --- escalation -------------------------------------------------------------------
+    _p("escalation.enabled", bool, True, "", "stuck cases go up the ladder (else they are abandoned)"),
+    _p("escalation.allow_skip", bool, True, "", "cross-region bottlenecks go straight to the national table",
+       source="seed 003"),
+    _p("escalation.regional_capacity", int, 6, "cases", "cases a regional versnellingstafel handles at once", 1, 1_000),
+    _p("escalation.national_capacity", int, 5, "cases", "cases the national versnellingstafel handles at once",
+       1, 1_000, source="seed 003: five members"),
+    _p("escalation.regional_money", float, 0, "EUR/home", "money a regional table can add per home", 0, 100_000),
+    _p("escalation.national_money", float, 5_900, "EUR/home", "money the national table can add per home",
+       0, 100_000, source="FACTS.md: Woningbouwimpuls ~5,900/home"),
+    _p("escalation.process_help_months", int, 6, "months", "months of procedure saved by process help", 0, 60),
+    _p("escalation.max_mix_change", float, 0.3, "share",
+       "share of a case's mid-rent homes the national table may turn into free-sector homes to close a gap",
+       0.0, 1.0, source="MODEL.md 7.3: 'changes the case'"),
+    _p("escalation.infrastructure_months", int, 12, "months",
+       "months the national table needs to move an infrastructure bottleneck", 0, 120),
+]
+
+PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
+
+
+def defaults() -> dict[str, Any]:
+    return {p.name: p.default for p in _DECLARED}
+
+
+def nearest(name: str, names: Iterable[str]) -> str | None:
+    hits = difflib.get_close_matches(name, list(names), n=1, cutoff=0.5)
+    return hits[0] if hits else None
+
+
+def check(name: str, value: Any, where: str) -> Any:
+    """Validate one parameter assignment against the declaration."""
+    if name not in PARAMETERS:
+        hint = nearest(name, PARAMETERS)
+        msg = "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")
+        raise ParameterError(where, name, msg)
+    return PARAMETERS[name].coerce(value, where)
+
+
+def resolve(*layers: Mapping[str, Any], where: str = "overrides") -> dict[str, Any]:
+    """Defaults, then each layer on top, every value checked."""
+    values = defaults()
+    for layer in layers:
+        for name, value in layer.items():
+            values[name] = check(name, value, where)
+    return values
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"investor": {"required_return": 0.04}}`` -> ``{"investor.required_return": 0.04}``."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat

@@ -1,0 +1,46 @@
+"""Reciprocity measures (MODEL.md section 8); formulas in docs/ODD.md.
+
+All are pure functions of recorded numbers so that tests can check their ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def concession(opening: float, final: float, reservation: float) -> float:
+    """c = (opening - final) / (opening - reservation), clipped to [0, 1]; 0 when the range is empty."""
+    span = opening - reservation
+    if span <= 1e-9:
+        return 0.0
+    return min(1.0, max(0.0, (opening - final) / span))
+
+
+def balance(concessions: Iterable[float]) -> float:
+    """min c / max c over the parties: 1 when all moved equally, and 1 when nobody moved."""
+    cs = list(concessions)
+    if not cs or max(cs) <= 0:
+        return 1.0
+    return min(cs) / max(cs)
+
+
+def give_and_take(given: Mapping[tuple, float]) -> float:
+    """Sum over pairs of 2 min(G_ij, G_ji) / sum of (G_ij + G_ji); 1 when nothing was given."""
+    pairs = {tuple(sorted(k)) for k in given}
+    num = den = 0.0
+    for i, j in pairs:
+        gij, gji = given.get((i, j), 0.0), given.get((j, i), 0.0)
+        num += 2.0 * min(gij, gji)
+        den += gij + gji
+    return 1.0 if den <= 0 else num / den
+
+
+def conditional_concession(after_other: tuple[int, int], after_none: tuple[int, int]) -> float:
+    """P(concede | another conceded last round) - P(concede | nobody did); 0 when a side is unobserved.
+
+    Each argument is (times conceded, times observed).
+    """
+    (ca, na), (cn, nn) = after_other, after_none
+    if na == 0 or nn == 0:
+        return 0.0
+    return ca / na - cn / nn

@@ -1,0 +1,229 @@
+"""Data collection: tidy tables of one run (MODEL.md section 8; definitions in docs/ODD.md).
+
+Events are recorded as they happen; :meth:`Recorder.tables` turns them into pandas
+DataFrames with ``run_id``, ``scenario`` and ``seed`` in every row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from sim import reciprocity as rc
+from sim.case import PIPELINE, SEGMENTS, State
+
+MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned", "pipeline")
+
+
+class Recorder:
+    def __init__(self, model):
+        self.model = model
+        self.flow = defaultdict(int)           # (month, municipality, segment, column) -> homes
+        self.pipeline = defaultdict(int)       # (municipality, segment) -> homes now in the pipeline
+        self.monthly_rows: list[tuple] = []
+        self.agreements: list[dict] = []
+        self.concessions: list[dict] = []
+        self.escalations: list[dict] = []
+        self.given = defaultdict(float)        # (giver id, receiver id) -> EUR conceded
+        self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
+        self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
+        self.impasses = 0
+        self.trust_samples = defaultdict(list)  # (i, j) -> yearly trust
+
+    # --- events -----------------------------------------------------------------------
+    def homes_event(self, month, case, column, homes=None) -> None:
+        for seg in SEGMENTS:
+            n = case.homes[seg] if homes is None else homes.get(seg, 0)
+            if n:
+                self.flow[(month, case.municipality.name, seg, column)] += n
+                if column == "proposed":
+                    self.pipeline[(case.municipality.name, seg)] += n
+                elif column in ("completed", "abandoned"):
+                    self.pipeline[(case.municipality.name, seg)] -= n
+                elif column == "relabelled":
+                    self.pipeline[(case.municipality.name, seg)] += n
+
+    def relabel(self, month, case, k) -> None:
+        """k mid-rent homes of a case became free-sector homes (the count is unchanged)."""
+        self.homes_event(month, case, "relabelled", {"midrent": -k, "free": k})
+
+    def concession_observed(self, agent_id, conceded: bool, others_conceded: bool) -> None:
+        c = self.cc[agent_id]
+        if others_conceded:
+            c[0] += conceded
+            c[1] += 1
+        else:
+            c[2] += conceded
+            c[3] += 1
+
+    def meeting(self, month, table, case, result) -> None:
+        self.meetings[(table.level_name, case.kind)] += 1
+        case.rounds_total = getattr(case, "rounds_total", 0) + result.rounds
+
+    def impasse(self) -> None:
+        self.impasses += 1
+
+    def agreement(self, month, case, table, terms) -> None:
+        """The table reached agreement: record terms, concessions and who gave what to whom."""
+        m = self.model
+        econ = m.economy.local(case.municipality)
+        parties = case.parties
+        ids = [a.unique_id for a in parties]
+        cs = {i: rc.concession(terms.openings[i], terms.claims[i], terms.reservations[i]) for i in ids}
+        rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in ids)
+        zone = sum(terms.reservations.values()) <= terms.surplus - terms.money + 1e-6
+        aid = len(self.agreements)
+        by_kind = {a.kind: terms.claims[a.unique_id] for a in parties}
+        self.agreements.append({
+            "agreement_id": aid, "case_id": case.id, "case_kind": case.kind,
+            "municipality": case.municipality.name, "region": case.municipality.region, "month": month,
+            "level": table.level_name, "table": table.name, "orientation": table.switches["orientation"],
+            "chair": table.switches["chair"], "decision_rule": table.switches["decision_rule"],
+            "synchronised": table.switches["synchronised_cycles"], "specific": case.specific,
+            "homes": case.total_homes, **{f"homes_{s}": case.homes[s] for s in SEGMENTS},
+            "rounds": case.rounds_total, "meetings": case.meetings,
+            "land_price_per_home": by_kind.get("municipality", np.nan) if case.land_owner == "municipality" else np.nan,
+            "developer_claim_per_home": by_kind.get("developer", np.nan),
+            "investor_surplus_per_home": by_kind.get("investor", np.nan),
+            "corporation_surplus_per_home": by_kind.get("corporation", np.nan),
+            "tenant_discount_per_home": by_kind.get("tenant", np.nan),
+            "midrent_rent": min(econ.market_rent, econ.midrent_cap), "commitment_years": econ.commitment_years,
+            "surplus_per_home": terms.surplus, "intervention_money_per_home": terms.money,
+            "imposed": case.imposed, "mix_changed_homes": case.mix_changed,
+            "zone_of_agreement": zone, "individually_rational": rational,
+            "balance": rc.balance(cs.values()), "ratified_month": np.nan, "window_wait_months": np.nan,
+            "lost_at_ratification": False,
+        })
+        case.agreement_id = aid
+        for a in parties:
+            i = a.unique_id
+            self.concessions.append({
+                "agreement_id": aid, "case_id": case.id, "agent_id": i, "agent": a.name, "kind": a.kind,
+                "reservation": terms.reservations[i], "opening": terms.openings[i], "final": terms.claims[i],
+                "concession": cs[i],
+            })
+            value = max(0.0, terms.openings[i] - terms.claims[i]) * case.total_homes
+            others = [j for j in ids if j != i]
+            for j in others:
+                self.given[(i, j)] += value / len(others)
+        case.agreement = {"claims": dict(terms.claims), "reservations": dict(terms.reservations),
+                          "construction_cost": econ.construction_cost}
+
+    def agreement_lost(self, month, case) -> None:
+        self.agreements[case.agreement_id]["lost_at_ratification"] = True
+
+    def ratified(self, month, case) -> None:
+        if case.tranche_of is None:  # a multi-year tranche binds with its parent's agreement
+            row = self.agreements[case.agreement_id]
+            row["ratified_month"] = month
+            row["window_wait_months"] = month - row["month"]
+            case.window_wait += month - row["month"]
+        self.homes_event(month, case, "agreed")
+
+    def escalation_in(self, month, case, table, queue_length) -> None:
+        self.escalations.append({"case_id": case.id, "municipality": case.municipality.name,
+                                 "from_level": case.table_history[-1] if case.table_history else "local",
+                                 "level": table.level_name, "table": table.name, "bottleneck": case.bottleneck,
+                                 "month_in": month, "month_admitted": np.nan, "month_out": np.nan,
+                                 "queue_length": queue_length, "outcome": ""})
+        case.escalation_rows.append(len(self.escalations) - 1)
+
+    def escalation_admitted(self, month, case) -> None:
+        self.escalations[case.escalation_rows[-1]]["month_admitted"] = month
+
+    def escalation_out(self, month, case, outcome) -> None:
+        if case.escalation_rows:
+            row = self.escalations[case.escalation_rows[-1]]
+            if row["outcome"] == "":
+                row["month_out"], row["outcome"] = month, outcome
+
+    def end_of_month(self, month) -> None:
+        names = [m.name for m in self.model.municipalities]
+        for name in names:
+            for seg in SEGMENTS:
+                vals = [self.flow.pop((month, name, seg, c), 0) for c in MONTHLY_COLUMNS[:-1]]
+                pipe = self.pipeline[(name, seg)]
+                if pipe or any(vals):
+                    self.monthly_rows.append((month, name, seg, *vals, pipe))
+        if month % 12 == 11:
+            for i, j, d in self.model.trust.edges(data=True):
+                self.trust_samples[(i, j)].append(d["weight"])
+
+    # --- tables -----------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        m = self.model
+        monthly = pd.DataFrame(self.monthly_rows, columns=["month", "municipality", "segment", *MONTHLY_COLUMNS])
+        start = m.p["run.start_year"]
+        monthly.insert(1, "year", start + monthly["month"] // 12)
+        region = {x.name: x.region for x in m.municipalities}
+        monthly.insert(3, "region", monthly["municipality"].map(region))
+        cases = pd.DataFrame([self._case_row(c) for c in m.cases])
+        agreements = pd.DataFrame(self.agreements)
+        concessions = pd.DataFrame(self.concessions)
+        escalations = pd.DataFrame(self.escalations)
+        pairs = self._pairs()
+        out = {"monthly": monthly, "cases": cases, "agreements": agreements, "concessions": concessions,
+               "escalations": escalations, "pairs": pairs}
+        for name, df in out.items():
+            if df.empty and len(df.columns) == 0:
+                df = pd.DataFrame(columns=_EMPTY.get(name, []))
+            df.insert(0, "seed", m.seed)
+            df.insert(0, "scenario", m.scenario_name)
+            df.insert(0, "run_id", m.run_id)
+            out[name] = df.reset_index(drop=True)
+        return out
+
+    def _case_row(self, c) -> dict:
+        row = {"case_id": c.id, "kind": c.kind, "municipality": c.municipality.name,
+               "region": c.municipality.region, "province": c.municipality.province,
+               "homes": c.total_homes, **{f"homes_{s}": c.homes[s] for s in SEGMENTS},
+               "land_owner": c.land_owner, "specific": c.specific,
+               "infrastructure_blocked": c.infrastructure_blocked, "cross_region": c.cross_region,
+               "objection": c.objection, "opened": c.opened, "final_state": c.state.value,
+               "age_months": self.model.month_end - c.opened, "meetings": c.meetings,
+               "highest_level": ("local", "regional", "national")[c.max_level],
+               "agreed_month": c.agreed_month, "ratified_month": c.ratify_month,
+               "window_wait_months": c.window_wait, "lost_agreements": c.lost_agreements,
+               "money_per_home": c.money_per_home, "imposed": c.imposed, "bottleneck": c.bottleneck}
+        for s in State:
+            row[f"entered_{s.value}"] = c.entered.get(s.value, np.nan)
+        for s in State:
+            row[f"months_{s.value}"] = c.months_in[s.value]
+        return row
+
+    def _pairs(self) -> pd.DataFrame:
+        agents = {a.unique_id: a for a in self.model.agents}
+        rows = []
+        keys = set(self.given) | {(j, i) for (i, j) in self.given}
+        for i, j in sorted(keys):
+            if i > j:
+                continue
+            gij, gji = self.given.get((i, j), 0.0), self.given.get((j, i), 0.0)
+            samples = self.trust_samples.get((i, j), [])
+            rows.append({"agent_i": agents[i].name, "kind_i": agents[i].kind, "agent_j": agents[j].name,
+                         "kind_j": agents[j].kind, "given_i_to_j": gij, "given_j_to_i": gji,
+                         "give_ratio": gij / gji if gji > 0 else np.nan,
+                         "give_and_take": rc.give_and_take({(i, j): gij, (j, i): gji}),
+                         "trust_i_in_j": self.model.trust_between_ids(i, j),
+                         "trust_j_in_i": self.model.trust_between_ids(j, i),
+                         "mean_trust_i_in_j": float(np.mean(samples)) if samples else self.model.trust_between_ids(i, j)})
+        return pd.DataFrame(rows)
+
+    def conditional_concession(self) -> float:
+        a = (sum(v[0] for v in self.cc.values()), sum(v[1] for v in self.cc.values()))
+        n = (sum(v[2] for v in self.cc.values()), sum(v[3] for v in self.cc.values()))
+        return rc.conditional_concession(a, n)
+
+
+_EMPTY = {
+    "agreements": ["agreement_id", "case_id", "month", "level", "homes", "homes_midrent", "balance",
+                   "individually_rational", "zone_of_agreement", "intervention_money_per_home", "imposed"],
+    "concessions": ["agreement_id", "case_id", "agent_id", "agent", "kind", "reservation", "opening", "final",
+                    "concession"],
+    "escalations": ["case_id", "municipality", "from_level", "level", "table", "bottleneck", "month_in",
+                    "month_admitted", "month_out", "queue_length", "outcome"],
+    "pairs": ["agent_i", "kind_i", "agent_j", "kind_j", "given_i_to_j", "given_j_to_i", "give_ratio",
+              "give_and_take", "trust_i_in_j", "trust_j_in_i", "mean_trust_i_in_j"],
+}

@@ -1,0 +1,228 @@
+"""Tables: a format, its members' cases on the agenda, a meeting calendar and a memory.
+
+A structural table keeps what its members learned (insight) and the trust they built
+in the model's trust graph; a one-off table gives each case a fresh start and forgets
+afterwards. The negotiation itself is :mod:`sim.negotiation`; this module decides who
+sits at the table for a case, how much they pad, and what a meeting teaches them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim import negotiation
+from sim.case import LEVELS
+
+
+@dataclass
+class Means:
+    """What a level of the ladder can bring to a stuck case (MODEL.md section 6)."""
+
+    mediation: float = 0.0       # insight every party is given on admission (reveals reservation points)
+    money: float = 0.0           # EUR per home it may add to close a financial gap
+    process_help: int = 0        # months of procedure it saves
+    impose: bool = False         # vertical table: may overrule a municipality's vision premium
+    infrastructure: bool = False  # can move an infrastructure bottleneck
+    mix_change: float = 0.0      # share of mid-rent homes it may turn into free-sector homes
+
+
+@dataclass
+class Table:
+    id: int
+    name: str
+    level: int
+    switches: dict
+    means: Means = field(default_factory=Means)
+    capacity: int | None = None          # cases at once (None: unlimited)
+    phase: int = 0
+    agenda: list = field(default_factory=list)
+    queue: list = field(default_factory=list)
+    insight: dict = field(default_factory=dict)   # agent id -> insight (structural memory)
+    learned: bool = False
+    meetings: int = 0
+
+    @property
+    def level_name(self) -> str:
+        return LEVELS[self.level]
+
+    @property
+    def structural(self) -> bool:
+        return self.switches["permanence"] == "structural"
+
+    def meets(self, month: int) -> bool:
+        return (month - self.phase) % self.switches["meeting_interval"] == 0
+
+    def has_room(self) -> bool:
+        return self.capacity is None or len(self.agenda) < self.capacity
+
+    def parties(self, case) -> list:
+        """The case's cast that this table's membership seats, and that has a stake in it."""
+        cast = case.cast
+        seated = []
+        for kind in ("municipality", "corporation", "investor", "developer", "tenant"):
+            agent = cast.get(kind)
+            if agent is None or kind not in self.switches["members"]:
+                continue
+            if kind == "investor" and case.homes["midrent"] == 0:
+                continue
+            if kind == "corporation" and case.homes["social"] == 0:
+                continue
+            seated.append(agent)
+        if case.land_owner == "developer" and cast.get("developer") not in seated and "developer" in cast:
+            seated.append(cast["developer"])  # whoever owns the land sits at the table
+        return seated
+
+
+def mean_trust(model, case, agent, others) -> float:
+    if not others:
+        return model.p["trust.initial"]
+    store = case.trust_local if case.trust_local is not None else None
+    vals = []
+    for o in others:
+        if store is not None:
+            vals.append(store.get((agent.unique_id, o.unique_id), model.p["trust.initial"]))
+        else:
+            vals.append(model.trust_between(agent, o))
+    return sum(vals) / len(vals)
+
+
+def adjust_trust(model, case, parties, delta_for) -> None:
+    """Apply ``delta_for(i, j)`` to trust of i in j, in the table's memory or the case's own."""
+    for a in parties:
+        for b in parties:
+            if a is b:
+                continue
+            d = delta_for(a, b)
+            if not d:
+                continue
+            if case.trust_local is not None:
+                key = (a.unique_id, b.unique_id)
+                case.trust_local[key] = min(1.0, max(0.0, case.trust_local.get(key, model.p["trust.initial"]) + d))
+            else:
+                model.add_trust(a, b, d)
+
+
+def insight_of(table: Table, case, agent, base: float) -> float:
+    store = table.insight if table.structural else case.insight_local
+    return store.get(agent.unique_id, base)
+
+
+def set_insight(table: Table, case, agent, value: float) -> None:
+    store = table.insight if table.structural else case.insight_local
+    store[agent.unique_id] = min(1.0, max(0.0, value))
+
+
+def base_insight(agent) -> float:
+    """What a party understands of the others' arithmetic before meeting them."""
+    if agent.kind == "municipality":
+        return 0.5 * agent.financial_expertise
+    if agent.kind == "tenant":
+        return 0.5 * agent.effective_knowledge
+    return 0.2
+
+
+def learning_programme(model, table: Table, case, parties) -> None:
+    """Joint sessions on each other's interests and arithmetic (seed 002), before negotiating."""
+    n = table.switches["learning_sessions"]
+    gain = model.p["learning.insight_gain"]
+    for _ in range(n):
+        for a in parties:
+            v = insight_of(table, case, a, base_insight(a))
+            set_insight(table, case, a, v + 2 * gain * (1 - v))
+        adjust_trust(model, case, parties, lambda a, b: gain / 2)
+
+
+def seat(model, table: Table, case) -> None:
+    """Bring a case to this table: set who negotiates and how much each pads.
+
+    Padding falls with trust and with insight (000: 'inzicht in elkaars belangen');
+    a general question makes everyone pad more. Mediation at higher levels reveals
+    reservation points, which is modelled as insight.
+    """
+    parties = table.parties(case)
+    case.parties = parties
+    if not table.structural:
+        case.trust_local = {}
+        case.insight_local = {}
+    else:
+        case.trust_local = None
+    if table.switches["learning_sessions"] and (not table.structural or not table.learned):
+        learning_programme(model, table, case, parties)
+        table.learned = True
+    for a in parties:
+        if table.means.mediation:
+            set_insight(table, case, a, max(insight_of(table, case, a, base_insight(a)), table.means.mediation))
+    pad = model.p["negotiation.padding"]
+    for a in parties:
+        others = [o for o in parties if o is not a]
+        trust = mean_trust(model, case, a, others)
+        insight = insight_of(table, case, a, base_insight(a))
+        factor = 1.0 if case.specific else 1.5
+        case.padding[a.unique_id] = min(1.0, pad * factor * (1.0 - trust) * (1.0 - insight))
+    case.meetings_at_level = 0
+
+
+def available_surplus(model, case) -> float:
+    """The surplus per home the parties see: value above cost, plus intervention money,
+    less the safety margin they keep on a general question."""
+    econ = model.economy.local(case.municipality)
+    investor_k = case.cast["investor"].required_return if "investor" in case.cast else model.reference_return
+    corp_k = case.cast["corporation"].required_return if "corporation" in case.cast else model.corporation_return
+    total = negotiation.surplus(case, econ, investor_k, corp_k) + case.money_per_home
+    return negotiation.perceived_surplus(total, case.specific, model.p["negotiation.general_question_margin"])
+
+
+def financial_gap(model, case) -> float:
+    """Reservation points minus available surplus: > 0 means no zone of agreement."""
+    econ = model.economy.local(case.municipality)
+    return sum(a.reservation(case, econ) for a in case.parties) - available_surplus(model, case)
+
+
+def hold_meeting(model, table: Table, case, month: int):
+    """One meeting on one case: negotiate, then learn and update trust."""
+    p = model.p
+    parties = case.parties
+    econ = model.economy.local(case.municipality)
+    ids = {a.kind: a.unique_id for a in parties}
+    available = available_surplus(model, case)
+    tenant = case.cast.get("tenant")
+    tenant_ready = tenant is None or tenant not in parties or \
+        tenant.effective_knowledge >= p["tenant.knowledge_required"]
+    blocked = case.infrastructure_blocked
+    deadline = p["negotiation.meetings_to_deadline"]
+    rounds = p["negotiation.rounds_per_meeting"]
+    lead = ids.get("municipality") if (table.switches["decision_rule"] == "lead"
+                                        or table.switches["orientation"] == "vertical") else None
+    rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
+    result = negotiation.meet(
+        case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
+        municipality_id=ids.get("municipality"), t_start=case.meetings_at_level / deadline,
+        t_step=1.0 / (rounds * deadline), rounds=rounds, reciprocity=p["negotiation.reciprocity"],
+        tenant_ready=tenant_ready and not blocked, on_round=model.recorder.concession_observed)
+    if blocked and not result.blocked_by:
+        result.blocked_by = "infrastructure"
+    case.meetings += 1
+    case.meetings_at_level += 1
+    table.meetings += 1
+    model.recorder.meeting(month, table, case, result)
+    # learning: insight grows with every meeting, faster with an external chair
+    gain = p["learning.insight_gain"] * (2.0 if table.switches["chair"] == "external" else 1.0)
+    for a in parties:
+        v = insight_of(table, case, a, base_insight(a))
+        set_insight(table, case, a, v + gain * (1 - v))
+        if a.kind == "tenant":
+            a.learn(p["learning.insight_gain"])
+    # trust: reciprocated concessions build it, unreciprocated ones erode it
+    steps = result.steps
+    tg, tl = p["trust.gain"], p["trust.loss"]
+
+    def delta(a, b):
+        if result.agreed:
+            return tg
+        mine, theirs = steps.get(a.unique_id, 0.0), steps.get(b.unique_id, 0.0)
+        if mine <= negotiation.EPS:
+            return 0.0
+        return tg / 4 if theirs >= 0.5 * mine else -tl / 4
+
+    adjust_trust(model, case, parties, delta)
+    return result

@@ -1,0 +1,104 @@
+"""Property tests of the model's invariants (MODEL.md section 9) over generated scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, strategies as st
+
+import sim
+from sim.case import State
+from strategies import overrides, scenarios
+
+STATES = [s.value for s in State]
+SEEDS = st.integers(0, 10_000)
+
+
+def _run(sc, o, seed):
+    return sim.run(sc, seed=seed, overrides=o)
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_homes_conserved_and_no_negative_stock(sc, o, seed):
+    r = _run(sc, o, seed)
+    m = r.monthly
+    for col in ("proposed", "agreed", "started", "completed", "abandoned", "pipeline"):
+        assert (m[col] >= 0).all(), col
+    # proposed (+ relabelled between segments) = completed + pipeline + abandoned, per municipality and segment
+    g = m.sort_values("month").groupby(["municipality", "segment"])
+    for _, x in g:
+        cum = x[["proposed", "relabelled", "completed", "abandoned"]].cumsum()
+        assert (cum["proposed"] + cum["relabelled"] == cum["completed"] + x["pipeline"] + cum["abandoned"]).all()
+    # and in total, from the case table
+    c = r.cases
+    if len(c):
+        assert c["homes"].sum() == r.metrics["homes_proposed"]
+        finished = c[c.final_state == "completed"]["homes"].sum()
+        gone = c[c.final_state == "abandoned"]["homes"].sum()
+        live = c[~c.final_state.isin(["completed", "abandoned"])]["homes"].sum()
+        assert finished + gone + live == c["homes"].sum()
+        assert finished == r.metrics["homes_completed"] and gone == r.metrics["homes_abandoned"]
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_agreements_are_individually_rational_and_inside_a_zone(sc, o, seed):
+    r = _run(sc, o, seed)
+    a, k = r.agreements, r.concessions
+    if len(a) == 0:
+        return
+    intervened = (a["intervention_money_per_home"] > 0) | a["imposed"] | (a["mix_changed_homes"] > 0)
+    # individual rationality: every signing party at or above its reservation point, unless an intervention
+    merged = k.merge(a[["agreement_id", "imposed", "intervention_money_per_home"]], on="agreement_id")
+    below = merged["final"] < merged["reservation"] - 1e-6
+    assert not (below & ~merged["imposed"]).any()
+    assert (a["individually_rational"] | a["imposed"]).all()
+    # no agreement without a zone of agreement, unless an intervention made one
+    assert (a["zone_of_agreement"] | intervened).all()
+    # interventions are recorded: money per home is never negative, and only where a level could give it
+    assert (a["intervention_money_per_home"] >= 0).all()
+    assert (a.loc[a["intervention_money_per_home"] > 0, "level"] != "local").all()
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_reciprocity_measures_in_range(sc, o, seed):
+    r = _run(sc, o, seed)
+    if len(r.agreements):
+        assert r.agreements["balance"].between(0, 1).all()
+        assert r.concessions["concession"].between(0, 1).all()
+    if len(r.pairs):
+        assert r.pairs["give_and_take"].between(0, 1).all()
+        assert r.pairs["trust_i_in_j"].between(0, 1).all()
+    assert 0 <= r.metrics["give_and_take"] <= 1
+    assert -1 <= r.metrics["conditional_concession"] <= 1
+    assert 0 <= r.metrics["mean_balance"] <= 1
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_time_in_states_is_non_negative_and_sums_to_age(sc, o, seed):
+    r = _run(sc, o, seed)
+    c = r.cases
+    if len(c) == 0:
+        return
+    months = c[[f"months_{s}" for s in STATES]]
+    assert (months >= 0).all().all()
+    assert (months.sum(axis=1) == c["age_months"]).all()
+    assert (c["age_months"] >= 0).all()
+    assert (c["window_wait_months"] >= 0).all()
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_same_seed_same_tables(sc, o, seed):
+    a, b = _run(sc, o, seed), _run(sc, o, seed)
+    assert a.run_id == b.run_id
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    assert a.metrics == b.metrics or all(
+        (x == y) or (isinstance(x, float) and np.isnan(x) and np.isnan(y))
+        for x, y in zip(a.metrics.values(), b.metrics.values()))
+
+
+@given(scenarios(), overrides(), SEEDS, st.floats(0.001, 0.03))
+def test_higher_required_return_never_increases_midrent_agreements(sc, o, seed, dk):
+    low = _run(sc, o, seed)
+    high = _run(sc, {**o, "investor.required_return": o["investor.required_return"] + dk}, seed)
+    assert high.metrics["midrent_agreed"] <= low.metrics["midrent_agreed"]
