@@ -65,6 +65,7 @@ class Case:
     release_month: int = 0            # earliest month to enter procedure
     window_wait: int = 0              # months spent waiting for decision windows
     procedure_months: int = 0
+    construction_months: int | None = None            # None: the scenario's construction time
     process_help: int = 0
     money_per_home: float = 0.0
     imposed: bool = False

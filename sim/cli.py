@@ -65,15 +65,17 @@ def run_cmd(
 
 @app.command("scenarios")
 def scenarios_cmd():
-    """List the built-in scenarios."""
+    """List the built-in scenarios: name, size, period and description."""
     from sim.scenario import builtin_names, load
+    typer.echo(f"{'scenario':<24} {'munic.':>6} {'agents':>6}  {'period':<9}  description")
     for name in builtin_names():
         sc = load(name)
-        ms = sc.all_municipalities()
+        size = sc.size()
         p = sc.parameter_values()
         start, months = p["run.start_year"], p["run.months"]
-        end = start + (months - 1) // 12
-        typer.echo(f"{name:<24} {len(ms):>4} municipalities  {start}-{end}  {sc.description.strip().splitlines()[0][:70]}")
+        period = f"{start}-{start + (months - 1) // 12}"
+        text = " ".join(sc.description.split())
+        typer.echo(f"{name:<24} {size['municipalities']:>6} {size['agents']:>6}  {period:<9}  {text[:90]}")
 
 
 @app.command("params")

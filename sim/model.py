@@ -56,6 +56,7 @@ class HousingTablesModel(mesa.Model):
         self._make_tables()
         self.build_capacity = sum(d.build_capacity for d in self.developers)
         self.build_bucket = 0.0
+        self._initial_pipeline()
 
     # --- set-up -------------------------------------------------------------------------
     def _autonomy(self, rng) -> float:
@@ -237,6 +238,41 @@ class HousingTablesModel(mesa.Model):
                             objection=bool(draws[3] < p["pipeline.objection_probability"]))
                 self._cast(case, crng)
                 self._propose(case, self.entry_table[m.unique_id])
+
+    def _initial_pipeline(self) -> None:
+        """Homes agreed before the run: in procedure or under construction at month 0.
+
+        Without them a run starting in 2022 would complete nothing for years; with them
+        the first years' completions come from the plans of earlier years, as in reality.
+        Each case is at a uniformly drawn point of its procedure or construction.
+        """
+        p = self.p
+        per_1000 = p["pipeline.initial_homes"]
+        if per_1000 <= 0:
+            return
+        proc, build = p["pipeline.procedure_months"], p["pipeline.construction_months"]
+        for idx, m in enumerate(self.municipalities):
+            rng = self.streams.get("initial pipeline", idx)
+            left = int(round(per_1000 * m.population / 1_000))
+            while left > 0:
+                homes = min(left, max(5, int(round(rng.lognormal(0.0, 0.6) * p["cases.mean_homes"] * 0.84))))
+                left -= homes
+                n_mid = int(round(homes * p["cases.midrent_share"]))
+                n_soc = min(homes - n_mid, int(round(homes * p["cases.social_share"])))
+                building = rng.random() < build / (proc + build)
+                case = Case(id=len(self.cases), kind="pipeline", municipality=m,
+                            homes={"social": n_soc, "midrent": n_mid, "free": homes - n_mid - n_soc},
+                            land_owner="municipality", specific=True, opened=0)
+                state = State.UNDER_CONSTRUCTION if building else State.IN_PROCEDURE
+                case.state, case.entered = state, {state.value: 0}
+                case.cast = {"municipality": m}
+                if building:
+                    case.construction_months = int(rng.integers(1, build + 1))
+                else:
+                    case.procedure_months = int(rng.integers(0, proc + 1))
+                    m.in_procedure += 1
+                self.cases.append(case)
+                self.recorder.homes_event(0, case, "proposed")
 
     def new_performance_case(self, m, corp, homes: int, month: int) -> Case:
         rng = self.streams.get("performance", m.unique_id, corp.unique_id, month)

@@ -216,6 +216,9 @@ _DECLARED: list[Param] = [
        0.0, 1.0, source="FACTS.md: 1 in 3"),
     _p("pipeline.objection_months", int, 18, "months", "delay from objections and appeals", 0, 60,
        source="FACTS.md: 1-2 years"),
+    _p("pipeline.initial_homes", float, 0.0, "homes per 1,000 inhabitants",
+       "homes already in procedure or under construction at the start (agreed before the run)", 0, 200,
+       source="FACTS.md: ~70k completions a year, construction 2-3 years"),
     _p("pipeline.construction_months", int, 30, "months", "construction time", 1, 120, source="FACTS.md: 2-3 years"),
     # --- format of the entry table (MODEL.md section 4); presets set these -------------
     _p("table.members", frozenset, frozenset({"municipality", "investor", "developer", "corporation"}), "",

@@ -58,7 +58,8 @@ def advance(model, month: int) -> None:
     p = model.p
     model.build_bucket = min(model.build_capacity, model.build_bucket + model.build_capacity / 12.0)
     for case in sorted(model.cases_in(State.UNDER_CONSTRUCTION), key=lambda c: c.id):
-        if month - case.state_since >= p["pipeline.construction_months"]:
+        duration = case.construction_months if case.construction_months is not None else p["pipeline.construction_months"]
+        if month - case.state_since >= duration:
             case.move(State.COMPLETED, month)
             model.recorder.homes_event(month, case, "completed")
     for case in sorted(model.cases_in(State.IN_PROCEDURE), key=lambda c: c.id):

@@ -99,6 +99,12 @@ class Scenario(_Strict):
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
 
+    def size(self) -> dict[str, int]:
+        """Municipalities and agents (tenant organisations come one per corporation)."""
+        n = len(self.all_municipalities())
+        corps = self.actors.corporations or n
+        return {"municipalities": n, "agents": n + self.actors.investors + self.actors.developers + 2 * corps}
+
     def all_municipalities(self) -> list[MunicipalitySpec]:
         out = list(self.municipalities)
         if self.municipalities_file is not None:
@@ -146,12 +152,14 @@ def _problems_from_pydantic(err: ValidationError) -> list[tuple[str, str]]:
     out = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif "ctx" in e and "expected" in e["ctx"]:
-            msg = f"{msg}"
-        out.append((loc, f"{msg} (got {e.get('input')!r})" if e["type"] != "extra_forbidden" else msg))
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            shown = repr(e.get("input"))
+            msg = f"{e['msg']} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        out.append((loc, msg))
     return out
 
 

@@ -50,6 +50,7 @@ def overrides(draw):
         "cases.cross_region_share": draw(st.floats(0.0, 0.5)),
         "developer.land_position_share": draw(st.floats(0.0, 1.0)),
         "economics.cost_inflation": draw(st.floats(0.0, 0.2)),
+        "pipeline.initial_homes": draw(st.sampled_from([0.0, 5.0])),
         "economics.owner_land_price": draw(st.floats(20_000, 200_000)),
         "municipality.vision_strength": draw(st.floats(0.0, 1.0)),
         "escalation.enabled": draw(st.booleans()),
