@@ -35,6 +35,9 @@ from sim.rng import Streams
 from sim.tables import Means, Table, hold_meeting, seat, adjust_trust
 
 
+PREPARATION_MONTHS = 24  # initial pipeline: agreed plans enter procedure within two years
+
+
 class HousingTablesModel(mesa.Model):
     def __init__(self, scenario, params: dict, seed: int, run_id: str = ""):
         self.streams = Streams(seed)
@@ -186,10 +189,11 @@ class HousingTablesModel(mesa.Model):
     # --- prices -------------------------------------------------------------------------
     def _economy(self, month: int) -> Economy:
         p = self.p
+        rents = (1 + p["economics.rent_indexation"]) ** (month // 12)  # rents change once a year
         return Economy(
             construction_cost=p["economics.construction_cost"] * (1 + p["economics.cost_inflation"]) ** (month / 12),
-            market_rent=p["economics.market_rent"], midrent_cap=p["economics.midrent_cap"],
-            social_rent=p["economics.social_rent"], operating_cost_share=p["economics.operating_cost_share"],
+            market_rent=p["economics.market_rent"] * rents, midrent_cap=p["economics.midrent_cap"] * rents,
+            social_rent=p["economics.social_rent"] * rents, operating_cost_share=p["economics.operating_cost_share"],
             owner_land_price=p["economics.owner_land_price"], land_development_cost=p["economics.land_development_cost"],
             social_land_price=p["economics.social_land_price"], developer_margin=p["economics.developer_margin"],
             tenant_discount=p["economics.tenant_discount"], commitment_years=p["municipality.midrent_commitment_years"])
@@ -240,11 +244,13 @@ class HousingTablesModel(mesa.Model):
                 self._propose(case, self.entry_table[m.unique_id])
 
     def _initial_pipeline(self) -> None:
-        """Homes agreed before the run: in procedure or under construction at month 0.
+        """Homes agreed before the run: agreed (hard plans), in procedure or under construction.
 
         Without them a run starting in 2022 would complete nothing for years; with them
         the first years' completions come from the plans of earlier years, as in reality.
-        Each case is at a uniformly drawn point of its procedure or construction.
+        A case is in a stage with probability proportional to the stage's length, at a
+        uniformly drawn point of it; agreed plans enter procedure within
+        ``PREPARATION_MONTHS``.
         """
         p = self.p
         per_1000 = p["pipeline.initial_homes"]
@@ -259,18 +265,22 @@ class HousingTablesModel(mesa.Model):
                 left -= homes
                 n_mid = int(round(homes * p["cases.midrent_share"]))
                 n_soc = min(homes - n_mid, int(round(homes * p["cases.social_share"])))
-                building = rng.random() < build / (proc + build)
+                u = rng.random() * (PREPARATION_MONTHS + proc + build)
+                state = (State.AGREED if u < PREPARATION_MONTHS else
+                         State.IN_PROCEDURE if u < PREPARATION_MONTHS + proc else State.UNDER_CONSTRUCTION)
                 case = Case(id=len(self.cases), kind="pipeline", municipality=m,
                             homes={"social": n_soc, "midrent": n_mid, "free": homes - n_mid - n_soc},
                             land_owner="municipality", specific=True, opened=0)
-                state = State.UNDER_CONSTRUCTION if building else State.IN_PROCEDURE
                 case.state, case.entered = state, {state.value: 0}
                 case.cast = {"municipality": m}
-                if building:
+                if state is State.UNDER_CONSTRUCTION:
                     case.construction_months = int(rng.integers(1, build + 1))
-                else:
+                elif state is State.IN_PROCEDURE:
                     case.procedure_months = int(rng.integers(0, proc + 1))
                     m.in_procedure += 1
+                else:
+                    case.ratify_month = case.agreed_month = 0
+                    case.release_month = int(rng.integers(0, PREPARATION_MONTHS))
                 self.cases.append(case)
                 self.recorder.homes_event(0, case, "proposed")
 
@@ -309,6 +319,7 @@ class HousingTablesModel(mesa.Model):
             if c.infrastructure_blocked and c.unblock_month is not None and month >= c.unblock_month:
                 c.infrastructure_blocked = False
         for table in self.tables:
+            self._withdraw_stale(table, month)
             self._admit(table, month)
             if table.meets(month):
                 for case in list(table.agenda):
@@ -321,6 +332,15 @@ class HousingTablesModel(mesa.Model):
         pipeline.advance(self, month)
         self.recorder.end_of_month(month)
         self.month += 1
+
+    def _withdraw_stale(self, table: Table, month: int) -> None:
+        """Cases that waited too long in a queue are withdrawn: their parties move on."""
+        limit = self.p["escalation.max_queue_months"]
+        for case in [c for c in table.queue if month - c.state_since > limit]:
+            table.queue.remove(case)
+            self.recorder.escalation_out(month, case, "withdrawn")
+            case.move(State.ABANDONED, month)
+            self.recorder.homes_event(month, case, "abandoned")
 
     def _admit(self, table: Table, month: int) -> None:
         while table.queue and table.has_room():

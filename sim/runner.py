@@ -99,8 +99,9 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         return int(x[col].sum())
 
     ratified = a[a["ratified_month"].notna()] if len(a) else a
-    speed = (c["agreed_month"] - c["opened"]).dropna() if len(c) else pd.Series(dtype=float)
-    done = c[c["final_state"] == State.COMPLETED.value] if len(c) else c
+    located = c[c["kind"] == "midrent"] if len(c) else c   # location cases; performance agreements follow the bid cycle
+    speed = (located["agreed_month"] - located["opened"]).dropna() if len(c) else pd.Series(dtype=float)
+    done = located[located["final_state"] == State.COMPLETED.value] if len(c) else c
     agreed_h = total("agreed")
     return {
         "homes_proposed": total("proposed"),
