@@ -138,10 +138,10 @@ class HousingTablesModel(mesa.Model):
         for m in self.municipalities:
             if entry["scope"] == "region":
                 if m.region not in by_region:
-                    by_region[m.region] = self._table(f"{m.region} ({entry_name(p)})", 0, entry)
+                    by_region[m.region] = self._table(f"{m.region} regional table", 0, entry)
                 self.entry_table[m.unique_id] = by_region[m.region]
             else:
-                self.entry_table[m.unique_id] = self._table(f"{m.name} ({entry_name(p)})", 0, entry)
+                self.entry_table[m.unique_id] = self._table(f"{m.name} local table", 0, entry)
         triangle = entry if {"municipality", "corporation", "tenant"} <= entry["members"] else \
             {k[len("table."):]: v for k, v in formats.preset("lokale-driehoek").items()}
         self.triangle_table = {m.unique_id: self._table(f"{m.name} (lokale driehoek)", 0, triangle)
@@ -406,10 +406,6 @@ class HousingTablesModel(mesa.Model):
         self.month_end = self.month
         for c in self.cases:
             c.close_books(self.month)
-
-
-def entry_name(p) -> str:
-    return "tafel"
 
 
 def _plan_review(case: Case, target: float) -> None:

@@ -26,11 +26,11 @@ class Recorder:
         self.agreements: list[dict] = []
         self.concessions: list[dict] = []
         self.escalations: list[dict] = []
-        self.given = defaultdict(float)        # (giver id, receiver id) -> EUR conceded
+        self.given = defaultdict(float)        # (year index, giver id, receiver id) -> EUR conceded
         self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
-        self.trust_samples = defaultdict(list)  # (i, j) -> yearly trust
+        self.trust_samples = {}                # (year index, i, j) -> trust at year end
 
     # --- events -----------------------------------------------------------------------
     def homes_event(self, month, case, column, homes=None) -> None:
@@ -60,7 +60,7 @@ class Recorder:
 
     def meeting(self, month, table, case, result) -> None:
         self.meetings[(table.level_name, case.kind)] += 1
-        case.rounds_total = getattr(case, "rounds_total", 0) + result.rounds
+        case.rounds_total += result.rounds
 
     def impasse(self) -> None:
         self.impasses += 1
@@ -107,7 +107,7 @@ class Recorder:
             value = max(0.0, terms.openings[i] - terms.claims[i]) * case.total_homes
             others = [j for j in ids if j != i]
             for j in others:
-                self.given[(i, j)] += value / len(others)
+                self.given[(month // 12, i, j)] += value / len(others)
         case.agreement = {"claims": dict(terms.claims), "reservations": dict(terms.reservations),
                           "construction_cost": econ.construction_cost}
 
@@ -147,9 +147,9 @@ class Recorder:
                 pipe = self.pipeline[(name, seg)]
                 if pipe or any(vals):
                     self.monthly_rows.append((month, name, seg, *vals, pipe))
-        if month % 12 == 11:
+        if month % 12 == 11 or month == self.model.p["run.months"] - 1:
             for i, j, d in self.model.trust.edges(data=True):
-                self.trust_samples[(i, j)].append(d["weight"])
+                self.trust_samples[(month // 12, i, j)] = d["weight"]
 
     # --- tables -----------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -194,22 +194,28 @@ class Recorder:
         return row
 
     def _pairs(self) -> pd.DataFrame:
+        """Per pair of agents and year: value given each way, its balance, and trust at year end."""
         agents = {a.unique_id: a for a in self.model.agents}
+        start = self.model.p["run.start_year"]
+        keys = {(y, min(i, j), max(i, j)) for (y, i, j) in self.given}
         rows = []
-        keys = set(self.given) | {(j, i) for (i, j) in self.given}
-        for i, j in sorted(keys):
-            if i > j:
-                continue
-            gij, gji = self.given.get((i, j), 0.0), self.given.get((j, i), 0.0)
-            samples = self.trust_samples.get((i, j), [])
-            rows.append({"agent_i": agents[i].name, "kind_i": agents[i].kind, "agent_j": agents[j].name,
-                         "kind_j": agents[j].kind, "given_i_to_j": gij, "given_j_to_i": gji,
+        for y, i, j in sorted(keys):
+            gij, gji = self.given.get((y, i, j), 0.0), self.given.get((y, j, i), 0.0)
+            t0 = self.model.p["trust.initial"]
+            rows.append({"year": start + y, "agent_i": agents[i].name, "kind_i": agents[i].kind,
+                         "agent_j": agents[j].name, "kind_j": agents[j].kind,
+                         "given_i_to_j": gij, "given_j_to_i": gji,
                          "give_ratio": gij / gji if gji > 0 else np.nan,
                          "give_and_take": rc.give_and_take({(i, j): gij, (j, i): gji}),
-                         "trust_i_in_j": self.model.trust_between_ids(i, j),
-                         "trust_j_in_i": self.model.trust_between_ids(j, i),
-                         "mean_trust_i_in_j": float(np.mean(samples)) if samples else self.model.trust_between_ids(i, j)})
+                         "trust_i_in_j": self.trust_samples.get((y, i, j), t0),
+                         "trust_j_in_i": self.trust_samples.get((y, j, i), t0)})
         return pd.DataFrame(rows)
+
+    def given_totals(self) -> dict[tuple, float]:
+        totals = defaultdict(float)
+        for (_, i, j), v in self.given.items():
+            totals[(i, j)] += v
+        return totals
 
     def conditional_concession(self) -> float:
         a = (sum(v[0] for v in self.cc.values()), sum(v[1] for v in self.cc.values()))
@@ -224,6 +230,6 @@ _EMPTY = {
                     "concession"],
     "escalations": ["case_id", "municipality", "from_level", "level", "table", "bottleneck", "month_in",
                     "month_admitted", "month_out", "queue_length", "outcome"],
-    "pairs": ["agent_i", "kind_i", "agent_j", "kind_j", "given_i_to_j", "given_j_to_i", "give_ratio",
-              "give_and_take", "trust_i_in_j", "trust_j_in_i", "mean_trust_i_in_j"],
+    "pairs": ["year", "agent_i", "kind_i", "agent_j", "kind_j", "given_i_to_j", "given_j_to_i", "give_ratio",
+              "give_and_take", "trust_i_in_j", "trust_j_in_i"],
 }

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import reciprocity
 from sim import scenario as scn
 from sim.case import State
 
@@ -122,7 +123,7 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "meetings": int(sum(model.recorder.meetings.values())),
         "impasses": int(model.recorder.impasses),
         "mean_balance": float(a["balance"].mean()) if len(a) else 1.0,
-        "give_and_take": __import__("sim.reciprocity", fromlist=["x"]).give_and_take(model.recorder.given),
+        "give_and_take": reciprocity.give_and_take(model.recorder.given_totals()),
         "conditional_concession": model.recorder.conditional_concession(),
         "intervention_money_eur": float((a["intervention_money_per_home"] * a["homes"]).sum()) if len(a) else 0.0,
     }
