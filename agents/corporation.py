@@ -16,7 +16,7 @@ class Corporation(Actor):
         self.core = list(core)                           # municipalities (core working area)
         self.non_core = list(non_core)
         self.core_share = core_share
-        self.committed = 0.0                             # EUR committed this year
+        self.bids: dict[str, int] = {}                   # municipality name -> homes in the latest bid
 
     def budget_for(self, municipality) -> float:
         """Yearly budget for one municipality: core area by population, the rest spread thin."""
@@ -31,7 +31,9 @@ class Corporation(Actor):
 
     def bid_homes(self, municipality, econ: Economy) -> int:
         """Annual bid (bod): social homes it can build in this municipality next year."""
-        return int(self.budget_for(municipality) // econ.construction_cost)
+        homes = int(self.budget_for(municipality) // econ.construction_cost)
+        self.bids[municipality.name] = homes
+        return homes
 
     def reservation(self, case, econ: Economy) -> float:
         return 0.0

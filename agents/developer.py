@@ -14,7 +14,12 @@ class Developer(Actor):
         super().__init__(model, name, autonomy, cycle_months, cycle_phase)
         self.margin = margin
         self.build_capacity = build_capacity      # homes started per year
-        self.risk_appetite = risk_appetite
+        self.risk_appetite = risk_appetite        # 0..1
+
+    @property
+    def required_margin(self) -> float:
+        """A developer with more appetite for risk settles for a thinner margin (+-20%)."""
+        return self.margin * (1.2 - 0.4 * self.risk_appetite)
 
     def reservation(self, case, econ: Economy) -> float:
         """Margin on the rented homes' value, plus, on its own land, the land's owner-occupied value.
@@ -25,7 +30,7 @@ class Developer(Actor):
         investor_k = self.model.reference_return
         value = (case.share("midrent") * econ.midrent_value(investor_k)
                  + case.share("social") * econ.social_value(self.model.corporation_return))
-        claim = self.margin * value
+        claim = self.required_margin * value
         if case.land_owner == "developer":
             claim += ((case.share("midrent") + case.share("social"))
                       * eco.municipal_land_floor(econ.land_development_cost, econ.owner_land_price, 0.0)

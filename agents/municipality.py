@@ -10,7 +10,7 @@ class Municipality(Actor):
     kind = "municipality"
 
     def __init__(self, model, name, *, province, region, landsdeel, population, pressure,
-                 vision_strength, financial_expertise, target_affordable_share, process_capacity,
+                 vision_strength, financial_expertise, target_affordable_share, alderman_initiative, process_capacity,
                  plan_capacity, land_price_factor, rent_factor, autonomy, cycle_months, cycle_phase):
         super().__init__(model, name, autonomy, cycle_months, cycle_phase)
         self.province, self.region, self.landsdeel = province, region, landsdeel
@@ -19,6 +19,7 @@ class Municipality(Actor):
         self.vision_strength = vision_strength    # 0..1
         self.financial_expertise = financial_expertise
         self.target_affordable_share = target_affordable_share
+        self.alderman_initiative = alderman_initiative  # 0..1: does the alderman bring cases to a table
         self.process_capacity = process_capacity  # cases in procedure at once
         self.plan_capacity = plan_capacity        # homes on available locations, left
         self.land_price_factor = land_price_factor  # local land prices relative to the scenario's

@@ -8,13 +8,14 @@ from agents.base import Actor, Economy
 class TenantOrganisation(Actor):
     kind = "tenant"
 
-    def __init__(self, model, name, *, knowledge, has_advisor, advisor_boost, critical_stance,
+    def __init__(self, model, name, *, knowledge, has_advisor, advisor_boost, critical_stance, volunteer_capacity,
                  autonomy, cycle_months, cycle_phase):
         super().__init__(model, name, autonomy, cycle_months, cycle_phase)
         self.knowledge = knowledge
         self.has_advisor = has_advisor
         self.advisor_boost = advisor_boost
         self.critical_stance = critical_stance
+        self.volunteer_capacity = volunteer_capacity  # 0..1: time volunteers can give
 
     @property
     def effective_knowledge(self) -> float:
@@ -22,7 +23,8 @@ class TenantOrganisation(Actor):
 
     def learn(self, gain: float) -> None:
         """Knowledge grows with every meeting attended (seed 004: 'intensief leerproces')."""
-        self.knowledge = min(1.0, self.knowledge + gain * (1.0 - self.knowledge))
+        rate = gain * (0.5 + self.volunteer_capacity)
+        self.knowledge = min(1.0, self.knowledge + rate * (1.0 - self.knowledge))
 
     def reservation(self, case, econ: Economy) -> float:
         """The rent reduction it insists on, capitalised as the landlords would value it."""

@@ -23,6 +23,7 @@ def elections(model, month: int) -> None:
         if not replaced:
             continue
         m.vision_strength = min(1.0, max(0.0, p["municipality.vision_strength"] + shift))
+        m.alderman_initiative = min(1.0, max(0.0, p["municipality.alderman_initiative"] + rng.normal(0.0, 0.2)))
         model.reset_trust(m, p["elections.trust_reset"])
         model.elections_held += 1
 

@@ -67,22 +67,25 @@ def apply_means(model, table, case) -> None:
         case.process_help = max(case.process_help, means.process_help)
     if means.infrastructure and case.infrastructure_blocked:
         case.unblock_month = model.month + model.p["escalation.infrastructure_months"]
-    top_up = max(0.0, means.money - case.money_per_home)
-    gap = financial_gap(model, case)
-    if gap > top_up and means.mix_change > 0 and case.homes["midrent"] > 0:
-        _change_mix(model, case, means.mix_change, top_up)
-        gap = financial_gap(model, case)
-    if 0 < gap <= top_up:
-        case.money_per_home = means.money
+    if financial_gap(model, case) <= 0:
+        return  # an impasse, not a financial gap: mediation is what helps
+    before = case.money_per_home
+    case.money_per_home = max(before, means.money)
+    if financial_gap(model, case) <= 0:
+        return
+    if means.mix_change > 0 and case.homes["midrent"] > 0 and _change_mix(model, case, means.mix_change):
+        return
+    case.money_per_home = before  # money that cannot close the gap is not paid
 
 
-def _change_mix(model, case, max_share: float, top_up: float) -> None:
-    """Turn the fewest mid-rent homes into free-sector homes that lets the money close the gap."""
+def _change_mix(model, case, max_share: float) -> bool:
+    """Turn the fewest mid-rent homes into free-sector homes that closes the gap (with the money)."""
     original_mid, original_free = case.homes["midrent"], case.homes["free"]
     for k in range(1, int(original_mid * max_share) + 1):
         case.homes["midrent"], case.homes["free"] = original_mid - k, original_free + k
-        if financial_gap(model, case) <= top_up:
+        if financial_gap(model, case) <= 0:
             case.mix_changed += k
             model.recorder.relabel(model.month, case, k)
-            return
+            return True
     case.homes["midrent"], case.homes["free"] = original_mid, original_free
+    return False

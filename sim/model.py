@@ -81,6 +81,8 @@ class HousingTablesModel(mesa.Model):
                 financial_expertise=(s.financial_expertise if s.financial_expertise is not None
                                      else p["municipality.financial_expertise"]),
                 target_affordable_share=p["municipality.target_affordable_share"],
+                alderman_initiative=(s.alderman_initiative if s.alderman_initiative is not None
+                                     else p["municipality.alderman_initiative"]),
                 process_capacity=max(1, round(p["municipality.process_capacity"] * s.population / 100_000)),
                 plan_capacity=p["municipality.plan_capacity"] * s.population / 1_000,
                 land_price_factor=s.land_price_factor, rent_factor=s.rent_factor, autonomy=self._autonomy(rng),
@@ -92,7 +94,8 @@ class HousingTablesModel(mesa.Model):
                 self, f"investor-{idx + 1}",
                 required_return=p["investor.required_return"] * float(rng.lognormal(0.0, 0.08)),
                 capital=p["investor.capital"] * float(rng.lognormal(0.0, 0.5)),
-                max_case_share=p["investor.max_case_share"], autonomy=self._autonomy(rng),
+                max_case_share=p["investor.max_case_share"],
+                commitment_horizon=p["investor.commitment_horizon"] * float(rng.uniform(0.5, 1.5)), autonomy=self._autonomy(rng),
                 cycle_months=p["cycles.investor_months"], cycle_phase=self._phase(rng, p["cycles.investor_months"])))
         self.developers = []
         for idx in range(scenario.actors.developers):
@@ -117,7 +120,9 @@ class HousingTablesModel(mesa.Model):
                 self, f"tenants-{idx + 1}",
                 knowledge=float(min(1.0, max(0.0, rng.normal(p["tenant.knowledge"], 0.1)))),
                 has_advisor=bool(rng.random() < p["tenant.advisor_share"]), advisor_boost=p["tenant.advisor_boost"],
-                critical_stance=p["tenant.critical_stance"], autonomy=self._autonomy(rng),
+                critical_stance=p["tenant.critical_stance"],
+                volunteer_capacity=float(min(1.0, max(0.0, rng.normal(p["tenant.volunteer_capacity"], 0.15)))),
+                autonomy=self._autonomy(rng),
                 cycle_months=p["cycles.tenant_months"], cycle_phase=self._phase(rng, p["cycles.tenant_months"])))
         for a in self.agents:
             self.trust.add_node(a.unique_id, kind=a.kind, name=a.name)
@@ -156,14 +161,14 @@ class HousingTablesModel(mesa.Model):
                 means=Means(mediation=0.6, money=p["escalation.regional_money"],
                             process_help=p["escalation.process_help_months"], impose=vertical))
         self.national_table = self._table(
-            "landelijke versnellingstafel", 2, national, capacity=p["escalation.national_capacity"],
+            "landelijke versnellingstafel", 2, national, capacity=p["escalation.national_capacity"], per_landsdeel=True,
             means=Means(mediation=1.0, money=p["escalation.national_money"], process_help=p["escalation.process_help_months"],
                         impose=vertical, infrastructure=True, mix_change=p["escalation.max_mix_change"]))
 
-    def _table(self, name, level, switches, capacity=None, means=None) -> Table:
+    def _table(self, name, level, switches, capacity=None, means=None, per_landsdeel=False) -> Table:
         rng = self.streams.get("table", len(self.tables))
         t = Table(id=len(self.tables), name=name, level=level, switches=dict(switches), means=means or Means(),
-                  capacity=capacity, phase=int(rng.integers(0, switches["meeting_interval"])))
+                  capacity=capacity, per_landsdeel=per_landsdeel, phase=int(rng.integers(0, switches["meeting_interval"])))
         self.tables.append(t)
         return t
 
@@ -203,7 +208,10 @@ class HousingTablesModel(mesa.Model):
         m = case.municipality
         cast = {"municipality": m}
         if self.investors:
-            inv = self.investors[int(rng.integers(len(self.investors)))]
+            # the alderman looks for an investor willing to commit for the years the vision asks (seed 000)
+            willing = [i for i in self.investors if i.commitment_horizon >= self.economy.commitment_years]
+            pool = willing or self.investors
+            inv = pool[int(rng.integers(len(pool)))]
             if case.homes["midrent"] == 0 or inv.can_fund(case, self.economy.local(m)):
                 cast["investor"] = inv
         cast["developer"] = self.developers[int(rng.integers(len(self.developers)))]
@@ -217,7 +225,8 @@ class HousingTablesModel(mesa.Model):
         p = self.p
         for idx, m in enumerate(self.municipalities):
             rng = self.streams.get("arrivals", idx, month)
-            n = int(rng.poisson(p["cases.per_year"] * m.pressure * m.population / 100_000 / 12))
+            rate = p["cases.per_year"] * m.pressure * m.alderman_initiative * m.population / 100_000 / 12
+            n = int(rng.poisson(rate))
             for k in range(n):
                 crng = self.streams.get("case", idx, month, k)
                 size = p["cases.mean_homes"] * (m.population / 100_000) ** 0.25
@@ -343,8 +352,10 @@ class HousingTablesModel(mesa.Model):
             self.recorder.homes_event(month, case, "abandoned")
 
     def _admit(self, table: Table, month: int) -> None:
-        while table.queue and table.has_room():
-            case = table.queue.pop(0)
+        for case in [c for c in table.queue]:  # first come, first served, per member's room
+            if not table.has_room(case):
+                continue
+            table.queue.remove(case)
             case.move(State.AT_TABLE, month)
             seat(self, table, case)
             escalation.apply_means(self, table, case)

@@ -50,6 +50,7 @@ class MunicipalitySpec(_Strict):
     pressure: float = Field(1.0, ge=0.0, le=1.0, description="market pressure, 0..1")
     land_price_factor: float = Field(1.0, ge=0.1, le=5.0, description="local land prices relative to the scenario's")
     rent_factor: float = Field(1.0, ge=0.3, le=3.0, description="local market rent relative to the scenario's")
+    alderman_initiative: float | None = Field(None, ge=0.0, le=1.0)
     vision_strength: float | None = Field(None, ge=0.0, le=1.0)
     financial_expertise: float | None = Field(None, ge=0.0, le=1.0)
     source: str = ""

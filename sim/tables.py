@@ -33,7 +33,8 @@ class Table:
     level: int
     switches: dict
     means: Means = field(default_factory=Means)
-    capacity: int | None = None          # cases at once (None: unlimited)
+    capacity: int | None = None          # cases at once (None: unlimited); per landsdeel if per_landsdeel
+    per_landsdeel: bool = False          # national table: one member per landsdeel, each with `capacity`
     phase: int = 0
     agenda: list = field(default_factory=list)
     queue: list = field(default_factory=list)
@@ -52,8 +53,13 @@ class Table:
     def meets(self, month: int) -> bool:
         return (month - self.phase) % self.switches["meeting_interval"] == 0
 
-    def has_room(self) -> bool:
-        return self.capacity is None or len(self.agenda) < self.capacity
+    def has_room(self, case) -> bool:
+        if self.capacity is None:
+            return True
+        if self.per_landsdeel:
+            ld = case.municipality.landsdeel
+            return sum(1 for c in self.agenda if c.municipality.landsdeel == ld) < self.capacity
+        return len(self.agenda) < self.capacity
 
     def parties(self, case) -> list:
         """The case's cast that this table's membership seats, and that has a stake in it."""

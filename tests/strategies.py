@@ -56,7 +56,7 @@ def overrides(draw):
         "escalation.enabled": draw(st.booleans()),
         "escalation.national_money": draw(st.sampled_from([0.0, 5_900.0, 30_000.0])),
         "escalation.regional_money": draw(st.sampled_from([0.0, 3_000.0])),
-        "escalation.national_capacity": draw(st.integers(1, 6)),
+        "escalation.national_capacity": draw(st.integers(1, 3)),
         "performance.enabled": draw(st.booleans()),
         "performance.multi_year": draw(st.booleans()),
         "table.format": draw(st.sampled_from(formats.preset_names())),
