@@ -40,6 +40,7 @@ def escalate(model, case, month: int) -> bool:
     target = next_table(model, case)
     if target is None:
         return False
+    model.recorder.escalation_out(month, case, "escalated")  # closes the row of the level it leaves, if any
     old = case.table
     if case in old.agenda:
         old.agenda.remove(case)
