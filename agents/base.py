@@ -42,6 +42,13 @@ class Economy:
         return eco.capitalised_value(self.social_rent, self.operating_cost_share, required_return)
 
 
+def returns_for(case, model) -> tuple[float, float]:
+    """Required returns of the case's own investor and corporation (the model's reference values if absent)."""
+    inv, corp = case.cast.get("investor"), case.cast.get("corporation")
+    return (inv.required_return if inv is not None else model.reference_return,
+            corp.required_return if corp is not None else model.corporation_return)
+
+
 class Actor(mesa.Agent):
     """A party that can sit at a table.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy
+from agents.base import Actor, Economy, returns_for
 from sim import economics as eco
 
 
@@ -27,9 +27,9 @@ class Developer(Actor):
         A land position is leverage: the developer gives up its alternative (selling the
         plot's homes to owners) only if paid for it.
         """
-        investor_k = self.model.reference_return
+        investor_k, corporation_k = returns_for(case, self.model)
         value = (case.share("midrent") * econ.midrent_value(investor_k)
-                 + case.share("social") * econ.social_value(self.model.corporation_return))
+                 + case.share("social") * econ.social_value(corporation_k))
         claim = self.required_margin * value
         if case.land_owner == "developer":
             claim += ((case.share("midrent") + case.share("social"))

@@ -21,9 +21,12 @@ class Investor(Actor):
     def can_fund(self, case, econ: Economy) -> bool:
         """Portfolio rule: no case may take more than ``max_case_share`` of capital.
 
-        A per-case test, deliberately history-free, so one deal never crowds out another.
+        The investment is measured at construction cost (what building the homes takes),
+        not at the investor's own valuation, so the rule does not loosen when its
+        required return rises. A per-case test, deliberately history-free, so one deal
+        never crowds out another.
         """
-        return case.homes["midrent"] * econ.midrent_value(self.required_return) <= self.capital * self.max_case_share
+        return case.homes["midrent"] * econ.construction_cost <= self.capital * self.max_case_share
 
     def reservation(self, case, econ: Economy) -> float:
         """Surplus above its required return: zero, unless the municipality demands a longer
@@ -38,4 +41,5 @@ class Investor(Actor):
     def opening(self, case, econ: Economy, padding: float) -> float:
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
         k = self.required_return
-        return case.share("midrent") * (econ.midrent_value(k) - econ.midrent_value(k * (1.0 + padding)))
+        ask = case.share("midrent") * (econ.midrent_value(k) - econ.midrent_value(k * (1.0 + padding)))
+        return self.reservation(case, econ) + ask

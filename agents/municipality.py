@@ -20,6 +20,7 @@ class Municipality(Actor):
         self.financial_expertise = financial_expertise
         self.target_affordable_share = target_affordable_share
         self.alderman_initiative = alderman_initiative  # 0..1: does the alderman bring cases to a table
+        self.initial_vision, self.initial_initiative = vision_strength, alderman_initiative  # what elections vary around
         self.process_capacity = process_capacity  # cases in procedure at once
         self.plan_capacity = plan_capacity        # homes on available locations, left
         self.land_price_factor = land_price_factor  # local land prices relative to the scenario's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy
+from agents.base import Actor, Economy, returns_for
 
 
 class TenantOrganisation(Actor):
@@ -28,6 +28,6 @@ class TenantOrganisation(Actor):
 
     def reservation(self, case, econ: Economy) -> float:
         """The rent reduction it insists on, capitalised as the landlords would value it."""
-        monthly = self.critical_stance * econ.tenant_discount * 12.0 * (1.0 - econ.operating_cost_share)
-        return monthly * (case.share("midrent") / self.model.reference_return
-                          + case.share("social") / max(self.model.corporation_return, 1e-3))
+        yearly = self.critical_stance * econ.tenant_discount * 12.0 * (1.0 - econ.operating_cost_share)
+        investor_k, corporation_k = returns_for(case, self.model)
+        return yearly * (case.share("midrent") / investor_k + case.share("social") / max(corporation_k, 1e-3))

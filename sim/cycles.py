@@ -22,8 +22,8 @@ def elections(model, month: int) -> None:
         shift = rng.normal(0.0, 0.2)
         if not replaced:
             continue
-        m.vision_strength = min(1.0, max(0.0, p["municipality.vision_strength"] + shift))
-        m.alderman_initiative = min(1.0, max(0.0, p["municipality.alderman_initiative"] + rng.normal(0.0, 0.2)))
+        m.vision_strength = min(1.0, max(0.0, m.initial_vision + shift))
+        m.alderman_initiative = min(1.0, max(0.0, m.initial_initiative + rng.normal(0.0, 0.2)))
         model.reset_trust(m, p["elections.trust_reset"])
         model.elections_held += 1
 

@@ -35,9 +35,6 @@ from sim.rng import Streams
 from sim.tables import Means, Table, hold_meeting, seat, adjust_trust
 
 
-PREPARATION_MONTHS = 24  # initial pipeline: agreed plans enter procedure within two years
-
-
 class HousingTablesModel(mesa.Model):
     def __init__(self, scenario, params: dict, seed: int, run_id: str = ""):
         self.streams = Streams(seed)
@@ -158,15 +155,15 @@ class HousingTablesModel(mesa.Model):
         for region in sorted({m.region for m in self.municipalities}):
             self.regional_tables[region] = self._table(
                 f"versnellingstafel {region}", 1, regional, capacity=p["escalation.regional_capacity"],
-                means=Means(mediation=0.6, money=p["escalation.regional_money"],
+                means=Means(mediation=p["escalation.regional_mediation"], money=p["escalation.regional_money"],
                             process_help=p["escalation.process_help_months"], impose=vertical))
         self.national_table = self._table(
             "landelijke versnellingstafel", 2, national, capacity=p["escalation.national_capacity"], per_landsdeel=True,
-            means=Means(mediation=1.0, money=p["escalation.national_money"], process_help=p["escalation.process_help_months"],
+            means=Means(mediation=p["escalation.national_mediation"], money=p["escalation.national_money"], process_help=p["escalation.process_help_months"],
                         impose=vertical, infrastructure=True, mix_change=p["escalation.max_mix_change"]))
 
     def _table(self, name, level, switches, capacity=None, means=None, per_landsdeel=False) -> Table:
-        rng = self.streams.get("table", len(self.tables))
+        rng = self.streams.get(f"table:{name}")
         t = Table(id=len(self.tables), name=name, level=level, switches=dict(switches), means=means or Means(),
                   capacity=capacity, per_landsdeel=per_landsdeel, phase=int(rng.integers(0, switches["meeting_interval"])))
         self.tables.append(t)
@@ -195,12 +192,14 @@ class HousingTablesModel(mesa.Model):
     def _economy(self, month: int) -> Economy:
         p = self.p
         rents = (1 + p["economics.rent_indexation"]) ** (month // 12)  # rents change once a year
+        land = (1 + p["economics.land_indexation"]) ** (month // 12)
         return Economy(
             construction_cost=p["economics.construction_cost"] * (1 + p["economics.cost_inflation"]) ** (month / 12),
             market_rent=p["economics.market_rent"] * rents, midrent_cap=p["economics.midrent_cap"] * rents,
             social_rent=p["economics.social_rent"] * rents, operating_cost_share=p["economics.operating_cost_share"],
-            owner_land_price=p["economics.owner_land_price"], land_development_cost=p["economics.land_development_cost"],
-            social_land_price=p["economics.social_land_price"], developer_margin=p["economics.developer_margin"],
+            owner_land_price=p["economics.owner_land_price"] * land,
+            land_development_cost=p["economics.land_development_cost"] * land,
+            social_land_price=p["economics.social_land_price"] * land, developer_margin=p["economics.developer_margin"],
             tenant_discount=p["economics.tenant_discount"], commitment_years=p["municipality.midrent_commitment_years"])
 
     # --- cases --------------------------------------------------------------------------
@@ -209,11 +208,13 @@ class HousingTablesModel(mesa.Model):
         cast = {"municipality": m}
         if self.investors:
             # the alderman looks for an investor willing to commit for the years the vision asks (seed 000)
-            willing = [i for i in self.investors if i.commitment_horizon >= self.economy.commitment_years]
-            pool = willing or self.investors
-            inv = pool[int(rng.integers(len(pool)))]
-            if case.homes["midrent"] == 0 or inv.can_fund(case, self.economy.local(m)):
-                cast["investor"] = inv
+            econ = self.economy.local(m)
+            able = [i for i in self.investors if case.homes["midrent"] == 0 or i.can_fund(case, econ)]
+            willing = [i for i in able if i.commitment_horizon >= econ.commitment_years]
+            pool = willing or able
+            pick = int(rng.integers(max(1, len(self.investors))))  # drawn whatever the pool: common random numbers
+            if pool:
+                cast["investor"] = pool[pick % len(pool)]
         cast["developer"] = self.developers[int(rng.integers(len(self.developers)))]
         corps = self.corporations_in.get(m.unique_id, [])
         if corps:
@@ -259,13 +260,13 @@ class HousingTablesModel(mesa.Model):
         the first years' completions come from the plans of earlier years, as in reality.
         A case is in a stage with probability proportional to the stage's length, at a
         uniformly drawn point of it; agreed plans enter procedure within
-        ``PREPARATION_MONTHS``.
+        ``pipeline.preparation_months``.
         """
         p = self.p
         per_1000 = p["pipeline.initial_homes"]
         if per_1000 <= 0:
             return
-        proc, build = p["pipeline.procedure_months"], p["pipeline.construction_months"]
+        proc, build, prep = p["pipeline.procedure_months"], p["pipeline.construction_months"], p["pipeline.preparation_months"]
         for idx, m in enumerate(self.municipalities):
             rng = self.streams.get("initial pipeline", idx)
             left = int(round(per_1000 * m.population / 1_000))
@@ -274,9 +275,9 @@ class HousingTablesModel(mesa.Model):
                 left -= homes
                 n_mid = int(round(homes * p["cases.midrent_share"]))
                 n_soc = min(homes - n_mid, int(round(homes * p["cases.social_share"])))
-                u = rng.random() * (PREPARATION_MONTHS + proc + build)
-                state = (State.AGREED if u < PREPARATION_MONTHS else
-                         State.IN_PROCEDURE if u < PREPARATION_MONTHS + proc else State.UNDER_CONSTRUCTION)
+                u = rng.random() * (prep + proc + build)
+                state = (State.AGREED if u < prep else
+                         State.IN_PROCEDURE if u < prep + proc else State.UNDER_CONSTRUCTION)
                 case = Case(id=len(self.cases), kind="pipeline", municipality=m,
                             homes={"social": n_soc, "midrent": n_mid, "free": homes - n_mid - n_soc},
                             land_owner="municipality", specific=True, opened=0)
@@ -289,12 +290,12 @@ class HousingTablesModel(mesa.Model):
                     m.in_procedure += 1
                 else:
                     case.ratify_month = case.agreed_month = 0
-                    case.release_month = int(rng.integers(0, PREPARATION_MONTHS))
+                    case.release_month = int(rng.integers(0, prep))
                 self.cases.append(case)
                 self.recorder.homes_event(0, case, "proposed")
 
     def new_performance_case(self, m, corp, homes: int, month: int) -> Case:
-        rng = self.streams.get("performance", m.unique_id, corp.unique_id, month)
+        rng = self.streams.get("performance", self.municipalities.index(m), self.corporations.index(corp), month)
         case = Case(id=len(self.cases), kind="performance", municipality=m,
                     homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality", specific=True,
                     opened=month, objection=bool(rng.random() < self.p["pipeline.objection_probability"]))
@@ -367,6 +368,8 @@ class HousingTablesModel(mesa.Model):
         if case.state is State.OPEN:
             case.move(State.AT_TABLE, month)
             seat(self, table, case)
+        if case.infrastructure_blocked and case.unblock_month is not None:
+            return  # the national table is moving the infrastructure; the case waits at the table
         result = hold_meeting(self, table, case, month)
         if result.agreed:
             table.agenda.remove(case)
@@ -381,8 +384,6 @@ class HousingTablesModel(mesa.Model):
             case.ratify_month = None
             if wait == 0:
                 pipeline.ratify(self, case, month)
-            if case.kind == "performance" and p["performance.multi_year"] and case.tranche_of is None:
-                self._tranches(case, month)
             return
         if case.meetings_at_level < p["negotiation.meetings_to_deadline"]:
             return
@@ -397,21 +398,20 @@ class HousingTablesModel(mesa.Model):
         case.move(State.ABANDONED, month)
         self.recorder.homes_event(month, case, "abandoned")
 
-    def _tranches(self, case: Case, month: int) -> None:
+    def make_tranches(self, case: Case, month: int) -> None:
         """A multi-year agreement fixes the later years' homes now; they enter procedure a year apart."""
         for j in range(1, self.p["performance.term_years"]):
             t = Case(id=len(self.cases), kind="performance", municipality=case.municipality,
                      homes=dict(case.homes), land_owner="municipality", specific=True, opened=month,
                      objection=case.objection, tranche_of=case.id)
             t.cast, t.parties, t.table = case.cast, case.parties, case.table
-            t.state = State.AGREED
-            t.entered[State.AGREED.value] = month
-            t.agreed_month = month
+            t.state, t.entered = State.AGREED, {State.AGREED.value: month}
+            t.agreed_month = t.ratify_month = month      # bound by the parent's ratified agreement
             t.release_month = month + 12 * j
-            t.pending_ratification = month
             t.agreement = dict(case.agreement)
             self.cases.append(t)
             self.recorder.homes_event(month, t, "proposed")
+            self.recorder.homes_event(month, t, "agreed")
 
     def finish(self) -> None:
         self.month_end = self.month

@@ -132,14 +132,16 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
             steps[i] = min(max(base, 0.0), 1.0 - case.concession.setdefault(i, 0.0))
         if on_round is not None and case.last_step:
             for i, s in steps.items():
-                if i in case.last_step:
+                if i in case.last_step and case.concession[i] < 1.0 - EPS:  # could concede this round
                     on_round(i, s > EPS, any(case.last_step[j] > EPS for j in case.last_step if j != i))
+        had_room = {i for i in steps if case.concession[i] < 1.0 - EPS}
         for i, s in steps.items():
             case.concession[i] += s
             moved[i] += s
-        case.last_step = steps
+        # only parties that still had room count when others judge reciprocity next round
+        case.last_step = {i: s for i, s in steps.items() if i in had_room}
         targets = {i: res[i] + (opening[i] - res[i]) * (1.0 - case.concession.get(i, 0.0)) for i in res}
-        if not tenant_ready:
+        if not tenant_ready:  # also False when the case is blocked (infrastructure, no investor)
             continue
         ok, need = accept(rules["decision_rule"], targets, res, available, lead)
         if ok:

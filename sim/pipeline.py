@@ -7,22 +7,20 @@ builders' capacity (homes started per year, as a bucket that refills monthly).
 from __future__ import annotations
 
 from sim.case import State
-from sim.tables import adjust_trust
+from sim.tables import adjust_trust, available_surplus
 
 
 def ratify(model, case, month: int) -> None:
     """An agreement binds once every signing party has passed a decision window.
 
-    While it waits, construction costs rise. The parties can reshuffle the package's
-    slack among themselves, but if the rise eats all of it, somebody would have to sign
-    below its reservation point: the room to move is gone (001) and the case returns to
-    the table (and trust suffers).
+    While it waits, prices move (construction cost, rents, land). The parties can
+    reshuffle the package among themselves, but if the surplus no longer covers every
+    signing party's reservation point at today's prices, the room to move is gone (001):
+    the case returns to the table (and trust suffers).
     """
     econ = model.economy.local(case.municipality)
-    terms = case.agreement
-    drift = (econ.construction_cost - terms["construction_cost"]) * (case.share("midrent") + case.share("social"))
-    slack = sum(terms["claims"].values()) - sum(terms["reservations"].values())
-    if drift > 0 and drift > slack + 1e-9:
+    needed = sum(a.reservation(case, econ) for a in case.parties)
+    if needed > available_surplus(model, case) + 1e-9:
         case.lost_agreements += 1
         model.recorder.agreement_lost(month, case)
         case.move(State.AT_TABLE, month)
@@ -37,6 +35,8 @@ def ratify(model, case, month: int) -> None:
     case.release_month = max(case.release_month, month + (0 if case.specific else
                                                           model.p["negotiation.concretisation_months"]))
     model.recorder.ratified(month, case)
+    if case.kind == "performance" and model.p["performance.multi_year"] and case.tranche_of is None:
+        model.make_tranches(case, month)  # the later years of a multi-year agreement bind with it
 
 
 def start_procedures(model, month: int) -> None:

@@ -73,7 +73,7 @@ class Recorder:
         ids = [a.unique_id for a in parties]
         cs = {i: rc.concession(terms.openings[i], terms.claims[i], terms.reservations[i]) for i in ids}
         rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in ids)
-        zone = sum(terms.reservations.values()) <= terms.surplus - terms.money + 1e-6
+        zone = sum(terms.reservations.values()) <= case.surplus_without_money + 1e-6
         aid = len(self.agreements)
         by_kind = {a.kind: terms.claims[a.unique_id] for a in parties}
         self.agreements.append({
@@ -109,17 +109,16 @@ class Recorder:
             for j in others:
                 self.given[(month // 12, i, j)] += value / len(others)
         case.agreement = {"claims": dict(terms.claims), "reservations": dict(terms.reservations),
-                          "construction_cost": econ.construction_cost}
+                          "surplus": terms.surplus}
 
     def agreement_lost(self, month, case) -> None:
         self.agreements[case.agreement_id]["lost_at_ratification"] = True
 
     def ratified(self, month, case) -> None:
-        if case.tranche_of is None:  # a multi-year tranche binds with its parent's agreement
-            row = self.agreements[case.agreement_id]
-            row["ratified_month"] = month
-            row["window_wait_months"] = month - row["month"]
-            case.window_wait += month - row["month"]
+        row = self.agreements[case.agreement_id]
+        row["ratified_month"] = month
+        row["window_wait_months"] = month - row["month"]
+        case.window_wait += month - row["month"]
         self.homes_event(month, case, "agreed")
 
     def escalation_in(self, month, case, table, queue_length) -> None:

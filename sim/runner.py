@@ -92,7 +92,7 @@ def _release(model) -> None:
 
 
 def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
-    """The numbers a policymaker reads first; definitions in docs/ODD.md section 8."""
+    """The numbers a policymaker reads first; definitions in docs/ODD.md section 4.8."""
     m, c, a = t["monthly"], t["cases"], t["agreements"]
 
     def total(col, seg=None):
@@ -122,8 +122,9 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "escalations_national": int((t["escalations"]["level"] == "national").sum()),
         "meetings": int(sum(model.recorder.meetings.values())),
         "impasses": int(model.recorder.impasses),
-        "mean_balance": float(a["balance"].mean()) if len(a) else 1.0,
+        "mean_balance": float(ratified["balance"].mean()) if len(ratified) else 1.0,
         "give_and_take": reciprocity.give_and_take(model.recorder.given_totals()),
         "conditional_concession": model.recorder.conditional_concession(),
-        "intervention_money_eur": float((a["intervention_money_per_home"] * a["homes"]).sum()) if len(a) else 0.0,
+        "intervention_money_eur": (float((ratified["intervention_money_per_home"] * ratified["homes"]).sum())
+                                   if len(ratified) else 0.0),
     }

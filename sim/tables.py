@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agents.base import returns_for
 from sim import negotiation
 from sim.case import LEVELS
 
@@ -163,18 +164,19 @@ def seat(model, table: Table, case) -> None:
         others = [o for o in parties if o is not a]
         trust = mean_trust(model, case, a, others)
         insight = insight_of(table, case, a, base_insight(a))
-        factor = 1.0 if case.specific else 1.5
+        if table.switches["orientation"] == "vertical":
+            trust = 0.5 * (trust + 0.5)  # governments steer: trust matters half as much (seed 003)
+        factor = 1.0 if case.specific else model.p["negotiation.general_question_padding"]
         case.padding[a.unique_id] = min(1.0, pad * factor * (1.0 - trust) * (1.0 - insight))
     case.meetings_at_level = 0
 
 
-def available_surplus(model, case) -> float:
+def available_surplus(model, case, with_money: bool = True) -> float:
     """The surplus per home the parties see: value above cost, plus intervention money,
     less the safety margin they keep on a general question."""
     econ = model.economy.local(case.municipality)
-    investor_k = case.cast["investor"].required_return if "investor" in case.cast else model.reference_return
-    corp_k = case.cast["corporation"].required_return if "corporation" in case.cast else model.corporation_return
-    total = negotiation.surplus(case, econ, investor_k, corp_k) + case.money_per_home
+    investor_k, corp_k = returns_for(case, model)
+    total = negotiation.surplus(case, econ, investor_k, corp_k) + (case.money_per_home if with_money else 0.0)
     return negotiation.perceived_surplus(total, case.specific, model.p["negotiation.general_question_margin"])
 
 
@@ -191,10 +193,12 @@ def hold_meeting(model, table: Table, case, month: int):
     econ = model.economy.local(case.municipality)
     ids = {a.kind: a.unique_id for a in parties}
     available = available_surplus(model, case)
+    case.surplus_without_money = available_surplus(model, case, with_money=False)
     tenant = case.cast.get("tenant")
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
-    blocked = case.infrastructure_blocked
+    no_buyer = case.homes["midrent"] > 0 and "investor" not in case.cast  # nobody can fund the mid-rent homes
+    blocked = case.infrastructure_blocked or no_buyer
     deadline = p["negotiation.meetings_to_deadline"]
     rounds = p["negotiation.rounds_per_meeting"]
     lead = ids.get("municipality") if (table.switches["decision_rule"] == "lead"
@@ -202,11 +206,11 @@ def hold_meeting(model, table: Table, case, month: int):
     rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
     result = negotiation.meet(
         case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
-        municipality_id=ids.get("municipality"), t_start=case.meetings_at_level / deadline,
+        municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None, t_start=case.meetings_at_level / deadline,
         t_step=1.0 / (rounds * deadline), rounds=rounds, reciprocity=p["negotiation.reciprocity"],
         tenant_ready=tenant_ready and not blocked, on_round=model.recorder.concession_observed)
-    if blocked and not result.blocked_by:
-        result.blocked_by = "infrastructure"
+    if blocked:
+        result.blocked_by = "no_investor" if no_buyer else "infrastructure"
     case.meetings += 1
     case.meetings_at_level += 1
     table.meetings += 1
