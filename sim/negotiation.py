@@ -41,7 +41,7 @@ class MeetingResult:
     agreed: bool
     rounds: int
     terms: Terms | None = None
-    blocked_by: str = ""              # "tenant_knowledge", "infrastructure", "" (no fit yet)
+    blocked_by: str = ""              # "tenant_knowledge", "infrastructure", "no_investor", "" (no fit yet)
     steps: dict[int, float] = field(default_factory=dict)   # concession moved this meeting per party
 
 
@@ -102,7 +102,7 @@ def divide(need: dict[int, float], available: float, chair: str, municipality_id
 
 def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: float, lead: int | None,
          municipality_id: int | None, t_start: float, t_step: float, rounds: int, reciprocity: float,
-         tenant_ready: bool, on_round=None) -> MeetingResult:
+         can_sign: bool, on_round=None) -> MeetingResult:
     """Negotiate ``case`` for one meeting of ``rounds`` rounds.
 
     ``case.concession`` holds each party's conceded share of its range and
@@ -141,7 +141,7 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
         # only parties that still had room count when others judge reciprocity next round
         case.last_step = {i: s for i, s in steps.items() if i in had_room}
         targets = {i: res[i] + (opening[i] - res[i]) * (1.0 - case.concession.get(i, 0.0)) for i in res}
-        if not tenant_ready:  # also False when the case is blocked (infrastructure, no investor)
+        if not can_sign:  # blocked (infrastructure, no investor) or too early to sign: positions still move
             continue
         ok, need = accept(rules["decision_rule"], targets, res, available, lead)
         if ok:
@@ -149,4 +149,4 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
             final = divide(need, available, rules["chair"], municipality_id, ids[r % len(ids)])
             terms = Terms(final, res, opening, available, money, rules["decision_rule"])
             return MeetingResult(True, r + 1, terms, steps=moved)
-    return MeetingResult(False, rounds, None, "" if tenant_ready else "tenant_knowledge", steps=moved)
+    return MeetingResult(False, rounds, None, steps=moved)

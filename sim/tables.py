@@ -187,7 +187,14 @@ def financial_gap(model, case) -> float:
 
 
 def hold_meeting(model, table: Table, case, month: int):
-    """One meeting on one case: negotiate, then learn and update trust."""
+    """One meeting on one case: negotiate, then learn and update trust.
+
+    A tenant organisation that does not yet know the themes (seed 004) cannot negotiate:
+    the meeting is spent explaining, it learns, and the concession clock does not move,
+    so the case is delayed rather than failed. A performance agreement needs
+    ``performance.meetings_required`` meetings before it can be signed (the bid, the
+    reaction, the negotiation, the signing).
+    """
     p = model.p
     parties = case.parties
     econ = model.economy.local(case.municipality)
@@ -198,21 +205,25 @@ def hold_meeting(model, table: Table, case, month: int):
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
     no_buyer = case.homes["midrent"] > 0 and "investor" not in case.cast  # nobody can fund the mid-rent homes
-    blocked = case.infrastructure_blocked or no_buyer
     deadline = p["negotiation.meetings_to_deadline"]
     rounds = p["negotiation.rounds_per_meeting"]
-    lead = ids.get("municipality") if (table.switches["decision_rule"] == "lead"
-                                        or table.switches["orientation"] == "vertical") else None
-    rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
-    result = negotiation.meet(
-        case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
-        municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None, t_start=case.meetings_at_level / deadline,
-        t_step=1.0 / (rounds * deadline), rounds=rounds, reciprocity=p["negotiation.reciprocity"],
-        tenant_ready=tenant_ready and not blocked, on_round=model.recorder.concession_observed)
-    if blocked:
-        result.blocked_by = "no_investor" if no_buyer else "infrastructure"
+    if not tenant_ready:
+        result = negotiation.MeetingResult(False, 0, None, "tenant_knowledge")
+    else:
+        too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
+        lead = ids.get("municipality") if table.switches["decision_rule"] == "lead" else None
+        rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
+        result = negotiation.meet(
+            case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
+            municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None,
+            t_start=case.meetings_at_level / deadline, t_step=1.0 / (rounds * deadline), rounds=rounds,
+            reciprocity=p["negotiation.reciprocity"],
+            can_sign=not (case.infrastructure_blocked or no_buyer or too_early),
+            on_round=model.recorder.concession_observed)
+        if case.infrastructure_blocked or no_buyer:
+            result.blocked_by = "no_investor" if no_buyer else "infrastructure"
+        case.meetings_at_level += 1
     case.meetings += 1
-    case.meetings_at_level += 1
     table.meetings += 1
     model.recorder.meeting(month, table, case, result)
     # learning: insight grows with every meeting, faster with an external chair
