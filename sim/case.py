@@ -82,6 +82,7 @@ class Case:
     agreement_id: int | None = None
     pending_ratification: int | None = None           # month all signing parties' windows have come
     reviewed: bool = False
+    tenant_waits: int = 0                             # meetings spent waiting for the tenant organisation
     surplus_without_money: float = 0.0                # perceived surplus at the last meeting, before intervention money
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes

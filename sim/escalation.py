@@ -17,14 +17,16 @@ def classify(model, case) -> str:
     """Kind of bottleneck (MODEL.md 6): infrastructure, financial (no zone of agreement) or impasse."""
     if case.infrastructure_blocked:
         return "infrastructure"
+    if case.homes["midrent"] > 0 and "investor" not in case.cast:
+        return "no_investor"
     return "financial" if financial_gap(model, case) > negotiation.EPS else "impasse"
 
 
 def next_table(model, case):
     """The table a stuck case goes to, or None when it has nowhere left to go."""
     p = model.p
-    if not p["escalation.enabled"] or case.kind != "midrent":
-        return None
+    if not p["escalation.enabled"] or case.kind != "midrent" or case.bottleneck == "no_investor":
+        return None  # no table can conjure an investor the portfolio rules exclude
     if case.level >= 2:
         return None
     if case.cross_region and p["escalation.allow_skip"]:

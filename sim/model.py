@@ -2,7 +2,8 @@
 
 One step is one month, in this order (MODEL.md section 3):
 
-1. prices: construction cost drifts with inflation;
+1. prices: construction cost drifts monthly with inflation; rents and land prices are
+   indexed once a year;
 2. annual cycles: elections (March of election years), corporation bids and
    performance agreements (June);
 3. cases arise in municipalities under pressure, while plan capacity lasts, and go on
@@ -32,7 +33,7 @@ from sim import cycles, escalation, formats, pipeline
 from sim.case import Case, State
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import Means, Table, hold_meeting, seat, adjust_trust
+from sim.tables import Means, Table, adjust_trust, deadline_for, hold_meeting, seat
 
 
 class HousingTablesModel(mesa.Model):
@@ -212,9 +213,9 @@ class HousingTablesModel(mesa.Model):
             able = [i for i in self.investors if case.homes["midrent"] == 0 or i.can_fund(case, econ)]
             willing = [i for i in able if i.commitment_horizon >= econ.commitment_years]
             pool = willing or able
-            pick = int(rng.integers(max(1, len(self.investors))))  # drawn whatever the pool: common random numbers
+            u = rng.random()  # drawn whatever the pool: common random numbers
             if pool:
-                cast["investor"] = pool[pick % len(pool)]
+                cast["investor"] = pool[int(u * len(pool))]
         cast["developer"] = self.developers[int(rng.integers(len(self.developers)))]
         corps = self.corporations_in.get(m.unique_id, [])
         if corps:
@@ -385,7 +386,7 @@ class HousingTablesModel(mesa.Model):
             if wait == 0:
                 pipeline.ratify(self, case, month)
             return
-        if case.meetings_at_level < p["negotiation.meetings_to_deadline"]:
+        if case.meetings_at_level < deadline_for(case, p):
             return
         # stuck: the concession clock ran out
         self.recorder.impasse()

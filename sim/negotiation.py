@@ -5,8 +5,9 @@ a single negotiation text. Every party holds a claim on the surplus per home (la
 revenue, margin, return above requirement, rent reduction). In each round every party
 moves its demand from its opening towards its reservation point along the
 time-dependent curve target = res + (open - res) * (1 - t^(1/e)), with e set by its
-autonomy, and the step is scaled up when others conceded in the previous round and
-down when none did (reciprocity). The table's decision rule then asks whether the
+autonomy, and the step is scaled by 1 + rho * (g - 1), where g is the others' mean step in the
+previous round over the party's own (clipped to [0, 2]): more when others gave more,
+less when they gave less (reciprocity, tit for tat). The table's decision rule then asks whether the
 demands fit in the surplus; if so the text (who gets the slack) follows the chair.
 
 Everything here is a function of the case, the parties and the format: no randomness,
@@ -102,14 +103,15 @@ def divide(need: dict[int, float], available: float, chair: str, municipality_id
 
 def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: float, lead: int | None,
          municipality_id: int | None, t_start: float, t_step: float, rounds: int, reciprocity: float,
-         can_sign: bool, on_round=None) -> MeetingResult:
+         can_sign: bool, threshold: float = 0.01, on_round=None) -> MeetingResult:
     """Negotiate ``case`` for one meeting of ``rounds`` rounds.
 
     ``case.concession`` holds each party's conceded share of its range and
     ``case.padding`` its padding at this level; both persist between meetings.
     ``t_start``/``t_step`` place the rounds on the concession clock in [0, 1].
     ``on_round(agent_id, conceded, others_conceded)`` receives every observed step for
-    the conditional-concession measure.
+    the conditional-concession measure; a step counts as a concession when it is at
+    least ``threshold`` of the party's range.
     """
     res = {a.unique_id: a.reservation(case, econ) for a in parties}
     opening = {a.unique_id: max(res[a.unique_id], a.opening(case, econ, case.padding[a.unique_id]))
@@ -126,14 +128,16 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
             e = eco.concession_exponent(a.autonomy)
             base = eco.concession_level(t1, e) - eco.concession_level(t0, e)
             others = [case.last_step[j] for j in case.last_step if j != i]
-            if others:
-                share = sum(1 for s in others if s > EPS) / len(others)
-                base *= 1.0 + reciprocity * (2.0 * share - 1.0)
+            if others and i in case.last_step:
+                # tit for tat: others' mean step last round against my own (ratio clipped to [0, 2])
+                ratio = min(2.0, (sum(others) / len(others)) / max(case.last_step[i], EPS))
+                base *= 1.0 + reciprocity * (ratio - 1.0)
             steps[i] = min(max(base, 0.0), 1.0 - case.concession.setdefault(i, 0.0))
         if on_round is not None and case.last_step:
             for i, s in steps.items():
                 if i in case.last_step and case.concession[i] < 1.0 - EPS:  # could concede this round
-                    on_round(i, s > EPS, any(case.last_step[j] > EPS for j in case.last_step if j != i))
+                    on_round(i, s >= threshold,
+                             any(case.last_step[j] >= threshold for j in case.last_step if j != i))
         had_room = {i for i in steps if case.concession[i] < 1.0 - EPS}
         for i, s in steps.items():
             case.concession[i] += s

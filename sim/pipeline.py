@@ -7,7 +7,7 @@ builders' capacity (homes started per year, as a bucket that refills monthly).
 from __future__ import annotations
 
 from sim.case import State
-from sim.tables import adjust_trust, available_surplus
+from sim.tables import adjust_trust, available_surplus, deadline_for
 
 
 def ratify(model, case, month: int) -> None:
@@ -26,8 +26,7 @@ def ratify(model, case, month: int) -> None:
         case.move(State.AT_TABLE, month)
         case.agreement = None
         case.pending_ratification = None
-        deadline = model.p["negotiation.meetings_to_deadline"]
-        case.meetings_at_level = min(case.meetings_at_level, deadline - 1)
+        case.meetings_at_level = min(case.meetings_at_level, deadline_for(case, model.p) - 1)
         case.table.agenda.append(case)
         adjust_trust(model, case, case.parties, lambda a, b: -model.p["trust.loss"])
         return

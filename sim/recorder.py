@@ -104,17 +104,21 @@ class Recorder:
                 "reservation": terms.reservations[i], "opening": terms.openings[i], "final": terms.claims[i],
                 "concession": cs[i],
             })
-            value = max(0.0, terms.openings[i] - terms.claims[i]) * case.total_homes
-            others = [j for j in ids if j != i]
-            for j in others:
-                self.given[(month // 12, i, j)] += value / len(others)
         case.agreement = {"claims": dict(terms.claims), "reservations": dict(terms.reservations),
-                          "surplus": terms.surplus}
+                          "openings": dict(terms.openings), "surplus": terms.surplus}
 
     def agreement_lost(self, month, case) -> None:
         self.agreements[case.agreement_id]["lost_at_ratification"] = True
 
     def ratified(self, month, case) -> None:
+        """The agreement binds: count its homes as agreed and what each party gave the others."""
+        terms = case.agreement
+        ids = list(terms["claims"])
+        for i in ids:
+            value = max(0.0, terms["openings"][i] - terms["claims"][i]) * case.total_homes
+            others = [j for j in ids if j != i]
+            for j in others:
+                self.given[(month // 12, i, j)] += value / len(others)
         row = self.agreements[case.agreement_id]
         row["ratified_month"] = month
         row["window_wait_months"] = month - row["month"]

@@ -180,6 +180,12 @@ def available_surplus(model, case, with_money: bool = True) -> float:
     return negotiation.perceived_surplus(total, case.specific, model.p["negotiation.general_question_margin"])
 
 
+def deadline_for(case, p) -> int:
+    """Meetings on the concession clock: performance agreements get the meetings they need first."""
+    d = p["negotiation.meetings_to_deadline"]
+    return d + p["performance.meetings_required"] - 1 if case.kind == "performance" else d
+
+
 def financial_gap(model, case) -> float:
     """Reservation points minus available surplus: > 0 means no zone of agreement."""
     econ = model.economy.local(case.municipality)
@@ -205,9 +211,10 @@ def hold_meeting(model, table: Table, case, month: int):
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
     no_buyer = case.homes["midrent"] > 0 and "investor" not in case.cast  # nobody can fund the mid-rent homes
-    deadline = p["negotiation.meetings_to_deadline"]
+    deadline = deadline_for(case, p)
     rounds = p["negotiation.rounds_per_meeting"]
-    if not tenant_ready:
+    if not tenant_ready and case.tenant_waits < deadline:
+        case.tenant_waits += 1  # after a full clock of waiting the others sign without its consent
         result = negotiation.MeetingResult(False, 0, None, "tenant_knowledge")
     else:
         too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
@@ -217,7 +224,7 @@ def hold_meeting(model, table: Table, case, month: int):
             case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
             municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None,
             t_start=case.meetings_at_level / deadline, t_step=1.0 / (rounds * deadline), rounds=rounds,
-            reciprocity=p["negotiation.reciprocity"],
+            reciprocity=p["negotiation.reciprocity"], threshold=p["negotiation.concession_threshold"],
             can_sign=not (case.infrastructure_blocked or no_buyer or too_early),
             on_round=model.recorder.concession_observed)
         if case.infrastructure_blocked or no_buyer:
