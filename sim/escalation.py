@@ -70,6 +70,16 @@ def apply_means(model, table, case) -> None:
         case.process_help = max(case.process_help, means.process_help)
     if means.infrastructure and case.infrastructure_blocked:
         case.unblock_month = model.month + model.p["escalation.infrastructure_months"]
+    close_gap(model, table, case)
+
+
+def close_gap(model, table, case) -> None:
+    """Money and, at the top, a changed mix, as far as needed to close a financial gap.
+
+    Applied on admission and again before every meeting at the level, because prices
+    move while a case waits (e.g. for an infrastructure bottleneck to be moved).
+    """
+    means = table.means
     if financial_gap(model, case) <= 0:
         return  # an impasse, not a financial gap: mediation is what helps
     before = case.money_per_home

@@ -371,6 +371,8 @@ class HousingTablesModel(mesa.Model):
             seat(self, table, case)
         if case.infrastructure_blocked and case.unblock_month is not None:
             return  # the national table is moving the infrastructure; the case waits at the table
+        if table.level > 0:
+            escalation.close_gap(self, table, case)
         result = hold_meeting(self, table, case, month)
         if result.agreed:
             table.agenda.remove(case)

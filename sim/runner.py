@@ -108,6 +108,10 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "homes_proposed": total("proposed"),
         "homes_agreed": agreed_h,
         "midrent_agreed": total("agreed", "midrent"),
+        # mid-rent homes in cases whose table reached agreement (first time), bound or not yet:
+        # unlike midrent_agreed it does not depend on decision windows at the end of the run
+        "midrent_agreed_at_tables": (int(a.sort_values("month").drop_duplicates("case_id")["homes_midrent"].sum())
+                                     if len(a) else 0),
         "social_agreed": total("agreed", "social"),
         "homes_started": total("started"),
         "homes_completed": total("completed"),

@@ -101,4 +101,6 @@ def test_same_seed_same_tables(sc, o, seed):
 def test_higher_required_return_never_increases_midrent_agreements(sc, o, seed, dk):
     low = _run(sc, o, seed)
     high = _run(sc, {**o, "investor.required_return": o["investor.required_return"] + dk}, seed)
-    assert high.metrics["midrent_agreed"] <= low.metrics["midrent_agreed"]
+    # agreements reached at the tables; binding ones can slip past the run's end while a
+    # decision window is awaited, which is timing, not the economics this invariant is about
+    assert high.metrics["midrent_agreed_at_tables"] <= low.metrics["midrent_agreed_at_tables"]
