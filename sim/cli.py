@@ -55,7 +55,7 @@ def run_cmd(
                f"months {result.params['run.months']}")
     for key in ("homes_proposed", "homes_agreed", "midrent_agreed", "social_agreed", "homes_completed",
                 "homes_abandoned", "agreements", "median_months_to_agreement", "escalations_regional",
-                "escalations_national", "mean_balance", "give_and_take", "conditional_concession"):
+                "escalations_national", "max_national_queue", "mean_balance", "give_and_take", "conditional_concession"):
         v = m[key]
         typer.echo(f"  {key:<28} {v:,.2f}" if isinstance(v, float) else f"  {key:<28} {v:,}")
     if out is not None:

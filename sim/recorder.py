@@ -23,6 +23,7 @@ class Recorder:
         self.flow = defaultdict(int)           # (month, municipality, segment, column) -> homes
         self.pipeline = defaultdict(int)       # (municipality, segment) -> homes now in the pipeline
         self.monthly_rows: list[tuple] = []
+        self.queue_rows: list[tuple] = []      # (month, level, table, queued, at table) for the ladder's tables
         self.agreements: list[dict] = []
         self.concessions: list[dict] = []
         self.escalations: list[dict] = []
@@ -150,6 +151,9 @@ class Recorder:
                 pipe = self.pipeline[(name, seg)]
                 if pipe or any(vals):
                     self.monthly_rows.append((month, name, seg, *vals, pipe))
+        for t in self.model.tables:
+            if t.level > 0 and (t.queue or t.agenda):
+                self.queue_rows.append((month, t.level_name, t.name, len(t.queue), len(t.agenda)))
         if month % 12 == 11 or month == self.model.p["run.months"] - 1:
             for i, j, d in self.model.trust.edges(data=True):
                 self.trust_samples[(month // 12, i, j)] = d["weight"]
@@ -167,8 +171,9 @@ class Recorder:
         concessions = pd.DataFrame(self.concessions)
         escalations = pd.DataFrame(self.escalations)
         pairs = self._pairs()
+        queues = pd.DataFrame(self.queue_rows, columns=["month", "level", "table", "queued", "at_table"])
         out = {"monthly": monthly, "cases": cases, "agreements": agreements, "concessions": concessions,
-               "escalations": escalations, "pairs": pairs}
+               "escalations": escalations, "queues": queues, "pairs": pairs}
         for name, df in out.items():
             if df.empty and len(df.columns) == 0:
                 df = pd.DataFrame(columns=_EMPTY.get(name, []))

@@ -20,7 +20,7 @@ from sim import reciprocity
 from sim import scenario as scn
 from sim.case import State
 
-TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "pairs")
+TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "queues", "pairs")
 
 
 @dataclass
@@ -124,6 +124,8 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "mean_window_wait_months": float(ratified["window_wait_months"].mean()) if len(ratified) else 0.0,
         "escalations_regional": int((t["escalations"]["level"] == "regional").sum()),
         "escalations_national": int((t["escalations"]["level"] == "national").sum()),
+        "max_national_queue": int(t["queues"].loc[t["queues"]["level"] == "national", "queued"].max())
+        if (t["queues"]["level"] == "national").any() else 0,
         "meetings": int(sum(model.recorder.meetings.values())),
         "impasses": int(model.recorder.impasses),
         "mean_balance": float(ratified["balance"].mean()) if len(ratified) else 1.0,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "pairs")
+TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "queues", "pairs")
 
 
 def tafelsim(*args, cwd=None):
