@@ -103,7 +103,8 @@ def divide(need: dict[int, float], available: float, chair: str, municipality_id
 
 def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: float, lead: int | None,
          municipality_id: int | None, t_start: float, t_step: float, rounds: int, reciprocity: float,
-         can_sign: bool, threshold: float = 0.01, on_round=None) -> MeetingResult:
+         can_sign: bool, threshold: float = 0.01, hold: dict[int, float] | None = None,
+         on_round=None) -> MeetingResult:
     """Negotiate ``case`` for one meeting of ``rounds`` rounds.
 
     ``case.concession`` holds each party's conceded share of its range and
@@ -111,7 +112,8 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
     ``t_start``/``t_step`` place the rounds on the concession clock in [0, 1].
     ``on_round(agent_id, conceded, others_conceded)`` receives every observed step for
     the conditional-concession measure; a step counts as a concession when it is at
-    least ``threshold`` of the party's range.
+    least ``threshold`` of the party's range. ``hold[i]`` is the share of its range a
+    guarded party keeps back this meeting: it concedes at most ``1 - hold[i]``.
     """
     res = {a.unique_id: a.reservation(case, econ) for a in parties}
     opening = {a.unique_id: max(res[a.unique_id], a.opening(case, econ, case.padding[a.unique_id]))
@@ -132,7 +134,8 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
                 # tit for tat: others' mean step last round against my own (ratio clipped to [0, 2])
                 ratio = min(2.0, (sum(others) / len(others)) / max(case.last_step[i], EPS))
                 base *= 1.0 + reciprocity * (ratio - 1.0)
-            steps[i] = min(max(base, 0.0), 1.0 - case.concession.setdefault(i, 0.0))
+            cap = 1.0 - (hold or {}).get(i, 0.0)
+            steps[i] = min(max(base, 0.0), max(0.0, cap - case.concession.setdefault(i, 0.0)))
         if on_round is not None and case.last_step:
             for i, s in steps.items():
                 if i in case.last_step and case.concession[i] < 1.0 - EPS:  # could concede this round

@@ -160,15 +160,27 @@ def seat(model, table: Table, case) -> None:
         if table.means.mediation:
             set_insight(table, case, a, max(insight_of(table, case, a, base_insight(a)), table.means.mediation))
     pad = model.p["negotiation.padding"]
+    factor = 1.0 if case.specific else model.p["negotiation.general_question_padding"]
     for a in parties:
-        others = [o for o in parties if o is not a]
-        trust = mean_trust(model, case, a, others)
-        insight = insight_of(table, case, a, base_insight(a))
-        if table.switches["orientation"] == "vertical":
-            trust = 0.5 * (trust + 0.5)  # governments steer: trust matters half as much (seed 003)
-        factor = 1.0 if case.specific else model.p["negotiation.general_question_padding"]
-        case.padding[a.unique_id] = min(1.0, pad * factor * (1.0 - trust) * (1.0 - insight))
+        distrust = guardedness(model, table, case, a)
+        case.padding[a.unique_id] = min(1.0, pad * factor * distrust)
     case.meetings_at_level = 0
+
+
+def guardedness(model, table: Table, case, agent) -> float:
+    """(1 - trust) * (1 - insight) of a party at this table, in [0, 1].
+
+    How guarded a party is: it pads its opening by this much and, at the end of the
+    clock, keeps this much of its range back (MODEL.md 5.4, 6: 'padding and low trust keep
+    the parties apart'). At a vertical table governments steer, so trust matters half
+    as much (seed 003).
+    """
+    others = [o for o in case.parties if o is not agent]
+    trust = mean_trust(model, case, agent, others)
+    if table.switches["orientation"] == "vertical":
+        trust = 0.5 * (trust + 0.5)
+    insight = insight_of(table, case, agent, base_insight(agent))
+    return (1.0 - trust) * (1.0 - insight)
 
 
 def available_surplus(model, case, with_money: bool = True) -> float:
@@ -218,13 +230,14 @@ def hold_meeting(model, table: Table, case, month: int):
         result = negotiation.MeetingResult(False, 0, None, "tenant_knowledge")
     else:
         too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
+        hold = {a.unique_id: p["negotiation.distrust_hold"] * guardedness(model, table, case, a) for a in parties}
         lead = ids.get("municipality") if table.switches["decision_rule"] == "lead" else None
         rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
         result = negotiation.meet(
             case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
             municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None,
             t_start=case.meetings_at_level / deadline, t_step=1.0 / (rounds * deadline), rounds=rounds,
-            reciprocity=p["negotiation.reciprocity"], threshold=p["negotiation.concession_threshold"],
+            reciprocity=p["negotiation.reciprocity"], threshold=p["negotiation.concession_threshold"], hold=hold,
             can_sign=not (case.infrastructure_blocked or no_buyer or too_early),
             on_round=model.recorder.concession_observed)
         if case.infrastructure_blocked or no_buyer:
