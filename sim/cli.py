@@ -79,9 +79,14 @@ def scenarios_cmd():
 
 
 @app.command("params")
-def params_cmd(scenario: Optional[str] = typer.Argument(None, help="show this scenario's values")):
+def params_cmd(scenario: Optional[str] = typer.Argument(None, help="show this scenario's values"),
+               markdown: bool = typer.Option(False, "--markdown", help="the declaration as a Markdown table")):
     """List every parameter with unit, bounds and meaning (and a scenario's values)."""
     from sim.scenario import ScenarioError, load
+    if markdown:
+        from sim.params import markdown_table
+        typer.echo(markdown_table())
+        return
     values = None
     if scenario:
         try:

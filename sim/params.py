@@ -298,6 +298,31 @@ _DECLARED: list[Param] = [
 PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
 
 
+def markdown_table() -> str:
+    """The declaration as a Markdown table (docs/ODD.md section 5 is this, pasted)."""
+    def fmt(v):
+        if isinstance(v, frozenset):
+            return ", ".join(sorted(v))
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, float) and abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:,}" if isinstance(v, int) and abs(v) >= 10_000 else str(v)
+
+    rows = ["| name | type | unit | default | bounds / choices | meaning | source |", "|---|---|---|---|---|---|---|"]
+    for p in _DECLARED:
+        kind = {frozenset: "set", str: "choice"}.get(p.kind, p.kind.__name__)
+        if p.kind in (int, float):
+            bounds = f"[{fmt(p.low)}, {fmt(p.high)}]"
+        elif p.kind is bool:
+            bounds = "true / false"
+        else:
+            bounds = ", ".join(p.choices)
+        rows.append(f"| `{p.name}` | {kind} | {p.unit} | {fmt(p.default)} | {bounds} | {p.doc} | "
+                    f"{p.source or 'model assumption'} |")
+    return "\n".join(rows)
+
+
 def defaults() -> dict[str, Any]:
     return {p.name: p.default for p in _DECLARED}
 

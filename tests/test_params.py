@@ -37,3 +37,10 @@ def test_run_rejects_unknown_overrides():
 
 def test_defaults_cover_every_parameter():
     assert set(defaults()) == set(PARAMETERS)
+
+
+def test_odd_documents_every_parameter():
+    from pathlib import Path
+    odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
+    missing = [name for name in PARAMETERS if f"`{name}`" not in odd]
+    assert not missing, f"docs/ODD.md lacks {missing}; paste `tafelsim params --markdown` into section 5"
