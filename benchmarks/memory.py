@@ -17,6 +17,7 @@ from pathlib import Path
 import mesa
 
 import sim
+from common import emit
 
 
 def measure(scenario: str, runs: int, release: bool) -> list[tuple[int, int, int]]:
@@ -61,10 +62,7 @@ def main() -> None:
         for k, b, n in rows:
             lines.append(f"| {'released' if release else 'not released'} | {k} | {b / 2**20:.1f} | {n} | {b / first:.2f} |")
     text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(text)
+    emit(text, args.write)
 
 
 if __name__ == "__main__":

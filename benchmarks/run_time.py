@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import sim
+from common import emit
 from sim.scenario import builtin_names
 
 BUDGET_S = 1.0  # issue 3: the 12-city scenario should take well under a second
@@ -43,10 +44,7 @@ def main() -> None:
               f"Command: `python benchmarks/run_time.py --repeat {args.repeat}"
               f"{' --write ' + str(args.write) if args.write else ''}`\n")
     text = header + "\n" + "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(text)
+    emit(text, args.write)
 
 
 if __name__ == "__main__":

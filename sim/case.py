@@ -81,7 +81,8 @@ class Case:
     escalation_rows: list = field(default_factory=list)
     agreement_id: int | None = None
     pending_ratification: int | None = None           # month all signing parties' windows have come
-    reviewed: bool = False
+    reviewed: bool = False                            # checked by the regional plan review
+    blocked_by: str = ""                              # why the last meeting could not sign, if blocked
     tenant_waits: int = 0                             # meetings spent waiting for the tenant organisation
     surplus_without_money: float = 0.0                # perceived surplus at the last meeting, before intervention money
     rounds_total: int = 0

@@ -146,11 +146,11 @@ class HousingTablesModel(mesa.Model):
             else:
                 self.entry_table[m.unique_id] = self._table(f"{m.name} local table", 0, entry)
         triangle = entry if {"municipality", "corporation", "tenant"} <= entry["members"] else \
-            {k[len("table."):]: v for k, v in formats.preset("lokale-driehoek").items()}
+            formats.switches_of(formats.preset("lokale-driehoek"))
         self.triangle_table = {m.unique_id: self._table(f"{m.name} (lokale driehoek)", 0, triangle)
                                for m in self.municipalities} if p["performance.enabled"] else {}
-        regional = {k[len("table."):]: v for k, v in formats.preset("versnellingstafel-regionaal").items()}
-        national = {k[len("table."):]: v for k, v in formats.preset("versnellingstafel-landelijk").items()}
+        regional = formats.switches_of(formats.preset("versnellingstafel-regionaal"))
+        national = formats.switches_of(formats.preset("versnellingstafel-landelijk"))
         vertical = entry["orientation"] == "vertical"
         self.regional_tables = {}
         for region in sorted({m.region for m in self.municipalities}):

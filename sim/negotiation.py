@@ -34,7 +34,6 @@ class Terms:
     openings: dict[int, float]
     surplus: float                    # EUR per home, money included
     money: float                      # EUR per home added by an intervention
-    rule: str
 
 
 @dataclass
@@ -154,6 +153,6 @@ def meet(case, parties, econ: Economy, *, rules: dict, available: float, money: 
         if ok:
             ids = list(res)
             final = divide(need, available, rules["chair"], municipality_id, ids[r % len(ids)])
-            terms = Terms(final, res, opening, available, money, rules["decision_rule"])
+            terms = Terms(final, res, opening, available, money)
             return MeetingResult(True, r + 1, terms, steps=moved)
     return MeetingResult(False, rounds, None, steps=moved)

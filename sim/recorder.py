@@ -194,7 +194,8 @@ class Recorder:
                "highest_level": ("local", "regional", "national")[c.max_level],
                "agreed_month": c.agreed_month, "ratified_month": c.ratify_month,
                "window_wait_months": c.window_wait, "lost_agreements": c.lost_agreements,
-               "money_per_home": c.money_per_home, "imposed": c.imposed, "bottleneck": c.bottleneck}
+               "money_per_home": c.money_per_home, "imposed": c.imposed, "bottleneck": c.bottleneck,
+               "blocked_by": c.blocked_by, "plan_reviewed": c.reviewed}
         for s in State:
             row[f"entered_{s.value}"] = c.entered.get(s.value, np.nan)
         for s in State:

@@ -83,13 +83,11 @@ class Table:
 def mean_trust(model, case, agent, others) -> float:
     if not others:
         return model.p["trust.initial"]
-    store = case.trust_local if case.trust_local is not None else None
-    vals = []
-    for o in others:
-        if store is not None:
-            vals.append(store.get((agent.unique_id, o.unique_id), model.p["trust.initial"]))
-        else:
-            vals.append(model.trust_between(agent, o))
+    if case.trust_local is not None:  # one-off table: trust that lives and dies with the case
+        t0 = model.p["trust.initial"]
+        vals = [case.trust_local.get((agent.unique_id, o.unique_id), t0) for o in others]
+    else:
+        vals = [model.trust_between(agent, o) for o in others]
     return sum(vals) / len(vals)
 
 
@@ -243,6 +241,7 @@ def hold_meeting(model, table: Table, case, month: int):
         if case.infrastructure_blocked or no_buyer:
             result.blocked_by = "no_investor" if no_buyer else "infrastructure"
         case.meetings_at_level += 1
+    case.blocked_by = result.blocked_by
     case.meetings += 1
     table.meetings += 1
     model.recorder.meeting(month, table, case, result)
