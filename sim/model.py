@@ -10,9 +10,11 @@ One step is one month, in this order (MODEL.md section 3):
    the agenda of their entry table (after regional plan review, where the format has it);
 4. infrastructure bottlenecks the national table took up are moved when their time is up;
 5. tables meet on their calendar, local first, then regional, then national: higher
-   tables first admit cases from their queue as capacity allows and apply their means;
-   every case on the agenda gets one meeting; agreements go to ratification, cases
-   stuck at the end of the concession clock escalate or are abandoned;
+   tables first withdraw cases that waited too long in their queue, then admit cases as
+   capacity allows (the national table per landsdeel) and apply their means; every case
+   on the agenda gets one meeting (a case waiting for its infrastructure gets none);
+   agreements go to ratification, cases stuck at the end of the concession clock
+   escalate or are abandoned;
 6. ratification: agreements whose parties' decision windows have all come bind, or
    are lost if their room to move has gone;
 7. implementation: procedures start within municipal capacity, finished procedures
