@@ -104,3 +104,33 @@ def test_higher_required_return_never_increases_midrent_agreements(sc, o, seed, 
     # agreements reached at the tables; binding ones can slip past the run's end while a
     # decision window is awaited, which is timing, not the economics this invariant is about
     assert high.metrics["midrent_agreed_at_tables"] <= low.metrics["midrent_agreed_at_tables"]
+
+
+@given(scenarios(), overrides(), SEEDS)
+def test_timelines_are_ordered(sc, o, seed):
+    r = _run(sc, o, seed)
+    c = r.cases
+    if len(c):
+        path = ["entered_at_table", "entered_agreed", "entered_in_procedure", "entered_under_construction",
+                "entered_completed"]
+        for earlier, later in zip(path, path[1:]):
+            both = c[earlier].notna() & c[later].notna()
+            assert (c.loc[both, earlier] <= c.loc[both, later]).all(), (earlier, later)
+        agreed = c["agreed_month"].notna()
+        assert (c.loc[agreed, "agreed_month"] >= c.loc[agreed, "opened"]).all()
+    a = r.agreements
+    if len(a):
+        bound = a["ratified_month"].notna()
+        assert (a.loc[bound, "ratified_month"] >= a.loc[bound, "month"]).all()
+        assert not (bound & a["lost_at_ratification"]).any()
+    e = r.escalations
+    if len(e):
+        assert (e["queue_length"] >= 0).all()
+        adm = e["month_admitted"].notna()
+        assert (e.loc[adm, "month_admitted"] >= e.loc[adm, "month_in"]).all()
+        out = e["month_out"].notna()
+        assert (e.loc[out, "month_out"] >= e.loc[out, "month_in"]).all()
+        assert set(e["outcome"]) <= {"", "agreed", "escalated", "abandoned", "withdrawn"}
+    q = r.queues
+    if len(q):
+        assert (q["queued"] >= 0).all() and (q["at_table"] >= 0).all()
