@@ -84,7 +84,6 @@ class Case:
     reviewed: bool = False                            # checked by the regional plan review
     blocked_by: str = ""                              # why the last meeting could not sign, if blocked
     tenant_waits: int = 0                             # meetings spent waiting for the tenant organisation
-    surplus_without_money: float = 0.0                # perceived surplus at the last meeting, before intervention money
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
     tranche_of: int | None = None                     # multi-year performance agreement: parent case
@@ -100,6 +99,11 @@ class Case:
     @property
     def total_homes(self) -> int:
         return sum(self.homes.values())
+
+    @property
+    def lacks_investor(self) -> bool:
+        """Mid-rent homes that no investor can fund (the portfolio rule excluded them all)."""
+        return self.homes["midrent"] > 0 and "investor" not in self.cast
 
     def share(self, segment: str) -> float:
         n = self.total_homes

@@ -17,7 +17,7 @@ def classify(model, case) -> str:
     """Kind of bottleneck (MODEL.md 6): infrastructure, financial (no zone of agreement) or impasse."""
     if case.infrastructure_blocked:
         return "infrastructure"
-    if case.homes["midrent"] > 0 and "investor" not in case.cast:
+    if case.lacks_investor:
         return "no_investor"
     return "financial" if financial_gap(model, case) > negotiation.EPS else "impasse"
 

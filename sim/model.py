@@ -351,9 +351,12 @@ class HousingTablesModel(mesa.Model):
         limit = self.p["escalation.max_queue_months"]
         for case in [c for c in table.queue if month - c.state_since > limit]:
             table.queue.remove(case)
-            self.recorder.escalation_out(month, case, "withdrawn")
-            case.move(State.ABANDONED, month)
-            self.recorder.homes_event(month, case, "abandoned")
+            self._abandon(case, month, "withdrawn")
+
+    def _abandon(self, case: Case, month: int, outcome: str) -> None:
+        self.recorder.escalation_out(month, case, outcome)
+        case.move(State.ABANDONED, month)
+        self.recorder.homes_event(month, case, "abandoned")
 
     def _admit(self, table: Table, month: int) -> None:
         for case in [c for c in table.queue]:  # first come, first served, per member's room
@@ -398,10 +401,8 @@ class HousingTablesModel(mesa.Model):
         case.table_history.append(table.level_name)
         if escalation.escalate(self, case, month):
             return
-        self.recorder.escalation_out(month, case, "abandoned")
         table.agenda.remove(case)
-        case.move(State.ABANDONED, month)
-        self.recorder.homes_event(month, case, "abandoned")
+        self._abandon(case, month, "abandoned")
 
     def make_tranches(self, case: Case, month: int) -> None:
         """A multi-year agreement fixes the later years' homes now; they enter procedure a year apart."""

@@ -7,7 +7,7 @@ builders' capacity (homes started per year, as a bucket that refills monthly).
 from __future__ import annotations
 
 from sim.case import State
-from sim.tables import adjust_trust, available_surplus, deadline_for
+from sim.tables import adjust_trust, deadline_for, financial_gap
 
 
 def ratify(model, case, month: int) -> None:
@@ -18,9 +18,7 @@ def ratify(model, case, month: int) -> None:
     signing party's reservation point at today's prices, the room to move is gone (001):
     the case returns to the table (and trust suffers).
     """
-    econ = model.economy.local(case.municipality)
-    needed = sum(a.reservation(case, econ) for a in case.parties)
-    if needed > available_surplus(model, case) + 1e-9:
+    if financial_gap(model, case) > 1e-9:
         case.lost_agreements += 1
         model.recorder.agreement_lost(month, case)
         case.move(State.AT_TABLE, month)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sim import reciprocity as rc
-from sim.case import PIPELINE, SEGMENTS, State
+from sim.case import SEGMENTS, State
+from sim.tables import available_surplus
 
 MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned", "pipeline")
 
@@ -74,7 +75,7 @@ class Recorder:
         ids = [a.unique_id for a in parties]
         cs = {i: rc.concession(terms.openings[i], terms.claims[i], terms.reservations[i]) for i in ids}
         rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in ids)
-        zone = sum(terms.reservations.values()) <= case.surplus_without_money + 1e-6
+        zone = sum(terms.reservations.values()) <= available_surplus(m, case, with_money=False) + 1e-6
         aid = len(self.agreements)
         by_kind = {a.kind: terms.claims[a.unique_id] for a in parties}
         self.agreements.append({
@@ -105,8 +106,7 @@ class Recorder:
                 "reservation": terms.reservations[i], "opening": terms.openings[i], "final": terms.claims[i],
                 "concession": cs[i],
             })
-        case.agreement = {"claims": dict(terms.claims), "reservations": dict(terms.reservations),
-                          "openings": dict(terms.openings), "surplus": terms.surplus}
+        case.agreement = {"claims": dict(terms.claims), "openings": dict(terms.openings)}
 
     def agreement_lost(self, month, case) -> None:
         self.agreements[case.agreement_id]["lost_at_ratification"] = True

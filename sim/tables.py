@@ -216,11 +216,10 @@ def hold_meeting(model, table: Table, case, month: int):
     econ = model.economy.local(case.municipality)
     ids = {a.kind: a.unique_id for a in parties}
     available = available_surplus(model, case)
-    case.surplus_without_money = available_surplus(model, case, with_money=False)
     tenant = case.cast.get("tenant")
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
-    no_buyer = case.homes["midrent"] > 0 and "investor" not in case.cast  # nobody can fund the mid-rent homes
+    no_buyer = case.lacks_investor
     deadline = deadline_for(case, p)
     rounds = p["negotiation.rounds_per_meeting"]
     if not tenant_ready and case.tenant_waits < deadline:
