@@ -1,8 +1,12 @@
-"""``tafelsim``: the command-line front door. Thin: every command calls an importable function."""
+"""The model's commands of ``tafelsim`` (run, scenarios, params, validate, formats).
+
+Thin: every command calls an importable function. The root command (``tafelsim/cli.py``)
+composes these with the experiment and dashboard commands, so that ``sim`` never imports
+the layers built on it.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,8 +14,7 @@ import typer
 
 from sim.params import PARAMETERS, ParameterError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Agent-based simulation of Dutch housing negotiation tables.")
+app = typer.Typer()  # the commands below are registered on the root app by `register`
 
 
 def _fail(message: str) -> None:
@@ -120,9 +123,7 @@ def formats_cmd():
         typer.echo(f"{name:<30} {' '.join(formats.describe(name).split())[:90]}")
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def register(root: typer.Typer) -> None:
+    """Add the model's commands to the root ``tafelsim`` app."""
+    for command in app.registered_commands:
+        root.registered_commands.append(command)

@@ -183,6 +183,7 @@ class HousingTablesModel(mesa.Model):
     def add_trust(self, a, b, delta) -> None:
         v = min(1.0, max(0.0, self.trust_between(a, b) + delta))
         self.trust.add_edge(a.unique_id, b.unique_id, weight=v)
+        self.recorder.trust_changed(a.unique_id, b.unique_id, v)
 
     def reset_trust(self, agent, share) -> None:
         """A new alderman: trust to and from the municipality moves back towards the start."""
@@ -190,6 +191,7 @@ class HousingTablesModel(mesa.Model):
         i = agent.unique_id
         for u, v, d in list(self.trust.in_edges(i, data=True)) + list(self.trust.out_edges(i, data=True)):
             d["weight"] = d["weight"] * (1 - share) + t0 * share
+            self.recorder.trust_changed(u, v, d["weight"])
 
     # --- prices -------------------------------------------------------------------------
     def _economy(self, month: int) -> Economy:

@@ -15,17 +15,15 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from sim.errors import InputError
 
-class ParameterError(ValueError):
+
+class ParameterError(InputError):
     """A parameter is unknown, of the wrong type or out of bounds.
 
     ``where`` names the file (or "overrides"), ``field`` the parameter, and the message
     says what is allowed, so the CLI can print one clear line.
     """
-
-    def __init__(self, where: str, field: str, message: str):
-        self.where, self.field, self.message = where, field, message
-        super().__init__(f"{where}: {field}: {message}")
 
 
 @dataclass(frozen=True)

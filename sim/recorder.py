@@ -33,6 +33,8 @@ class Recorder:
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
         self.trust_samples = {}                # (year index, i, j) -> trust at year end
+        self.trust_now: dict[tuple, float] = {}  # (i, j) -> trust, changed this month
+        self.trust_rows: list[tuple] = []      # (month, i, j, trust): the trust table, a change log
 
     # --- events -----------------------------------------------------------------------
     def homes_event(self, month, case, column, homes=None) -> None:
@@ -143,7 +145,13 @@ class Recorder:
             if row["outcome"] == "":
                 row["month_out"], row["outcome"] = month, outcome
 
+    def trust_changed(self, i, j, value) -> None:
+        self.trust_now[(i, j)] = value
+
     def end_of_month(self, month) -> None:
+        for (i, j), v in sorted(self.trust_now.items()):
+            self.trust_rows.append((month, i, j, v))
+        self.trust_now.clear()
         names = [m.name for m in self.model.municipalities]
         for name in names:
             for seg in SEGMENTS:
@@ -173,7 +181,7 @@ class Recorder:
         pairs = self._pairs()
         queues = pd.DataFrame(self.queue_rows, columns=["month", "level", "table", "queued", "at_table"])
         out = {"monthly": monthly, "cases": cases, "agreements": agreements, "concessions": concessions,
-               "escalations": escalations, "queues": queues, "pairs": pairs}
+               "escalations": escalations, "queues": queues, "pairs": pairs, "trust": self._trust()}
         for name, df in out.items():
             if df.empty and len(df.columns) == 0:
                 df = pd.DataFrame(columns=_EMPTY.get(name, []))
@@ -219,6 +227,13 @@ class Recorder:
                          "trust_i_in_j": self.trust_samples.get((y, i, j), t0),
                          "trust_j_in_i": self.trust_samples.get((y, j, i), t0)})
         return pd.DataFrame(rows)
+
+    def _trust(self) -> pd.DataFrame:
+        """Graph trust as a change log: a row when trust of i in j changed that month (its value at month end)."""
+        agents = {a.unique_id: a for a in self.model.agents}
+        rows = [(month, agents[i].name, agents[i].kind, agents[j].name, agents[j].kind, v)
+                for month, i, j, v in self.trust_rows]
+        return pd.DataFrame(rows, columns=["month", "agent_i", "kind_i", "agent_j", "kind_j", "trust"])
 
     def given_totals(self) -> dict[tuple, float]:
         totals = defaultdict(float)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import formats
+from sim.errors import InputError
 from sim.params import PARAMETERS, ParameterError, check, flatten
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -29,13 +30,16 @@ LANDSDEEL = {"Groningen": "Noord", "Friesland": "Noord", "Drenthe": "Noord",
              "Noord-Brabant": "Zuid", "Limburg": "Zuid"}
 
 
-class ScenarioError(ValueError):
-    """All that is wrong with one scenario file."""
+class ScenarioError(InputError):
+    """All that is wrong with one scenario file (``problems``: (field, message) pairs)."""
 
     def __init__(self, where: str, problems: list[tuple[str, str]]):
-        self.where, self.problems = where, problems
-        lines = [f"{where}: {field}: {msg}" for field, msg in problems]
-        super().__init__("\n".join(lines))
+        self.problems = problems
+        super().__init__(where, problems[0][0] if problems else "", problems[0][1] if problems else "")
+        self.args = ("\n".join(f"{where}: {field}: {msg}" for field, msg in problems),)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 class _Strict(BaseModel):

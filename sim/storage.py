@@ -16,11 +16,19 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from sim.errors import InputError
 from sim.runner import TABLES, RunResult
 
 
-class ResultsError(ValueError):
-    """A results directory or file that cannot be read."""
+class ResultsError(InputError):
+    """A results directory or file that cannot be read (``where`` names the file)."""
+
+    def __init__(self, message: str, where: str = "", field: str = ""):
+        super().__init__(where, field, message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -15,7 +15,7 @@ TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "queue
 
 
 def tafelsim(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tafelsim", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=300)
 
 

@@ -44,3 +44,11 @@ def test_odd_documents_every_parameter():
     odd = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
     missing = [name for name in PARAMETERS if f"`{name}`" not in odd]
     assert not missing, f"docs/ODD.md lacks {missing}; paste `tafelsim params --markdown` into section 5"
+
+
+def test_every_headline_metric_is_declared_with_unit_and_meaning():
+    from sim.outputs import METRICS
+    r = sim.run("middenhuur-2017", seed=0, months=12)
+    assert list(r.metrics) == list(METRICS)
+    for m in METRICS.values():
+        assert m.unit and m.meaning

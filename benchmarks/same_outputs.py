@@ -1,0 +1,90 @@
+"""Check that a refactor left every output table identical: this tree against another commit.
+
+Run on demand:  python benchmarks/same_outputs.py [--base HEAD] [--seeds 0 1 2] [--scenarios ...] [--months N]
+
+The base commit is checked out into a temporary git worktree; each tree runs every
+built-in scenario for each seed in its own process (so each imports its own code) and
+writes its tables as Parquet; then every table is compared cell by cell. ``run_id``
+(a hash that includes the model version and the full parameter set) is ignored, as is a
+table that only one side has (a new output is not a changed one). Exit code 1 if any
+shared table differs, with the first differences printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DUMP = r"""
+import sys
+from pathlib import Path
+import sim
+out, months, seeds, names = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(",")
+for name in names:
+    for seed in seeds:
+        r = sim.run(name, seed=int(seed), months=None if months == "-" else int(months))
+        d = out / name / seed
+        d.mkdir(parents=True, exist_ok=True)
+        for t, df in r.tables.items():
+            df.drop(columns=["run_id"], errors="ignore").to_parquet(d / f"{t}.parquet", index=False)
+"""
+
+
+def dump(tree: Path, out: Path, months, seeds, names) -> None:
+    subprocess.run([sys.executable, "-c", DUMP, str(out), "-" if months is None else str(months),
+                    ",".join(map(str, seeds)), ",".join(names)], cwd=tree, check=True,
+                   env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    problems = []
+    for fa in sorted(a.rglob("*.parquet")):
+        fb = b / fa.relative_to(a)
+        if not fb.exists():
+            continue
+        x, y = pd.read_parquet(fa), pd.read_parquet(fb)
+        try:
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        except AssertionError as e:
+            problems.append(f"{fa.relative_to(a)}: {str(e).splitlines()[0:6]}")
+    return problems
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default="HEAD")
+    ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    ap.add_argument("--scenarios", nargs="*")
+    ap.add_argument("--months", type=int)
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from sim.scenario import builtin_names
+    names = args.scenarios or builtin_names()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base_tree = tmp / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), args.base], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            dump(base_tree, tmp / "before", args.months, args.seeds, names)
+            dump(ROOT, tmp / "after", args.months, args.seeds, names)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
+        problems = compare(tmp / "before", tmp / "after")
+        n = len(list((tmp / "before").rglob("*.parquet")))
+    if problems:
+        print(f"{len(problems)} of {n} tables differ from {args.base}:")
+        print("\n".join(problems[:20]))
+        sys.exit(1)
+    print(f"identical: {n} tables ({len(names)} scenarios x {len(args.seeds)} seeds) against {args.base}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""What a run reports: the headline metrics, declared once with unit and meaning.
+
+Like the parameters (``sim/params.py``), every headline metric is declared here with
+its unit and a short meaning; the run summary, the sweep runner's ``outcomes``
+validation, reports and the dashboard all read this declaration. The formulas are in
+docs/ODD.md section 4.8; a test keeps :func:`headline` and :data:`METRICS` in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim import reciprocity
+from sim.case import State
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    meaning: str
+    kind: str = "output"          # output | speed | reciprocity | process
+
+
+def _m(name, unit, meaning, kind="output"):
+    return Metric(name, unit, meaning, kind)
+
+
+_DECLARED = [
+    _m("homes_proposed", "homes", "homes in cases put forward during the run, plus the initial pipeline"),
+    _m("homes_agreed", "homes", "homes in agreements that bound (ratified) during the run"),
+    _m("midrent_agreed", "homes", "mid-rent homes in ratified agreements"),
+    _m("midrent_agreed_at_tables", "homes",
+       "mid-rent homes in cases whose table reached agreement, bound or not by the end of the run"),
+    _m("social_agreed", "homes", "social-rent homes in ratified agreements"),
+    _m("homes_started", "homes", "homes whose construction started during the run"),
+    _m("homes_completed", "homes",
+       "homes completed during the run (the initial pipeline included, so it can exceed homes agreed)"),
+    _m("homes_abandoned", "homes", "homes in cases abandoned or withdrawn"),
+    _m("affordable_share_agreed", "share", "social plus mid-rent share of the homes agreed"),
+    _m("agreements", "count", "agreements that bound (ratified)", "process"),
+    _m("agreements_lost", "count", "agreements lost at ratification (a party's room to move had gone)", "process"),
+    _m("median_months_to_agreement", "months", "median months from a location case's opening to its agreement",
+       "speed"),
+    _m("median_months_to_completion", "months",
+       "median months from a location case's opening to completion (completed cases)", "speed"),
+    _m("mean_window_wait_months", "months", "mean months an agreement waited for its parties' decision windows",
+       "speed"),
+    _m("escalations_regional", "count", "cases sent to a regional versnellingstafel", "process"),
+    _m("escalations_national", "count", "cases sent to the national versnellingstafel", "process"),
+    _m("max_national_queue", "cases", "longest queue at the national versnellingstafel", "process"),
+    _m("meetings", "count", "meetings held at all tables", "process"),
+    _m("impasses", "count", "times a case reached the end of its concession clock without agreement", "process"),
+    _m("mean_balance", "0..1", "mean over agreements of min/max concession: 1 = all parties moved equally",
+       "reciprocity"),
+    _m("give_and_take", "0..1", "how evenly value conceded flowed both ways between pairs (1 = evenly)",
+       "reciprocity"),
+    _m("conditional_concession", "-1..1",
+       "how much more often parties concede right after another party conceded than otherwise", "reciprocity"),
+    _m("intervention_money_eur", "EUR", "money added by versnellingstafels to ratified agreements"),
+]
+
+METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
+
+
+def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The numbers a policymaker reads first; definitions in docs/ODD.md section 4.8."""
+    m, c, a = t["monthly"], t["cases"], t["agreements"]
+
+    def total(col, seg=None):
+        x = m if seg is None else m[m["segment"] == seg]
+        return int(x[col].sum())
+
+    ratified = a[a["ratified_month"].notna()] if len(a) else a
+    located = c[c["kind"] == "midrent"] if len(c) else c   # location cases; performance agreements follow the bid cycle
+    speed = (located["agreed_month"] - located["opened"]).dropna() if len(c) else pd.Series(dtype=float)
+    done = located[located["final_state"] == State.COMPLETED.value] if len(c) else c
+    agreed_h = total("agreed")
+    return {
+        "homes_proposed": total("proposed"),
+        "homes_agreed": agreed_h,
+        "midrent_agreed": total("agreed", "midrent"),
+        # mid-rent homes in cases whose table reached agreement (first time), bound or not yet:
+        # unlike midrent_agreed it does not depend on decision windows at the end of the run
+        "midrent_agreed_at_tables": (int(a.sort_values("month").drop_duplicates("case_id")["homes_midrent"].sum())
+                                     if len(a) else 0),
+        "social_agreed": total("agreed", "social"),
+        "homes_started": total("started"),
+        "homes_completed": total("completed"),
+        "homes_abandoned": total("abandoned"),
+        "affordable_share_agreed": (total("agreed", "midrent") + total("agreed", "social")) / agreed_h if agreed_h else 0.0,
+        "agreements": int(len(ratified)),
+        "agreements_lost": int(a["lost_at_ratification"].sum()) if len(a) else 0,
+        "median_months_to_agreement": float(speed.median()) if len(speed) else float("nan"),
+        "median_months_to_completion": float((done["entered_completed"] - done["opened"]).median()) if len(done) else float("nan"),
+        "mean_window_wait_months": float(ratified["window_wait_months"].mean()) if len(ratified) else 0.0,
+        "escalations_regional": int((t["escalations"]["level"] == "regional").sum()),
+        "escalations_national": int((t["escalations"]["level"] == "national").sum()),
+        "max_national_queue": int(t["queues"].loc[t["queues"]["level"] == "national", "queued"].max())
+        if (t["queues"]["level"] == "national").any() else 0,
+        "meetings": int(sum(model.recorder.meetings.values())),
+        "impasses": int(model.recorder.impasses),
+        "mean_balance": float(ratified["balance"].mean()) if len(ratified) else 1.0,
+        "give_and_take": reciprocity.give_and_take(model.recorder.given_totals()),
+        "conditional_concession": model.recorder.conditional_concession(),
+        "intervention_money_eur": (float((ratified["intervention_money_per_home"] * ratified["homes"]).sum())
+                                   if len(ratified) else 0.0),
+    }

@@ -1,0 +1,3 @@
+from tafelsim.cli import main
+
+main()
