@@ -65,6 +65,11 @@ _DECLARED = [
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
 
 
+def _max_national_queue(q: pd.DataFrame) -> int:
+    national = q[q["level"] == "national"]
+    return int(national.groupby("month")["queued"].sum().max()) if len(national) else 0
+
+
 def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
     """The numbers a policymaker reads first; definitions in docs/ODD.md section 4.8."""
     m, c, a = t["monthly"], t["cases"], t["agreements"]
@@ -98,8 +103,7 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "mean_window_wait_months": float(ratified["window_wait_months"].mean()) if len(ratified) else 0.0,
         "escalations_regional": int((t["escalations"]["level"] == "regional").sum()),
         "escalations_national": int((t["escalations"]["level"] == "national").sum()),
-        "max_national_queue": int(t["queues"].loc[t["queues"]["level"] == "national", "queued"].max())
-        if (t["queues"]["level"] == "national").any() else 0,
+        "max_national_queue": _max_national_queue(t["queues"]),
         "meetings": int(sum(model.recorder.meetings.values())),
         "impasses": int(model.recorder.impasses),
         "mean_balance": float(ratified["balance"].mean()) if len(ratified) else 1.0,

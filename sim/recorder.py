@@ -24,7 +24,7 @@ class Recorder:
         self.flow = defaultdict(int)           # (month, municipality, segment, column) -> homes
         self.pipeline = defaultdict(int)       # (municipality, segment) -> homes now in the pipeline
         self.monthly_rows: list[tuple] = []
-        self.queue_rows: list[tuple] = []      # (month, level, table, queued, at table) for the ladder's tables
+        self.queue_rows: list[tuple] = []      # (month, level, table, landsdeel, queued, at table): the ladder's tables
         self.agreements: list[dict] = []
         self.concessions: list[dict] = []
         self.escalations: list[dict] = []
@@ -160,8 +160,15 @@ class Recorder:
                 if pipe or any(vals):
                     self.monthly_rows.append((month, name, seg, *vals, pipe))
         for t in self.model.tables:
-            if t.level > 0 and (t.queue or t.agenda):
-                self.queue_rows.append((month, t.level_name, t.name, len(t.queue), len(t.agenda)))
+            if t.level == 0 or not (t.queue or t.agenda):
+                continue
+            if t.per_landsdeel:  # the national table: one member per landsdeel, each with its own queue
+                for ld in sorted({c.municipality.landsdeel for c in t.queue + t.agenda}):
+                    self.queue_rows.append((month, t.level_name, t.name, ld,
+                                            sum(c.municipality.landsdeel == ld for c in t.queue),
+                                            sum(c.municipality.landsdeel == ld for c in t.agenda)))
+            else:
+                self.queue_rows.append((month, t.level_name, t.name, "", len(t.queue), len(t.agenda)))
         if month % 12 == 11 or month == self.model.p["run.months"] - 1:
             for i, j, d in self.model.trust.edges(data=True):
                 self.trust_samples[(month // 12, i, j)] = d["weight"]
@@ -179,7 +186,8 @@ class Recorder:
         concessions = pd.DataFrame(self.concessions)
         escalations = pd.DataFrame(self.escalations)
         pairs = self._pairs()
-        queues = pd.DataFrame(self.queue_rows, columns=["month", "level", "table", "queued", "at_table"])
+        queues = pd.DataFrame(self.queue_rows, columns=["month", "level", "table", "landsdeel", "queued",
+                                                         "at_table"])
         out = {"monthly": monthly, "cases": cases, "agreements": agreements, "concessions": concessions,
                "escalations": escalations, "queues": queues, "pairs": pairs, "trust": self._trust()}
         for name, df in out.items():
