@@ -1,8 +1,9 @@
 """The five kinds of actor at Dutch housing tables, one module each.
 
-Every actor answers the same two questions about a case (the Axelrod-style shared
-interface): what is the least it can accept (``reservation``), and what does it ask
-first (``opening``). Both are claims in EUR per home of the case on the case's surplus.
+Every actor answers the same questions about a case's package variants (the Axelrod-style
+shared interface): the least it can accept (``reservation``), what it asks first
+(``opening``) and how much it has at stake (``stake``); all are claims in EUR per home of
+the case on the case's surplus (``sim/valuation.py``).
 """
 
 from agents.base import Actor, Economy

@@ -1,29 +1,29 @@
-"""What every actor shares: autonomy, a decision cycle, and the claim interface."""
+"""What every actor shares: autonomy, a decision cycle, a board position, and the claim interface."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 import mesa
+import numpy as np
 
-from sim import economics as eco
 
-
-@dataclass
+@dataclass(frozen=True)
 class Economy:
-    """Prices in force in one month (construction cost drifts with inflation)."""
+    """Prices and market-standard returns in force in one month (``HousingTablesModel._economy``)."""
 
-    construction_cost: float
-    market_rent: float
-    midrent_cap: float
-    social_rent: float
+    construction_cost: float      # EUR/home
+    market_rent: float            # EUR/month, free-sector rent of a new home
+    midrent_cap: float            # EUR/month
+    social_rent: float            # EUR/month, the liberalisation limit
     operating_cost_share: float
-    owner_land_price: float
-    land_development_cost: float
-    social_land_price: float
-    developer_margin: float
-    tenant_discount: float
-    commitment_years: float
+    owner_land_price: float       # EUR/home: what a plot fetches for owner-occupied homes
+    land_development_cost: float  # EUR/home
+    social_land_price: float      # EUR/home: the municipality's policy price for social plots
+    developer_margin: float       # share of value
+    tenant_discount: float        # EUR/month
+    investor_return: float        # reference net initial yield this month (the market's)
+    corporation_return: float     # corporations' reference required return
 
     def local(self, municipality) -> "Economy":
         """Prices in one municipality: land prices and market rent scaled by its local factors."""
@@ -32,21 +32,8 @@ class Economy:
                        land_development_cost=self.land_development_cost * f,
                        social_land_price=self.social_land_price * f)
 
-    def midrent_value(self, required_return: float) -> float:
-        """Investor's value of a mid-rent home at ``required_return``."""
-        rent = eco.midrent_rent(self.market_rent, self.midrent_cap)
-        return eco.capitalised_value(rent, self.operating_cost_share, required_return,
-                                     self.commitment_years, self.market_rent)
 
-    def social_value(self, required_return: float) -> float:
-        return eco.capitalised_value(self.social_rent, self.operating_cost_share, required_return)
-
-
-def returns_for(case, model) -> tuple[float, float]:
-    """Required returns of the case's own investor and corporation (the model's reference values if absent)."""
-    inv, corp = case.cast.get("investor"), case.cast.get("corporation")
-    return (inv.required_return if inv is not None else model.reference_return,
-            corp.required_return if corp is not None else model.corporation_return)
+BLOCKED = 1e12   # a reservation no package can meet: the variant is outside the party's mandate
 
 
 class Actor(mesa.Agent):
@@ -54,32 +41,51 @@ class Actor(mesa.Agent):
 
     ``autonomy`` sets the concession curve (high: Boulware, low: Conceder);
     ``cycle_months``/``cycle_phase`` its decision windows (council, board, committee).
-    Trust towards others lives in the model's trust graph, not on the agent.
+    ``drift`` is its board's position over the months, as a share of its stake in a case: the
+    room its negotiator has moves between decision windows (seed 001: "op hetzelfde moment in
+    de beslis-cyclus ... daarmee voorkom je dat partijen geen bewegingsruimte meer hebben").
+    Trust towards others lives in the model's trust store, not on the agent.
+
+    Every kind answers, for all variants of a case's package at once (numpy arrays): the
+    least claim it can sign for (``reservation``), what it asks first (``opening``) and the
+    size of what it has at stake (``stake``), all in EUR per home of the case.
     """
 
     kind = "actor"
 
-    def __init__(self, model, name: str, autonomy: float, cycle_months: int, cycle_phase: int):
+    def __init__(self, model, name: str, autonomy: float, cycle_months: int, cycle_phase: int,
+                 drift: np.ndarray | None = None):
         super().__init__(model)
         self.name = name
         self.autonomy = autonomy
         self.cycle_months = cycle_months
         self.cycle_phase = cycle_phase % cycle_months
+        self.drift = drift
 
     # --- decision cycle -----------------------------------------------------------------
     def months_to_window(self, month: int) -> int:
         """Months until this party can next take a binding decision (0: now)."""
         return (self.cycle_phase - month) % self.cycle_months
 
+    def position(self, month: int) -> float:
+        """Its board's position this month: a shift of its reservation, as a share of its stake."""
+        if self.drift is None or len(self.drift) == 0:
+            return 0.0
+        return float(self.drift[min(month, len(self.drift) - 1)])
+
     # --- claim interface ----------------------------------------------------------------
-    def reservation(self, case, econ: Economy) -> float:
-        """Least claim (EUR per home of the case) this party can sign for."""
+    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+        """Least claim per variant this party can sign for; ``standard``: with market-standard
+        numbers in place of its own (what a table that does not seat it has to assume)."""
         raise NotImplementedError
 
-    def opening(self, case, econ: Economy, padding: float) -> float:
-        """First demand: the reservation padded by ``padding`` (a share)."""
-        r = self.reservation(case, econ)
-        return r + padding * abs(r)
+    def opening(self, case, values, padding: float) -> np.ndarray:
+        """First demand per variant: the reservation padded by ``padding`` of its stake."""
+        return self.reservation(case, values) + padding * self.stake(case, values)
+
+    def stake(self, case, values) -> np.ndarray:
+        """The size of what this party has at stake in the case (EUR per home), per variant."""
+        raise NotImplementedError
 
     def step(self) -> None:  # tables drive the actors; nothing to do on their own
         pass

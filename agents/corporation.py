@@ -2,42 +2,67 @@
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy
+import numpy as np
+
+from agents.base import Actor
 
 
 class Corporation(Actor):
     kind = "corporation"
 
-    def __init__(self, model, name, *, required_return, investment_capacity, core, non_core, core_share,
-                 autonomy, cycle_months, cycle_phase):
-        super().__init__(model, name, autonomy, cycle_months, cycle_phase)
+    def __init__(self, model, name, *, required_return, investment_capacity, core, non_core,
+                 autonomy, cycle_months, cycle_phase, drift=None):
+        super().__init__(model, name, autonomy, cycle_months, cycle_phase, drift)
         self.required_return = required_return
         self.investment_capacity = investment_capacity   # EUR per year
         self.core = list(core)                           # municipalities (core working area)
         self.non_core = list(non_core)
-        self.core_share = core_share
+        self.budgets: dict[str, float] = {}              # municipality name -> EUR this year
         self.bids: dict[str, int] = {}                   # municipality name -> homes in the latest bid
+        self.reciprocity: dict[str, float] = {}          # municipality name -> counter-performance received, 0..1
 
-    def budget_for(self, municipality) -> float:
-        """Yearly budget for one municipality: core area by population, the rest spread thin."""
-        if municipality in self.core:
-            pop = sum(m.population for m in self.core) or 1
-            share = self.core_share if self.non_core else 1.0
-            return self.investment_capacity * share * municipality.population / pop
-        if municipality in self.non_core:
-            pop = sum(m.population for m in self.non_core) or 1
-            return self.investment_capacity * (1.0 - self.core_share) * municipality.population / pop
-        return 0.0
+    @property
+    def working_area(self) -> list:
+        return self.core + self.non_core
 
-    def bid_homes(self, municipality, econ: Economy) -> int:
+    def allocate(self, need_of, regional: set) -> None:
+        """Spread this year's investment capacity over its working area (seed 004).
+
+        Weight of municipality m: its need (``need_of(m)``) x 1 in the core area or
+        ``corporation.noncore_weight`` outside it x (1 + ``corporation.reciprocity_weight`` x
+        the counter-performance m gave in its last performance agreement). Where regional
+        agreements coordinate the social stock (``regional``: municipalities whose tables
+        review plans regionally or meet at regional scope), need counts and the core
+        preference does not ("regionale afstemming ... verdeling van de sociale woningvoorraad").
+        """
+        p = self.model.p
+        weights = {}
+        for m in self.working_area:
+            place = 1.0 if (m in self.core or m.name in regional) else p["corporation.noncore_weight"]
+            weights[m.name] = need_of(m) * place * (1.0 + p["corporation.reciprocity_weight"]
+                                                    * self.reciprocity.get(m.name, 0.0))
+        total = sum(weights.values())
+        self.budgets = {name: self.investment_capacity * w / total if total > 0 else 0.0
+                        for name, w in weights.items()}
+
+    def bid_homes(self, municipality, construction_cost: float) -> int:
         """Annual bid (bod): social homes it can build in this municipality next year."""
-        homes = int(self.budget_for(municipality) // econ.construction_cost)
+        homes = int(self.budgets.get(municipality.name, 0.0) // construction_cost)
         self.bids[municipality.name] = homes
         return homes
 
-    def reservation(self, case, econ: Economy) -> float:
-        return 0.0
+    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+        """What it needs above the social homes' value at the corporations' reference return:
+        the value its own required return takes off (none at the reference)."""
+        if standard:
+            return np.zeros(values.space.size)
+        own = values.social_value_at(self.required_return)
+        return np.full(values.space.size, values.space.social_share * max(0.0, values.v_soc - own))
 
-    def opening(self, case, econ: Economy, padding: float) -> float:
+    def opening(self, case, values, padding: float) -> np.ndarray:
         k = max(self.required_return, 1e-3)
-        return case.share("social") * (econ.social_value(k) - econ.social_value(k * (1.0 + padding)))
+        ask = values.space.social_share * (values.social_value_at(k) - values.social_value_at(k * (1.0 + padding)))
+        return self.reservation(case, values) + ask
+
+    def stake(self, case, values) -> np.ndarray:
+        return np.full(values.space.size, values.space.social_share * values.v_soc)

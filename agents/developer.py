@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy, returns_for
-from sim import economics as eco
+import numpy as np
+
+from agents.base import Actor
 
 
 class Developer(Actor):
     kind = "developer"
 
     def __init__(self, model, name, *, margin, build_capacity, risk_appetite, autonomy, cycle_months,
-                 cycle_phase):
-        super().__init__(model, name, autonomy, cycle_months, cycle_phase)
+                 cycle_phase, drift=None):
+        super().__init__(model, name, autonomy, cycle_months, cycle_phase, drift)
         self.margin = margin
         self.build_capacity = build_capacity      # homes started per year
         self.risk_appetite = risk_appetite        # 0..1
 
-    @property
-    def required_margin(self) -> float:
-        """A developer with more appetite for risk settles for a thinner margin (+-20%)."""
-        return self.margin * (1.2 - 0.4 * self.risk_appetite)
+    def required_margin(self, standard: bool = False) -> float:
+        """A developer with more appetite for risk settles for a thinner margin (within
+        ``developer.margin_spread`` either side of the market's); a table that does not seat
+        it assumes the market's margin."""
+        if standard:
+            return self.margin
+        spread = self.model.p["developer.margin_spread"]
+        return self.margin * (1.0 + spread - 2.0 * spread * self.risk_appetite)
 
-    def reservation(self, case, econ: Economy) -> float:
-        """Margin on the rented homes' value, plus, on its own land, the land's owner-occupied value.
+    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+        """Its margin on the rented homes it builds, plus, on its own land, the premium its position carries.
 
-        A land position is leverage: the developer gives up its alternative (selling the
-        plot's homes to owners) only if paid for it.
+        A land position is leverage: the developer wants ``developer.land_premium`` of what the
+        site would fetch above its development cost if built for owner-occupiers (the price it
+        paid for the position, or expects). It cannot count on all of it: municipalities can
+        require affordable shares on private land (doelgroepenverordening, Wro 2014).
         """
-        investor_k, corporation_k = returns_for(case, self.model)
-        value = (case.share("midrent") * econ.midrent_value(investor_k)
-                 + case.share("social") * econ.social_value(corporation_k))
-        claim = self.required_margin * value
+        p, s, e = self.model.p, values.space, values.econ
+        claim = self.required_margin(standard) * (s.mid_share * values.v_mid + s.social_share * values.v_soc)
         if case.land_owner == "developer":
-            claim += ((case.share("midrent") + case.share("social"))
-                      * eco.municipal_land_floor(econ.land_development_cost, econ.owner_land_price, 0.0)
-                      + case.share("free") * econ.land_development_cost)
+            claim = claim + p["developer.land_premium"] * max(0.0, e.owner_land_price - e.land_development_cost)
         return claim
+
+    def stake(self, case, values) -> np.ndarray:
+        return self.reservation(case, values)

@@ -1,8 +1,10 @@
-"""Municipality (gemeente): owns most land, has a housing vision and limited capacity."""
+"""Municipality (gemeente): owns most land, runs the land development, has a housing vision."""
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy
+import numpy as np
+
+from agents.base import Actor
 from sim import economics as eco
 
 
@@ -10,14 +12,16 @@ class Municipality(Actor):
     kind = "municipality"
 
     def __init__(self, model, name, *, province, region, landsdeel, population, pressure,
-                 vision_strength, financial_expertise, target_affordable_share, alderman_initiative, process_capacity,
-                 plan_capacity, land_price_factor, rent_factor, autonomy, cycle_months, cycle_phase):
-        super().__init__(model, name, autonomy, cycle_months, cycle_phase)
+                 vision_strength, financial_expertise, has_advisor, target_affordable_share, alderman_initiative,
+                 process_capacity, plan_capacity, land_price_factor, rent_factor, autonomy, cycle_months,
+                 cycle_phase, drift=None):
+        super().__init__(model, name, autonomy, cycle_months, cycle_phase, drift)
         self.province, self.region, self.landsdeel = province, region, landsdeel
         self.population = population
         self.pressure = pressure                  # 0..1 market pressure
         self.vision_strength = vision_strength    # 0..1
-        self.financial_expertise = financial_expertise
+        self.financial_expertise = financial_expertise  # 0..1: can it judge a business case or a bid?
+        self.has_advisor = has_advisor            # hires financial expertise for the tables
         self.target_affordable_share = target_affordable_share
         self.alderman_initiative = alderman_initiative  # 0..1: does the alderman bring cases to a table
         self.initial_vision, self.initial_initiative = vision_strength, alderman_initiative  # what elections vary around
@@ -27,21 +31,57 @@ class Municipality(Actor):
         self.rent_factor = rent_factor              # local market rent relative to the scenario's
         self.in_procedure = 0
 
-    def land_floor_midrent(self, econ: Economy) -> float:
-        return eco.municipal_land_floor(econ.land_development_cost, econ.owner_land_price, self.vision_strength)
+    def expertise(self, pooled: float = 0.0) -> float:
+        """Financial expertise it brings to a table: its own, an advisor's, or a regional pool's."""
+        p = self.model.p
+        e = self.financial_expertise
+        if self.has_advisor:
+            e += (1.0 - e) * p["municipality.advisor_boost"]
+        return max(e, pooled)
 
-    def reservation(self, case, econ: Economy) -> float:
-        """Land revenue per home it needs.
+    def affordability_value(self, values) -> np.ndarray:
+        """EUR per home of the case the municipality is prepared to forgo for the variant's mid-rent homes.
 
-        Free-sector homes must cover land development cost; social homes go at the
-        customary social land price (cross-subsidised inside the land development);
-        mid-rent homes need the land floor of the vision. On a developer's land the
-        municipality sells nothing and claims nothing. An imposed case has its
-        vision premium overruled: cost recovery only.
+        Its vision's arithmetic: each mid-rent home is worth ``municipality.midrent_value`` to
+        the city (a middle-income household housed, a mixed neighbourhood: seed 000), plus the
+        rent its tenant saves against the market over the commitment, discounted at the
+        municipality's social discount rate; all scaled by the strength of its housing vision.
+        Social homes are priced by land policy (``economics.social_land_price``) instead.
         """
-        if case.land_owner != "municipality":
-            return 0.0
-        mid = econ.land_development_cost if case.imposed else self.land_floor_midrent(econ)
-        return (case.share("free") * econ.land_development_cost
-                + case.share("midrent") * mid
-                + case.share("social") * econ.social_land_price)
+        p, s, e = self.model.p, values.space, values.econ
+        gap = 12.0 * np.maximum(0.0, e.market_rent - values.rent) * eco.annuity(
+            s.commitment, p["municipality.discount_rate"])
+        return self.vision_strength * s.mid_share * (p["municipality.midrent_value"] + gap)
+
+    def land_floor(self, values) -> np.ndarray:
+        """Its land balance per home when the mid-rent plots go for nothing: free-sector plots at
+        their residual price, social plots at the policy price, minus the land development cost.
+        For a case without mid-rent homes this is the balance at policy prices."""
+        s, e = values.space, values.econ
+        return s.free_share * e.owner_land_price + s.social_share * e.social_land_price - e.land_development_cost
+
+    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+        """Least net land balance per home (land revenue minus land development cost) it accepts.
+
+        On its own land the land development (grondexploitatie) must balance over the case's
+        whole area, after the contribution its vision makes for affordable homes; free-sector
+        plots carry the rest, and no plot goes below nothing. A case without mid-rent homes
+        follows land policy: social plots at the policy price. On a developer's land it runs no
+        land development: it recovers its public costs (kostenverhaal), of which its vision may
+        waive up to the affordability value. A fast-tracked procedure costs it
+        ``municipality.priority_cost`` per home in scarce capacity.
+        """
+        p, s, e = self.model.p, values.space, values.econ
+        a = self.affordability_value(values)
+        if case.land_owner == "municipality":
+            floor = self.land_floor(values)
+            res = np.where(s.mid_share > 0, np.maximum(-a, floor), floor)
+        else:
+            res = -np.minimum(a, p["economics.public_cost_share"] * e.land_development_cost)
+        return res + s.priority * p["municipality.priority_cost"]
+
+    def stake(self, case, values) -> np.ndarray:
+        """It asks as if it sold its plots at owner-occupied prices; on a developer's land, its costs."""
+        e = values.econ
+        base = e.owner_land_price if case.land_owner == "municipality" else e.land_development_cost
+        return np.full(values.space.size, base)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from agents.base import Actor, Economy, returns_for
+import numpy as np
+
+from agents.base import Actor
 
 
 class TenantOrganisation(Actor):
     kind = "tenant"
 
     def __init__(self, model, name, *, knowledge, has_advisor, advisor_boost, critical_stance, volunteer_capacity,
-                 autonomy, cycle_months, cycle_phase):
-        super().__init__(model, name, autonomy, cycle_months, cycle_phase)
+                 autonomy, cycle_months, cycle_phase, drift=None):
+        super().__init__(model, name, autonomy, cycle_months, cycle_phase, drift)
         self.knowledge = knowledge
         self.has_advisor = has_advisor
         self.advisor_boost = advisor_boost
@@ -26,8 +28,11 @@ class TenantOrganisation(Actor):
         rate = gain * (0.5 + self.volunteer_capacity)
         self.knowledge = min(1.0, self.knowledge + rate * (1.0 - self.knowledge))
 
-    def reservation(self, case, econ: Economy) -> float:
+    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
         """The rent reduction it insists on, capitalised as the landlords would value it."""
-        yearly = self.critical_stance * econ.tenant_discount * 12.0 * (1.0 - econ.operating_cost_share)
-        investor_k, corporation_k = returns_for(case, self.model)
-        return yearly * (case.share("midrent") / investor_k + case.share("social") / max(corporation_k, 1e-3))
+        s, e = values.space, values.econ
+        yearly = self.critical_stance * e.tenant_discount * 12.0 * (1.0 - e.operating_cost_share)
+        return yearly * (s.mid_share / values.k_investor + s.social_share / values.k_corporation)
+
+    def stake(self, case, values) -> np.ndarray:
+        return self.reservation(case, values)

@@ -4,7 +4,7 @@ The public entry point is :func:`sim.run`; everything else (CLI, sweeps, dashboa
 is a view on it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from sim.runner import RunResult, run  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Cases (casussen): concrete locations or questions, with their state machine.
 
-A case's homes never change while it lives (the national table may re-label mid-rent
-homes as free-sector ones, which changes the mix, not the count), so homes are
+A case's homes never change in number while it lives (an agreed package may turn mid-rent
+homes into free-sector ones or back, which changes the mix, not the count), so homes are
 conserved: every proposed home is completed, in the pipeline or abandoned.
 """
 
@@ -52,6 +52,8 @@ class Case:
     infrastructure_blocked: bool = False
     cross_region: bool = False
     objection: bool = False       # drawn at creation: common random numbers across policies
+    cost_factor: float = 1.0      # the location's own construction cost against the standard (drawn at creation)
+    imposition_draw: float = 1.0  # uniform draw: do objections follow if a package is imposed?
     state: State = State.OPEN
     state_since: int = 0
     months_in: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in State})
@@ -80,7 +82,7 @@ class Case:
     table_history: list = field(default_factory=list)  # level names of the tables it left
     escalation_rows: list = field(default_factory=list)
     agreement_id: int | None = None
-    pending_ratification: int | None = None           # month all signing parties' windows have come
+    pending_ratification: int | None = None           # month the last signatory decides
     reviewed: bool = False                            # checked by the regional plan review
     blocked_by: str = ""                              # why the last meeting could not sign, if blocked
     tenant_waits: int = 0                             # meetings spent waiting for the tenant organisation
@@ -91,6 +93,16 @@ class Case:
     last_step: dict[int, float] = field(default_factory=dict)
     agreement: dict | None = None
     bottleneck: str = ""
+    space: object = None                              # the package's variants (sim/package.py), set at seating
+    variant: int = 0                                  # the single text: the variant on the table
+    absent: list = field(default_factory=list)        # signatories the table does not seat
+    known: set = field(default_factory=set)           # absent signatories whose own numbers a veto revealed
+    decisions: dict = field(default_factory=dict)     # signatory id -> month its organisation decides
+    sent_back: bool = False                           # a higher table sent it back with advice
+    assessed: bool = True
+    assessment_meetings: int = 0                      # meetings the municipality needs to assess the business case
+    text_moves: int = 0                               # times the single text moved to another variant
+    concrete: bool = True                             # a concrete plan (False: a general question, until concretised)
 
     def __post_init__(self):
         self.state_since = self.opened

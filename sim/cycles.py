@@ -7,8 +7,8 @@ yearly update. Elections every four years may replace the alderman.
 
 from __future__ import annotations
 
-BID_MONTH = 5      # June: bids are in before 1 July
-ELECTION_MONTH = 2  # March
+BID_MONTH = 5      # June: bids are in before 1 July (Woningwet, FACTS.md)
+ELECTION_MONTH = 2  # March: municipal elections (FACTS.md)
 
 
 def elections(model, month: int) -> None:
@@ -19,17 +19,19 @@ def elections(model, month: int) -> None:
     for idx, m in enumerate(model.municipalities):
         rng = model.streams.get("election", idx, year)
         replaced = rng.random() < p["elections.turnover"]
-        shift = rng.normal(0.0, 0.2)
+        spread = p["elections.vision_spread"]
+        shift = rng.normal(0.0, spread)
         if not replaced:
             continue
         m.vision_strength = min(1.0, max(0.0, m.initial_vision + shift))
-        m.alderman_initiative = min(1.0, max(0.0, m.initial_initiative + rng.normal(0.0, 0.2)))
+        m.alderman_initiative = min(1.0, max(0.0, m.initial_initiative + rng.normal(0.0, spread)))
         model.reset_trust(m, p["elections.trust_reset"])
         model.elections_held += 1
 
 
 def performance_round(model, month: int) -> None:
-    """In bid month: each corporation bids per municipality; the triangle negotiates it.
+    """In bid month: each corporation spreads its capacity over its working area and bids per
+    municipality (``Corporation.allocate``); the triangle negotiates the bid.
 
     Yearly mode: a new performance case every year. Multi-year mode: a case for the
     first year of a term whose agreement also fixes the later years' tranches, and in the
@@ -42,8 +44,9 @@ def performance_round(model, month: int) -> None:
     term = p["performance.term_years"]
     negotiate = (not p["performance.multi_year"]) or year_index % term == 0
     for corp in model.corporations:
-        for m in corp.core + corp.non_core:
-            homes = corp.bid_homes(m, model.economy.local(m))
+        corp.allocate(lambda m: m.population * m.pressure, model.regional_review)
+        for m in corp.working_area:
+            homes = corp.bid_homes(m, model.economy.construction_cost)
             if homes <= 0:
                 continue
             if negotiate:

@@ -1,48 +1,61 @@
 """The parties' arithmetic (MODEL.md section 5.2), as pure functions.
 
-All money is in EUR per home. These functions are what makes agreement follow from
-the parties' own numbers rather than from a dice roll; docs/ODD.md gives the formulas.
+All money is in EUR per home. The functions work elementwise on numpy arrays as well as on
+floats, so that a case's package variants (``sim/package.py``) are valued in one call.
+They are what makes agreement follow from the parties' own numbers rather than from a
+dice roll; docs/ODD.md section 3.4.1 gives the formulas.
 """
 
 from __future__ import annotations
 
+import numpy as np
 
-def capitalised_value(rent: float, operating_cost_share: float, required_return: float,
-                      commitment_years: float = 0.0, later_rent: float | None = None) -> float:
-    """Value of a rented home at a required net initial yield.
 
-    The home earns net rent ``12 * rent * (1 - opex)`` a year for ``commitment_years``
-    and ``later_rent`` after that (the market rent once the mid-rent obligation ends),
-    discounted at ``required_return``. With no commitment or equal rents this is the
-    plain direct capitalisation ``net rent / yield`` of the worked example in MODEL.md.
+def annuity(years, rate):
+    """Present value of 1 a year for ``years`` years at ``rate`` (years may be 0 or an array)."""
+    years = np.asarray(years, dtype=float)
+    if rate <= 0:
+        return years if years.ndim else float(years)
+    out = (1.0 - (1.0 + rate) ** (-years)) / rate
+    return out if np.ndim(out) else float(out)
+
+
+def capitalised_value(rent, operating_cost_share: float, required_return: float,
+                      commitment_years=0.0, later_rent=None):
+    """Value of a rented home at a required net initial yield (NAR).
+
+    The home earns net rent ``12 * rent * (1 - opex)`` a year for ``commitment_years`` and
+    ``later_rent`` after that (the market rent once the mid-rent obligation ends), discounted
+    at ``required_return``. With no commitment or no later rent this is plain direct
+    capitalisation ``net rent / yield``, as in the worked example of MODEL.md.
     """
     k = required_return
-    net_now = 12.0 * rent * (1.0 - operating_cost_share)
-    if later_rent is None or commitment_years <= 0:
-        return net_now / k if later_rent is None else 12.0 * later_rent * (1.0 - operating_cost_share) / k
-    net_later = 12.0 * later_rent * (1.0 - operating_cost_share)
-    d = (1.0 + k) ** (-commitment_years)
-    return net_now * (1.0 - d) / k + net_later * d / k
+    net_now = 12.0 * np.asarray(rent, dtype=float) * (1.0 - operating_cost_share)
+    if later_rent is None:
+        out = net_now / k
+        return out if np.ndim(out) else float(out)
+    net_later = 12.0 * np.asarray(later_rent, dtype=float) * (1.0 - operating_cost_share)
+    d = (1.0 + k) ** (-np.asarray(commitment_years, dtype=float))
+    out = net_now * (1.0 - d) / k + net_later * d / k
+    return out if np.ndim(out) else float(out)
 
 
-def residual_land_value(value: float, construction_cost: float, developer_margin: float) -> float:
+def earlier_delivery_gain(value, required_return: float, months: float):
+    """What delivering ``months`` earlier is worth to the owner of a home of ``value``:
+    the rent stream starts that much sooner, ``value * (1 - (1 + k)^(-months/12))``."""
+    return value * (1.0 - (1.0 + required_return) ** (-months / 12.0))
+
+
+def gross_to_net_yield(gross: float, operating_cost_share: float) -> float:
+    """Net initial yield (NAR) from a gross initial yield (BAR): ``BAR * (1 - opex)``, roughly.
+
+    FACTS.md quotes gross yields; the model's required returns are net."""
+    return gross * (1.0 - operating_cost_share)
+
+
+def residual_land_value(value, construction_cost, developer_margin: float):
     """Most an investor can pay for land: value minus construction minus the developer's margin."""
     return value - construction_cost - developer_margin * value
-
-
-def midrent_rent(market_rent: float, cap: float) -> float:
-    """Rent of a mid-rent home: the market rent, but never above the cap."""
-    return min(market_rent, cap)
-
-
-def municipal_land_floor(land_development_cost: float, owner_land_price: float, vision_strength: float) -> float:
-    """Least a municipality accepts per affordable home.
-
-    Its land development cost, plus the revenue it forgoes against selling the plot for
-    owner-occupied homes, of which a strong housing vision waives more.
-    """
-    forgone = max(0.0, owner_land_price - land_development_cost)
-    return land_development_cost + (1.0 - vision_strength) * forgone
 
 
 def concession_exponent(autonomy: float) -> float:

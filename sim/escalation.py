@@ -1,34 +1,43 @@
 """The escalation ladder: local or woondeal table -> regional -> national versnellingstafel.
 
-A case is stuck when its table reaches the end of the concession clock without
-agreement. The rule then sends it one level up (or straight to the national table
-when the bottleneck crosses regions and skipping is allowed), into that table's queue;
-tables admit from their queue as capacity frees up, and on admission apply their means.
+A case is stuck when its table reaches the end of the concession clock without agreement.
+At a vertical table the governments that steer may then impose a package where one exists
+(never at a horizontal versnellingstafel: there parties work as equals, seed 003). Otherwise
+the rule sends the case one level up (or straight to the national table when its bottleneck
+crosses regions and skipping is allowed) into that table's queue.
+
+What a versnellingstafel takes up follows seed 003: cases of regional (or national)
+significance (``escalation.*_min_homes``), bottlenecks a lower table cannot move
+(infrastructure, regio-overstijgend), as many a year as its members can handle
+(``escalation.*_cases_per_year``; the national table per landsdeel member), the largest first.
+A case it does not take up, or that waited longer than ``escalation.max_queue_months``, is
+sent back to its entry table with advice (insight), and is abandoned if it gets stuck again.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.case import State
-from sim import negotiation
-from sim.tables import financial_gap
+from sim.negotiation import Terms
+from sim.tables import adjust_trust, financial_gap, set_insight, insight_of, valuation, zone_exists
 
 
-def classify(model, case) -> str:
-    """Kind of bottleneck (MODEL.md 6): infrastructure, financial (no zone of agreement) or impasse."""
+def classify(model, case, month: int) -> str:
+    """Kind of bottleneck (MODEL.md 6): infrastructure, no investor, financial (no zone) or impasse."""
     if case.infrastructure_blocked:
         return "infrastructure"
     if case.lacks_investor:
         return "no_investor"
-    return "financial" if financial_gap(model, case) > negotiation.EPS else "impasse"
+    return "financial" if not zone_exists(model, case, month, with_money=True) else "impasse"
 
 
 def next_table(model, case):
     """The table a stuck case goes to, or None when it has nowhere left to go."""
     p = model.p
-    if not p["escalation.enabled"] or case.kind != "midrent" or case.bottleneck == "no_investor":
-        return None  # no table can conjure an investor the portfolio rules exclude
-    if case.level >= 2:
-        return None
+    if (not p["escalation.enabled"] or case.kind != "midrent" or case.bottleneck == "no_investor"
+            or case.sent_back or case.level >= 2):
+        return None  # no table can conjure an investor; an advised case has had its chance
     if case.cross_region and p["escalation.allow_skip"]:
         return model.national_table
     if case.level == 0:
@@ -36,9 +45,18 @@ def next_table(model, case):
     return model.national_table
 
 
+def takes_up(table, case) -> bool:
+    """Seed 003's criteria: significant enough, or a bottleneck only this level can move."""
+    if case.infrastructure_blocked and table.means.infrastructure:
+        return True
+    if case.cross_region and table.level == 2:
+        return True
+    return case.total_homes >= table.means.min_homes
+
+
 def escalate(model, case, month: int) -> bool:
     """Send a stuck case up; False when it cannot go up (it is then abandoned)."""
-    case.bottleneck = classify(model, case)
+    case.bottleneck = classify(model, case, month)
     target = next_table(model, case)
     if target is None:
         return False
@@ -55,50 +73,109 @@ def escalate(model, case, month: int) -> bool:
     return True
 
 
-def apply_means(model, table, case) -> None:
-    """What the level brings on admission: imposing, process help, infrastructure, a changed case, money.
+def admit(model, table, month: int) -> None:
+    """Take up queued cases within each member's intake, largest first; send back the rest that
+    do not qualify or waited too long."""
+    p = model.p
+    if table.level == 0:
+        return
+    table.refill_intake(p["escalation.intake_buffer_months"])
+    limit = p["escalation.max_queue_months"]
+    for case in sorted(table.queue, key=lambda c: (-c.total_homes, c.state_since, c.id)):
+        waited = month - case.state_since
+        if not takes_up(table, case):
+            send_back(model, table, case, month, "not_taken_up")
+            continue
+        key = table.member_key(case)
+        if table.intake.get(key, 0.0) >= 1.0:
+            table.intake[key] -= 1.0
+            table.queue.remove(case)
+            case.move(State.AT_TABLE, month)
+            model.seat(table, case)
+            apply_means(model, table, case, month)
+            table.agenda.append(case)
+            model.recorder.escalation_admitted(month, case)
+        elif waited >= limit:
+            send_back(model, table, case, month, "sent_back")
 
-    Money is a fixed contribution per home up to the level's limit (like the
-    Woningbouwimpuls), paid only when it closes the gap the parties see; a case is
-    changed (mid-rent homes become free-sector homes) only as far as needed for the
-    money to close the rest.
+
+def send_back(model, table, case, month: int, outcome: str) -> None:
+    """Back to the entry table with the higher table's advice: insight, and a fresh clock."""
+    table.queue.remove(case)
+    model.recorder.escalation_out(month, case, outcome)
+    entry = model.entry_table[case.municipality.unique_id]
+    case.sent_back = True
+    case.level = 0
+    case.move(State.AT_TABLE, month)
+    model.seat(entry, case)
+    advice = model.p["escalation.advice_insight"] * table.means.mediation
+    for a in case.parties:
+        set_insight(entry, case, a, max(insight_of(entry, case, a), advice))
+    entry.agenda.append(case)
+
+
+def apply_means(model, table, case, month: int) -> None:
+    """What the level brings on admission: process help, moving infrastructure, and money.
+
+    Mediation is applied at seating (insight); the national table's wider mix is part of the
+    package space it seats the case with (``Means.mix_levels``).
     """
     means = table.means
-    if means.impose and case.municipality in case.parties:
-        case.imposed = True
     if means.process_help:
         case.process_help = max(case.process_help, means.process_help)
     if means.infrastructure and case.infrastructure_blocked:
-        case.unblock_month = model.month + model.p["escalation.infrastructure_months"]
-    close_gap(model, table, case)
+        case.unblock_month = month + model.p["escalation.infrastructure_months"]
+    close_gap(model, table, case, month)
 
 
-def close_gap(model, table, case) -> None:
-    """Money and, at the top, a changed mix, as far as needed to close a financial gap.
-
-    Applied on admission and again before every meeting at the level, because prices
-    move while a case waits (e.g. for an infrastructure bottleneck to be moved).
-    """
+def close_gap(model, table, case, month: int) -> None:
+    """Money, a fixed contribution per home up to the level's limit (like the Woningbouwimpuls),
+    paid only when it closes the financial gap the parties face; applied on admission and again
+    before every meeting at the level, because prices move while a case waits."""
     means = table.means
-    if financial_gap(model, case) <= 0:
-        return  # an impasse, not a financial gap: mediation is what helps
+    if means.money <= 0:
+        return
     before = case.money_per_home
+    case.money_per_home = 0.0
+    if financial_gap(model, case, month) <= 0:
+        return  # an impasse, not a financial gap: mediation is what helps
     case.money_per_home = max(before, means.money)
-    if financial_gap(model, case) <= 0:
-        return
-    if means.mix_change > 0 and case.homes["midrent"] > 0 and _change_mix(model, case, means.mix_change):
-        return
-    case.money_per_home = before  # money that cannot close the gap is not paid
+    if financial_gap(model, case, month) > 0:
+        case.money_per_home = before if before > 0 else 0.0  # money that cannot close the gap is not paid
 
 
-def _change_mix(model, case, max_share: float) -> bool:
-    """Turn the fewest mid-rent homes into free-sector homes that closes the gap (with the money)."""
-    original_mid, original_free = case.homes["midrent"], case.homes["free"]
-    for k in range(1, int(original_mid * max_share) + 1):
-        case.homes["midrent"], case.homes["free"] = original_mid - k, original_free + k
-        if financial_gap(model, case) <= 0:
-            case.mix_changed += k
-            model.recorder.relabel(model.month, case, k)
-            return True
-    case.homes["midrent"], case.homes["free"] = original_mid, original_free
-    return False
+def impose(model, table, case, month: int) -> bool:
+    """A vertical table's governments impose the package that leaves the most surplus, when one
+    fits every signatory's reservation, with the surplus above them split evenly.
+
+    The price is recorded: the parties lose ``escalation.impose_trust_loss`` of trust in each
+    other, and objections follow with ``escalation.impose_objection_probability`` (drawn with
+    the case, so policies share it).
+    """
+    p = model.p
+    if not table.vertical or case.infrastructure_blocked or case.lacks_investor:
+        return False
+    values, _, _ = valuation(model, case, month, known_cost=True)
+    signers = case.parties + case.absent
+    need = {a.unique_id: a.reservation(case, values) + a.position(month) * a.stake(case, values) for a in signers}
+    net = values.surplus + case.money_per_home - sum(need.values())
+    v = int(np.argmax(net))
+    if net[v] < -1e-6:
+        return False
+    share = float(net[v]) / len(signers)
+    claims = {i: float(r[v]) + share for i, r in need.items()}
+    seated = [a.unique_id for a in case.parties]
+    openings = {a.unique_id: max(float(need[a.unique_id][v]), float(
+        a.opening(case, values, case.padding.get(a.unique_id, 0.0))[v] + a.position(month) * a.stake(case, values)[v]))
+        for a in case.parties}
+    absent = tuple(a.unique_id for a in case.absent)
+    terms = Terms(v, claims, {i: claims[i] for i in seated}, {i: float(r[v]) for i, r in need.items()}, openings,
+                  float(values.surplus[v]) + case.money_per_home - sum(claims[i] for i in absent),
+                  case.money_per_home, absent)
+    case.variant = v
+    case.imposed = True
+    if case.imposition_draw < p["escalation.impose_objection_probability"]:
+        case.objection = True
+    adjust_trust(model, case, case.parties, lambda a, b: -p["escalation.impose_trust_loss"])
+    model.agree(table, case, month, terms)
+    return True

@@ -1,24 +1,24 @@
 """HousingTablesModel: the monthly schedule of the simulation.
 
-One step is one month, in this order (MODEL.md section 3):
+One step is one month, in this order (MODEL.md section 3; docs/ODD.md 1.3):
 
-1. prices: construction cost drifts monthly with inflation; rents and land prices are
-   indexed once a year;
-2. annual cycles: elections (March of election years), corporation bids and
-   performance agreements (June);
-3. cases arise in municipalities under pressure, while plan capacity lasts, and go on
-   the agenda of their entry table (after regional plan review, where the format has it);
+1. prices: construction cost drifts monthly with inflation; rents, land prices and
+   investors' yields move once a year (published changes where known, ``sim/prices.py``);
+2. annual cycles: elections (March of election years); in June corporations spread their
+   investment capacity over their working area, bid, and make performance agreements;
+3. cases arise in municipalities under pressure, while plan capacity lasts, and go on the
+   agenda of their entry table (after regional plan review, where the format has it);
 4. infrastructure bottlenecks the national table took up are moved when their time is up;
-5. tables meet on their calendar, local first, then regional, then national: higher
-   tables first withdraw cases that waited too long in their queue, then admit cases as
-   capacity allows (the national table per landsdeel) and apply their means; every case
-   on the agenda gets one meeting (a case waiting for its infrastructure gets none);
-   agreements go to ratification, cases stuck at the end of the concession clock
-   escalate or are abandoned;
-6. ratification: agreements whose parties' decision windows have all come bind, or
-   are lost if their room to move has gone;
-7. implementation: procedures start within municipal capacity, finished procedures
-   start building within builders' capacity, buildings complete;
+5. tables meet on their calendar, local first, then regional, then national: higher tables
+   first take up queued cases within their members' yearly intake (largest first) and send
+   back, with advice, cases they do not take up or that waited too long, then apply their
+   means; every case on the agenda gets one meeting (a case waiting for its infrastructure
+   gets none). Agreements go to ratification; at the end of the concession clock a vertical
+   table may impose a package, else the case escalates or is abandoned;
+6. ratification: signatories whose decision window has come decide on the agreement at
+   today's prices and positions; the last approval binds it, a rejection loses it;
+7. implementation: procedures start within municipal capacity, finished procedures start
+   building within builders' capacity, buildings complete;
 8. data collection.
 
 All randomness comes from ``self.streams`` (named, seeded streams); the model never
@@ -27,11 +27,14 @@ touches a global random state and never imports plotting or the dashboard.
 
 from __future__ import annotations
 
-import networkx as nx
+import math
+
 import mesa
+import networkx as nx
+import numpy as np
 
 from agents import Corporation, Developer, Economy, Investor, Municipality, TenantOrganisation
-from sim import cycles, escalation, formats, pipeline
+from sim import cycles, escalation, formats, pipeline, prices, ratification
 from sim.case import Case, State
 from sim.recorder import Recorder
 from sim.rng import Streams
@@ -48,8 +51,6 @@ class HousingTablesModel(mesa.Model):
         self.p = params
         self.month = 0
         self.month_end = 0
-        self.reference_return = params["investor.required_return"]
-        self.corporation_return = params["corporation.required_return"]
         self.trust = nx.DiGraph()
         self.cases: list[Case] = []
         self.elections_held = 0
@@ -68,35 +69,53 @@ class HousingTablesModel(mesa.Model):
     def _phase(self, rng, months: int) -> int:
         return int(rng.integers(0, months))
 
+    def _drift(self, kind: str, idx: int) -> np.ndarray:
+        """The board's position month by month: a stationary AR(1) process, its own stream per agent."""
+        p = self.p
+        sd, phi, n = p["cycles.position_drift"], p["cycles.drift_persistence"], p["run.months"] + 1
+        if sd <= 0:
+            return np.zeros(0)
+        shocks = self.streams.get("drift", _KIND_INDEX[kind], idx).normal(0.0, sd, n)
+        out = np.empty(n)
+        out[0] = shocks[0] / math.sqrt(max(1e-12, 1.0 - phi * phi))
+        for t in range(1, n):
+            out[t] = phi * out[t - 1] + shocks[t]
+        return out
+
     def _make_agents(self, scenario) -> None:
         p = self.p
         specs = scenario.all_municipalities()
         self.municipalities: list[Municipality] = []
         for idx, s in enumerate(specs):
             rng = self.streams.get("municipality", idx)
+            autonomy, phase = self._autonomy(rng), self._phase(rng, p["cycles.municipality_months"])
             self.municipalities.append(Municipality(
                 self, s.name, province=s.province, region=s.region, landsdeel=s.landsdeel,
                 population=s.population, pressure=s.pressure,
                 vision_strength=s.vision_strength if s.vision_strength is not None else p["municipality.vision_strength"],
                 financial_expertise=(s.financial_expertise if s.financial_expertise is not None
                                      else p["municipality.financial_expertise"]),
+                has_advisor=bool(rng.random() < p["municipality.advisor_share"]),
                 target_affordable_share=p["municipality.target_affordable_share"],
                 alderman_initiative=(s.alderman_initiative if s.alderman_initiative is not None
                                      else p["municipality.alderman_initiative"]),
                 process_capacity=max(1, round(p["municipality.process_capacity"] * s.population / 100_000)),
                 plan_capacity=p["municipality.plan_capacity"] * s.population / 1_000,
-                land_price_factor=s.land_price_factor, rent_factor=s.rent_factor, autonomy=self._autonomy(rng),
-                cycle_months=p["cycles.municipality_months"], cycle_phase=self._phase(rng, p["cycles.municipality_months"])))
+                land_price_factor=s.land_price_factor, rent_factor=s.rent_factor, autonomy=autonomy,
+                cycle_months=p["cycles.municipality_months"], cycle_phase=phase,
+                drift=self._drift("municipality", idx)))
         self.investors = []
         for idx in range(scenario.actors.investors):
             rng = self.streams.get("investor", idx)
+            spread = p["investor.horizon_spread"]
             self.investors.append(Investor(
                 self, f"investor-{idx + 1}",
-                required_return=p["investor.required_return"] * float(rng.lognormal(0.0, 0.08)),
-                capital=p["investor.capital"] * float(rng.lognormal(0.0, 0.5)),
+                required_return=p["investor.required_return"] * float(rng.lognormal(0.0, p["investor.return_spread"])),
+                capital=p["investor.capital"] * float(rng.lognormal(0.0, p["investor.capital_spread"])),
                 max_case_share=p["investor.max_case_share"],
-                commitment_horizon=p["investor.commitment_horizon"] * float(rng.uniform(0.5, 1.5)), autonomy=self._autonomy(rng),
-                cycle_months=p["cycles.investor_months"], cycle_phase=self._phase(rng, p["cycles.investor_months"])))
+                commitment_horizon=p["investor.commitment_horizon"] * float(rng.uniform(1 - spread, 1 + spread)),
+                autonomy=self._autonomy(rng), cycle_months=p["cycles.investor_months"],
+                cycle_phase=self._phase(rng, p["cycles.investor_months"]), drift=self._drift("investor", idx)))
         self.developers = []
         for idx in range(scenario.actors.developers):
             rng = self.streams.get("developer", idx)
@@ -104,26 +123,30 @@ class HousingTablesModel(mesa.Model):
                 self, f"developer-{idx + 1}", margin=p["economics.developer_margin"],
                 build_capacity=p["developer.build_capacity"], risk_appetite=float(rng.uniform()),
                 autonomy=self._autonomy(rng), cycle_months=p["cycles.developer_months"],
-                cycle_phase=self._phase(rng, p["cycles.developer_months"])))
+                cycle_phase=self._phase(rng, p["cycles.developer_months"]), drift=self._drift("developer", idx)))
         self.corporations, self.tenant_orgs = [], []
         n_corp = scenario.actors.corporations or len(self.municipalities)
         for idx, (core, non_core) in enumerate(_working_areas(self.municipalities, n_corp)):
             rng = self.streams.get("corporation", idx)
             corp = Corporation(
                 self, f"corporation-{idx + 1}", required_return=p["corporation.required_return"],
-                investment_capacity=p["corporation.investment_capacity"] * float(rng.lognormal(0.0, 0.3)),
-                core=core, non_core=non_core, core_share=p["corporation.core_share"], autonomy=self._autonomy(rng),
-                cycle_months=p["cycles.corporation_months"], cycle_phase=self._phase(rng, p["cycles.corporation_months"]))
+                investment_capacity=p["corporation.investment_capacity"] * float(
+                    rng.lognormal(0.0, p["corporation.capacity_spread"])),
+                core=core, non_core=non_core, autonomy=self._autonomy(rng),
+                cycle_months=p["cycles.corporation_months"], cycle_phase=self._phase(rng, p["cycles.corporation_months"]),
+                drift=self._drift("corporation", idx))
             self.corporations.append(corp)
             rng = self.streams.get("tenant", idx)
             self.tenant_orgs.append(TenantOrganisation(
                 self, f"tenants-{idx + 1}",
-                knowledge=float(min(1.0, max(0.0, rng.normal(p["tenant.knowledge"], 0.1)))),
+                knowledge=float(min(1.0, max(0.0, rng.normal(p["tenant.knowledge"], p["tenant.knowledge_spread"])))),
                 has_advisor=bool(rng.random() < p["tenant.advisor_share"]), advisor_boost=p["tenant.advisor_boost"],
                 critical_stance=p["tenant.critical_stance"],
-                volunteer_capacity=float(min(1.0, max(0.0, rng.normal(p["tenant.volunteer_capacity"], 0.15)))),
+                volunteer_capacity=float(min(1.0, max(0.0, rng.normal(p["tenant.volunteer_capacity"],
+                                                                      p["tenant.volunteer_spread"])))),
                 autonomy=self._autonomy(rng),
-                cycle_months=p["cycles.tenant_months"], cycle_phase=self._phase(rng, p["cycles.tenant_months"])))
+                cycle_months=p["cycles.tenant_months"], cycle_phase=self._phase(rng, p["cycles.tenant_months"]),
+                drift=self._drift("tenant", idx)))
         for a in self.agents:
             self.trust.add_node(a.unique_id, kind=a.kind, name=a.name)
         self.tenant_of = {c.unique_id: t for c, t in zip(self.corporations, self.tenant_orgs)}
@@ -139,40 +162,52 @@ class HousingTablesModel(mesa.Model):
         entry = formats.switches_of(p)
         self.tables: list[Table] = []
         self.entry_table: dict[int, Table] = {}
-        by_region: dict[str, Table] = {}
+        by_region: dict[str, list] = {}
+        for m in self.municipalities:
+            by_region.setdefault(m.region, []).append(m)
+        regional_entry = {}
         for m in self.municipalities:
             if entry["scope"] == "region":
-                if m.region not in by_region:
-                    by_region[m.region] = self._table(f"{m.region} regional table", 0, entry)
-                self.entry_table[m.unique_id] = by_region[m.region]
+                if m.region not in regional_entry:
+                    regional_entry[m.region] = self._table(f"{m.region} regional table", 0, entry, by_region[m.region])
+                self.entry_table[m.unique_id] = regional_entry[m.region]
             else:
-                self.entry_table[m.unique_id] = self._table(f"{m.name} local table", 0, entry)
+                self.entry_table[m.unique_id] = self._table(f"{m.name} local table", 0, entry, [m])
         triangle = entry if {"municipality", "corporation", "tenant"} <= entry["members"] else \
-            formats.switches_of(formats.preset("lokale-driehoek"))
-        self.triangle_table = {m.unique_id: self._table(f"{m.name} (lokale driehoek)", 0, triangle)
+            formats.switches_of({**p, **formats.preset("lokale-driehoek")})
+        self.triangle_table = {m.unique_id: self._table(f"{m.name} (lokale driehoek)", 0, triangle, [m])
                                for m in self.municipalities} if p["performance.enabled"] else {}
-        regional = formats.switches_of(formats.preset("versnellingstafel-regionaal"))
-        national = formats.switches_of(formats.preset("versnellingstafel-landelijk"))
-        vertical = entry["orientation"] == "vertical"
+        regional = formats.switches_of({**p, **formats.preset("versnellingstafel-regionaal")})
+        national = formats.switches_of({**p, **formats.preset("versnellingstafel-landelijk")})
         self.regional_tables = {}
-        for region in sorted({m.region for m in self.municipalities}):
+        for region in sorted(by_region):
             self.regional_tables[region] = self._table(
-                f"versnellingstafel {region}", 1, regional, capacity=p["escalation.regional_capacity"],
+                f"versnellingstafel {region}", 1, regional, by_region[region],
                 means=Means(mediation=p["escalation.regional_mediation"], money=p["escalation.regional_money"],
-                            process_help=p["escalation.process_help_months"], impose=vertical))
+                            process_help=p["escalation.process_help_months"],
+                            cases_per_year=p["escalation.regional_cases_per_year"],
+                            min_homes=p["escalation.regional_min_homes"]))
+        extra = int(math.floor(p["escalation.max_mix_change"] / p["negotiation.mix_step"] + 1e-9)) \
+            if p["negotiation.mix_step"] > 0 else 0
         self.national_table = self._table(
-            "landelijke versnellingstafel", 2, national, capacity=p["escalation.national_capacity"], per_landsdeel=True,
-            means=Means(mediation=p["escalation.national_mediation"], money=p["escalation.national_money"], process_help=p["escalation.process_help_months"],
-                        impose=vertical, infrastructure=True, mix_change=p["escalation.max_mix_change"]))
+            "landelijke versnellingstafel", 2, national, list(self.municipalities), per_landsdeel=True,
+            means=Means(mediation=p["escalation.national_mediation"], money=p["escalation.national_money"],
+                        process_help=p["escalation.process_help_months"], infrastructure=True,
+                        mix_levels=max(1, extra), cases_per_year=p["escalation.national_cases_per_year"],
+                        min_homes=p["escalation.national_min_homes"]))
+        self.regional_review = {m.name for m in self.municipalities
+                                if self.entry_table[m.unique_id].switches["scope"] == "region"
+                                or self.entry_table[m.unique_id].switches["regional_plan_review"]}
 
-    def _table(self, name, level, switches, capacity=None, means=None, per_landsdeel=False) -> Table:
+    def _table(self, name, level, switches, area, means=None, per_landsdeel=False) -> Table:
         rng = self.streams.get(f"table:{name}")
-        t = Table(id=len(self.tables), name=name, level=level, switches=dict(switches), means=means or Means(),
-                  capacity=capacity, per_landsdeel=per_landsdeel, phase=int(rng.integers(0, switches["meeting_interval"])))
+        t = Table(id=len(self.tables), name=name, level=level, switches=dict(switches), area=list(area),
+                  means=means or Means(), per_landsdeel=per_landsdeel,
+                  phase=int(rng.integers(0, switches["meeting_interval"])))
         self.tables.append(t)
         return t
 
-    # --- trust --------------------------------------------------------------------------
+    # --- trust and insight ----------------------------------------------------------------
     def trust_between(self, a, b) -> float:
         return self.trust_between_ids(a.unique_id, b.unique_id)
 
@@ -186,40 +221,57 @@ class HousingTablesModel(mesa.Model):
         self.recorder.trust_changed(a.unique_id, b.unique_id, v)
 
     def reset_trust(self, agent, share) -> None:
-        """A new alderman: trust to and from the municipality moves back towards the start."""
+        """A new alderman: trust to and from the municipality moves back towards the start, and
+        what the old one had learned at every table goes with it."""
         t0 = self.p["trust.initial"]
         i = agent.unique_id
         for u, v, d in list(self.trust.in_edges(i, data=True)) + list(self.trust.out_edges(i, data=True)):
             d["weight"] = d["weight"] * (1 - share) + t0 * share
             self.recorder.trust_changed(u, v, d["weight"])
+        base = self.p["learning.base_insight"]
+        for t in self.tables:
+            if i in t.insight:
+                t.insight[i] = t.insight[i] * (1 - share) + base * share
 
     # --- prices -------------------------------------------------------------------------
     def _economy(self, month: int) -> Economy:
         p = self.p
-        rents = (1 + p["economics.rent_indexation"]) ** (month // 12)  # rents change once a year
+        start, year = p["run.start_year"], p["run.start_year"] + month // 12
+        series = p["economics.price_series"]
+        rate = p["economics.rent_indexation"]
+
+        def idx(name, fallback):
+            return prices.index(name if series else None, start, year, fallback)
+
         land = (1 + p["economics.land_indexation"]) ** (month // 12)
         return Economy(
             construction_cost=p["economics.construction_cost"] * (1 + p["economics.cost_inflation"]) ** (month / 12),
-            market_rent=p["economics.market_rent"] * rents, midrent_cap=p["economics.midrent_cap"] * rents,
-            social_rent=p["economics.social_rent"] * rents, operating_cost_share=p["economics.operating_cost_share"],
+            market_rent=p["economics.market_rent"] * idx(None, rate),
+            midrent_cap=p["economics.midrent_cap"] * idx("midrent_cap", rate),
+            social_rent=p["economics.social_rent"] * idx("social_rent_limit", rate),
+            operating_cost_share=p["economics.operating_cost_share"],
             owner_land_price=p["economics.owner_land_price"] * land,
             land_development_cost=p["economics.land_development_cost"] * land,
             social_land_price=p["economics.social_land_price"] * land, developer_margin=p["economics.developer_margin"],
-            tenant_discount=p["economics.tenant_discount"], commitment_years=p["municipality.midrent_commitment_years"])
+            tenant_discount=p["economics.tenant_discount"],
+            investor_return=p["investor.required_return"] * idx("investor_gross_yield", 0.0),
+            corporation_return=p["corporation.required_return"])
 
     # --- cases --------------------------------------------------------------------------
     def _cast(self, case: Case, rng) -> None:
         m = case.municipality
         cast = {"municipality": m}
         if self.investors:
-            # the alderman looks for an investor willing to commit for the years the vision asks (seed 000)
+            # the alderman looks for investors willing to commit for the years the vision asks (seed 000)
             econ = self.economy.local(m)
             able = [i for i in self.investors if case.homes["midrent"] == 0 or i.can_fund(case, econ)]
-            willing = [i for i in able if i.commitment_horizon >= econ.commitment_years]
+            willing = [i for i in able if i.commitment_horizon >= self.p["municipality.midrent_commitment_years"]]
             pool = willing or able
-            u = rng.random()  # drawn whatever the pool: common random numbers
+            u = rng.random(self.p["cases.investors_approached"])  # drawn whatever the pool: common random numbers
             if pool:
-                cast["investor"] = pool[int(u * len(pool))]
+                # a small tender: of the investors it approaches, the alderman takes the lowest required yield
+                shortlist = {pool[int(x * len(pool))] for x in u}
+                cast["investor"] = min(shortlist, key=lambda i: (i.base_return, i.unique_id))
         cast["developer"] = self.developers[int(rng.integers(len(self.developers)))]
         corps = self.corporations_in.get(m.unique_id, [])
         if corps:
@@ -229,17 +281,21 @@ class HousingTablesModel(mesa.Model):
 
     def _arrivals(self, month: int) -> None:
         p = self.p
+        sigma = p["cases.size_spread"]
         for idx, m in enumerate(self.municipalities):
             rng = self.streams.get("arrivals", idx, month)
             rate = p["cases.per_year"] * m.pressure * m.alderman_initiative * m.population / 100_000 / 12
             n = int(rng.poisson(rate))
             for k in range(n):
                 crng = self.streams.get("case", idx, month, k)
-                size = p["cases.mean_homes"] * (m.population / 100_000) ** 0.25
-                homes = max(5, int(round(crng.lognormal(0.0, 0.6) * size * 0.84)))
-                mid = float(crng.beta(4 * p["cases.midrent_share"] + 0.05, 4 * (1 - p["cases.midrent_share"]) + 0.05))
-                soc = float(crng.beta(4 * p["cases.social_share"] + 0.05, 4 * (1 - p["cases.social_share"]) + 0.05))
-                draws = crng.random(5)
+                size = p["cases.mean_homes"] * (m.population / 100_000) ** p["cases.size_elasticity"]
+                # lognormal with mean 1: the case's size varies around the municipality's typical size
+                homes = max(5, int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
+                conc = p["cases.mix_concentration"]
+                mid = float(crng.beta(conc * p["cases.midrent_share"] + 0.05, conc * (1 - p["cases.midrent_share"]) + 0.05))
+                soc = float(crng.beta(conc * p["cases.social_share"] + 0.05, conc * (1 - p["cases.social_share"]) + 0.05))
+                draws = crng.random(6)
+                cost = float(crng.normal(0.0, p["cases.cost_spread"]))
                 if m.plan_capacity < 5:
                     continue
                 homes = min(homes, int(m.plan_capacity))
@@ -254,7 +310,9 @@ class HousingTablesModel(mesa.Model):
                             specific=p["table.specificity"] == "concrete", opened=month,
                             infrastructure_blocked=bool(draws[1] < p["cases.infrastructure_share"]),
                             cross_region=bool(draws[2] < p["cases.cross_region_share"]),
-                            objection=bool(draws[3] < p["pipeline.objection_probability"]))
+                            objection=bool(draws[3] < p["pipeline.objection_probability"]),
+                            cost_factor=max(0.5, 1.0 + cost), imposition_draw=float(draws[4]))
+                case.concrete = case.specific
                 self._cast(case, crng)
                 self._propose(case, self.entry_table[m.unique_id])
 
@@ -271,12 +329,13 @@ class HousingTablesModel(mesa.Model):
         per_1000 = p["pipeline.initial_homes"]
         if per_1000 <= 0:
             return
+        sigma = p["cases.size_spread"]
         proc, build, prep = p["pipeline.procedure_months"], p["pipeline.construction_months"], p["pipeline.preparation_months"]
         for idx, m in enumerate(self.municipalities):
             rng = self.streams.get("initial pipeline", idx)
             left = int(round(per_1000 * m.population / 1_000))
             while left > 0:
-                homes = min(left, max(5, int(round(rng.lognormal(0.0, 0.6) * p["cases.mean_homes"] * 0.84))))
+                homes = min(left, max(5, int(round(rng.lognormal(-sigma * sigma / 2, sigma) * p["cases.mean_homes"]))))
                 left -= homes
                 n_mid = int(round(homes * p["cases.midrent_share"]))
                 n_soc = min(homes - n_mid, int(round(homes * p["cases.social_share"])))
@@ -301,9 +360,11 @@ class HousingTablesModel(mesa.Model):
 
     def new_performance_case(self, m, corp, homes: int, month: int) -> Case:
         rng = self.streams.get("performance", self.municipalities.index(m), self.corporations.index(corp), month)
+        draws = rng.random(2)
         case = Case(id=len(self.cases), kind="performance", municipality=m,
                     homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality", specific=True,
-                    opened=month, objection=bool(rng.random() < self.p["pipeline.objection_probability"]))
+                    opened=month, objection=bool(draws[0] < self.p["pipeline.objection_probability"]),
+                    imposition_draw=float(draws[1]))
         case.cast = {"municipality": m, "corporation": corp, "tenant": self.tenant_of[corp.unique_id]}
         self._propose(case, self.triangle_table[m.unique_id])
         return case
@@ -334,42 +395,25 @@ class HousingTablesModel(mesa.Model):
             if c.infrastructure_blocked and c.unblock_month is not None and month >= c.unblock_month:
                 c.infrastructure_blocked = False
         for table in self.tables:
-            self._withdraw_stale(table, month)
-            self._admit(table, month)
+            escalation.admit(self, table, month)
             if table.meets(month):
                 for case in list(table.agenda):
                     self._negotiate(table, case, month)
         for case in self.cases:
-            if case.state is State.AGREED and case.ratify_month is None and case.pending_ratification is not None \
-                    and case.pending_ratification <= month:
-                pipeline.ratify(self, case, month)
+            if case.state is State.AGREED and case.ratify_month is None and case.decisions:
+                ratification.decide(self, case, month)
         pipeline.start_procedures(self, month)
         pipeline.advance(self, month)
         self.recorder.end_of_month(month)
         self.month += 1
 
-    def _withdraw_stale(self, table: Table, month: int) -> None:
-        """Cases that waited too long in a queue are withdrawn: their parties move on."""
-        limit = self.p["escalation.max_queue_months"]
-        for case in [c for c in table.queue if month - c.state_since > limit]:
-            table.queue.remove(case)
-            self._abandon(case, month, "withdrawn")
+    def seat(self, table: Table, case: Case) -> None:
+        seat(self, table, case)
 
     def _abandon(self, case: Case, month: int, outcome: str) -> None:
         self.recorder.escalation_out(month, case, outcome)
         case.move(State.ABANDONED, month)
         self.recorder.homes_event(month, case, "abandoned")
-
-    def _admit(self, table: Table, month: int) -> None:
-        for case in [c for c in table.queue]:  # first come, first served, per member's room
-            if not table.has_room(case):
-                continue
-            table.queue.remove(case)
-            case.move(State.AT_TABLE, month)
-            seat(self, table, case)
-            escalation.apply_means(self, table, case)
-            table.agenda.append(case)
-            self.recorder.escalation_admitted(month, case)
 
     def _negotiate(self, table: Table, case: Case, month: int) -> None:
         p = self.p
@@ -379,21 +423,10 @@ class HousingTablesModel(mesa.Model):
         if case.infrastructure_blocked and case.unblock_month is not None:
             return  # the national table is moving the infrastructure; the case waits at the table
         if table.level > 0:
-            escalation.close_gap(self, table, case)
+            escalation.close_gap(self, table, case, month)
         result = hold_meeting(self, table, case, month)
         if result.agreed:
-            table.agenda.remove(case)
-            case.move(State.AGREED, month)
-            if case.agreed_month is None:
-                case.agreed_month = month
-            self.recorder.agreement(month, case, table, result.terms)
-            self.recorder.escalation_out(month, case, "agreed")
-            sync = table.switches["synchronised_cycles"]
-            wait = 0 if sync else max(a.months_to_window(month) for a in case.parties)
-            case.pending_ratification = month + wait
-            case.ratify_month = None
-            if wait == 0:
-                pipeline.ratify(self, case, month)
+            self.agree(table, case, month, result.terms)
             return
         if case.meetings_at_level < deadline_for(case, p):
             return
@@ -401,10 +434,36 @@ class HousingTablesModel(mesa.Model):
         self.recorder.impasse()
         adjust_trust(self, case, case.parties, lambda a, b: -p["trust.loss"])
         case.table_history.append(table.level_name)
+        if escalation.impose(self, table, case, month):
+            return
         if escalation.escalate(self, case, month):
             return
         table.agenda.remove(case)
         self._abandon(case, month, "abandoned")
+
+    def agree(self, table: Table, case: Case, month: int, terms) -> None:
+        """A table reached agreement (or imposed one): record it and send it to the signatories' boards."""
+        table.agenda.remove(case)
+        case.move(State.AGREED, month)
+        if case.agreed_month is None:
+            case.agreed_month = month
+        surplus = terms.available - terms.money + sum(terms.claims[j] for j in terms.absent)
+        self.recorder.agreement(month, case, table, terms)
+        self.recorder.escalation_out(month, case, "agreed")
+        case.agreement = {"variant": terms.variant, "claims": dict(terms.claims), "surplus": surplus,
+                          "openings": dict(terms.openings), "needs": dict(terms.needs)}
+        case.ratify_month = None
+        ratification.schedule(self, case, table, month)
+        ratification.decide(self, case, month)
+
+    def on_bind(self, case: Case) -> None:
+        """A performance agreement bound: the corporation remembers the municipality's counter-performance."""
+        if case.kind != "performance" or case.tranche_of is not None:
+            return
+        corp, muni = case.cast["corporation"], case.cast["municipality"]
+        conceded = self.recorder.agreement_concessions[case.agreement_id].get(muni.unique_id, 0.0)
+        priority = float(case.space.priority[case.agreement["variant"]])
+        corp.reciprocity[muni.name] = 0.5 * conceded + 0.5 * priority
 
     def make_tranches(self, case: Case, month: int) -> None:
         """A multi-year agreement fixes the later years' homes now; they enter procedure a year apart."""
@@ -413,9 +472,11 @@ class HousingTablesModel(mesa.Model):
                      homes=dict(case.homes), land_owner="municipality", specific=True, opened=month,
                      objection=case.objection, tranche_of=case.id)
             t.cast, t.parties, t.table = case.cast, case.parties, case.table
+            t.space, t.variant = case.space, case.variant
             t.state, t.entered = State.AGREED, {State.AGREED.value: month}
             t.agreed_month = t.ratify_month = month      # bound by the parent's ratified agreement
             t.release_month = month + 12 * j
+            t.process_help = case.process_help
             t.agreement = dict(case.agreement)
             self.cases.append(t)
             self.recorder.homes_event(month, t, "proposed")
@@ -425,6 +486,9 @@ class HousingTablesModel(mesa.Model):
         self.month_end = self.month
         for c in self.cases:
             c.close_books(self.month)
+
+
+_KIND_INDEX = {"municipality": 0, "investor": 1, "developer": 2, "corporation": 3, "tenant": 4}
 
 
 def _plan_review(case: Case, target: float) -> None:

@@ -13,7 +13,6 @@ import pandas as pd
 
 from sim import reciprocity as rc
 from sim.case import SEGMENTS, State
-from sim.tables import available_surplus
 
 MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned", "pipeline")
 
@@ -29,6 +28,7 @@ class Recorder:
         self.concessions: list[dict] = []
         self.escalations: list[dict] = []
         self.given = defaultdict(float)        # (year index, giver id, receiver id) -> EUR conceded
+        self.agreement_concessions: dict[int, dict] = {}  # agreement id -> agent id -> concession
         self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
@@ -70,55 +70,93 @@ class Recorder:
         self.impasses += 1
 
     def agreement(self, month, case, table, terms) -> None:
-        """The table reached agreement: record terms, concessions and who gave what to whom."""
+        """The table reached (or imposed) agreement: record the package, the claims, the concessions."""
+        from sim.tables import true_shortfall, valuation  # here: sim.tables imports sim.case, as this module does
         m = self.model
         econ = m.economy.local(case.municipality)
-        parties = case.parties
-        ids = [a.unique_id for a in parties]
-        cs = {i: rc.concession(terms.openings[i], terms.claims[i], terms.reservations[i]) for i in ids}
-        rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in ids)
-        zone = sum(terms.reservations.values()) <= available_surplus(m, case, with_money=False) + 1e-6
+        seated = case.parties
+        ids = [a.unique_id for a in seated]
+        cs = {i: rc.concession(terms.openings[i], terms.needs[i], terms.reservations[i]) for i in ids}
+        rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in terms.claims)
+        v, space = terms.variant, case.space
+        values, _, _ = valuation(m, case, month)
+        shortfall = true_shortfall(m, case, month)
         aid = len(self.agreements)
-        by_kind = {a.kind: terms.claims[a.unique_id] for a in parties}
+        by_kind = {a.kind: terms.claims[a.unique_id] for a in seated + case.absent}
+        n = case.total_homes
+        mid_homes = int(round(space.mid_share[v] * n))
+        land = self._land_prices(case, space, v, econ, by_kind.get("municipality", np.nan))
         self.agreements.append({
             "agreement_id": aid, "case_id": case.id, "case_kind": case.kind,
             "municipality": case.municipality.name, "region": case.municipality.region, "month": month,
             "level": table.level_name, "table": table.name, "orientation": table.switches["orientation"],
             "chair": table.switches["chair"], "decision_rule": table.switches["decision_rule"],
-            "synchronised": table.switches["synchronised_cycles"], "specific": case.specific,
-            "homes": case.total_homes, **{f"homes_{s}": case.homes[s] for s in SEGMENTS},
-            "rounds": case.rounds_total, "meetings": case.meetings,
-            "land_price_per_home": by_kind.get("municipality", np.nan) if case.land_owner == "municipality" else np.nan,
+            "synchronised": table.switches["synchronised_cycles"], "mandate": table.switches["mandate"],
+            "specific": case.specific, "homes": n, "homes_social": case.homes["social"],
+            "homes_midrent": mid_homes, "homes_free": n - case.homes["social"] - mid_homes,
+            "plan_homes_midrent": case.homes["midrent"],
+            "midrent_rent": float(values.rent[v]) if mid_homes else np.nan,
+            "commitment_years": float(space.commitment[v]) if mid_homes else np.nan,
+            "priority": bool(space.priority[v]), "text_moves": case.text_moves,
+            "rounds": case.rounds_total, "meetings": case.meetings, **land,
             "developer_claim_per_home": by_kind.get("developer", np.nan),
             "investor_surplus_per_home": by_kind.get("investor", np.nan),
             "corporation_surplus_per_home": by_kind.get("corporation", np.nan),
             "tenant_discount_per_home": by_kind.get("tenant", np.nan),
-            "midrent_rent": min(econ.market_rent, econ.midrent_cap), "commitment_years": econ.commitment_years,
-            "surplus_per_home": terms.surplus, "intervention_money_per_home": terms.money,
-            "imposed": case.imposed, "mix_changed_homes": case.mix_changed,
-            "zone_of_agreement": zone, "individually_rational": rational,
+            "surplus_per_home": terms.available + sum(terms.claims[j] for j in terms.absent),
+            "intervention_money_per_home": terms.money,
+            "imposed": case.imposed, "mediated": terms.mediated,
+            "absent_signatories": ",".join(sorted(a.kind for a in case.absent)),
+            "zone_of_agreement": bool(np.any(shortfall <= 1e-6)), "zone_at_plan": bool(shortfall[space.plan] <= 1e-6),
+            "zone_as_seen": sum(terms.reservations.values()) <= terms.available - terms.money + sum(
+                terms.claims[j] for j in terms.absent) + 1e-6,
+            "individually_rational": rational,
             "balance": rc.balance(cs.values()), "ratified_month": np.nan, "window_wait_months": np.nan,
-            "lost_at_ratification": False,
+            "lost_at_ratification": False, "lost_by": "",
         })
+        self.agreement_concessions[aid] = cs
         case.agreement_id = aid
-        for a in parties:
+        for a in seated:
             i = a.unique_id
             self.concessions.append({
                 "agreement_id": aid, "case_id": case.id, "agent_id": i, "agent": a.name, "kind": a.kind,
-                "reservation": terms.reservations[i], "opening": terms.openings[i], "final": terms.claims[i],
-                "concession": cs[i],
+                "reservation": terms.reservations[i], "opening": terms.openings[i], "demand": terms.needs[i],
+                "final": terms.claims[i], "concession": cs[i], "slack": terms.claims[i] - terms.needs[i],
             })
-        case.agreement = {"claims": dict(terms.claims), "openings": dict(terms.openings)}
 
-    def agreement_lost(self, month, case) -> None:
-        self.agreements[case.agreement_id]["lost_at_ratification"] = True
+    @staticmethod
+    def _land_prices(case, space, v, econ, municipal_claim) -> dict:
+        """The land prices the municipality's claim (its net land balance per home) stands for.
+
+        Free-sector plots go at their residual price and, when the case has mid-rent homes,
+        social plots at the policy price; the negotiated plots (mid-rent, else social) carry the rest.
+        """
+        out = {"land_balance_per_home": np.nan, "land_price_midrent": np.nan, "land_price_social": np.nan,
+               "land_price_free": np.nan}
+        if case.land_owner != "municipality" or municipal_claim != municipal_claim:
+            return out
+        mid, soc, free = float(space.mid_share[v]), space.social_share, float(space.free_share[v])
+        revenue = municipal_claim + econ.land_development_cost
+        out["land_balance_per_home"] = municipal_claim
+        out["land_price_free"] = econ.owner_land_price if free > 0 else np.nan
+        if mid > 0:
+            out["land_price_social"] = econ.social_land_price if soc > 0 else np.nan
+            out["land_price_midrent"] = (revenue - free * econ.owner_land_price - soc * econ.social_land_price) / mid
+        elif soc > 0:
+            out["land_price_social"] = (revenue - free * econ.owner_land_price) / soc
+        return out
+
+    def agreement_lost(self, month, case, party) -> None:
+        row = self.agreements[case.agreement_id]
+        row["lost_at_ratification"] = True
+        row["lost_by"] = party.kind
 
     def ratified(self, month, case) -> None:
-        """The agreement binds: count its homes as agreed and what each party gave the others."""
+        """The agreement binds: count its homes as agreed and what each seated party gave the others."""
         terms = case.agreement
-        ids = list(terms["claims"])
+        ids = list(terms["openings"])
         for i in ids:
-            value = max(0.0, terms["openings"][i] - terms["claims"][i]) * case.total_homes
+            value = max(0.0, terms["openings"][i] - terms["needs"][i]) * case.total_homes
             others = [j for j in ids if j != i]
             for j in others:
                 self.given[(month // 12, i, j)] += value / len(others)
@@ -211,7 +249,9 @@ class Recorder:
                "agreed_month": c.agreed_month, "ratified_month": c.ratify_month,
                "window_wait_months": c.window_wait, "lost_agreements": c.lost_agreements,
                "money_per_home": c.money_per_home, "imposed": c.imposed, "bottleneck": c.bottleneck,
-               "blocked_by": c.blocked_by, "plan_reviewed": c.reviewed}
+               "blocked_by": c.blocked_by, "plan_reviewed": c.reviewed, "sent_back": c.sent_back,
+               "text_moves": c.text_moves, "absent_signatories": ",".join(sorted(a.kind for a in c.absent)),
+               "cost_factor": c.cost_factor}
         for s in State:
             row[f"entered_{s.value}"] = c.entered.get(s.value, np.nan)
         for s in State:
@@ -257,9 +297,10 @@ class Recorder:
 
 _EMPTY = {
     "agreements": ["agreement_id", "case_id", "month", "level", "homes", "homes_midrent", "balance",
-                   "individually_rational", "zone_of_agreement", "intervention_money_per_home", "imposed"],
-    "concessions": ["agreement_id", "case_id", "agent_id", "agent", "kind", "reservation", "opening", "final",
-                    "concession"],
+                   "individually_rational", "zone_of_agreement", "zone_as_seen", "zone_at_plan",
+                   "intervention_money_per_home", "imposed", "ratified_month", "lost_at_ratification"],
+    "concessions": ["agreement_id", "case_id", "agent_id", "agent", "kind", "reservation", "opening", "demand",
+                    "final", "concession", "slack"],
     "escalations": ["case_id", "municipality", "from_level", "level", "table", "bottleneck", "month_in",
                     "month_admitted", "month_out", "queue_length", "outcome"],
     "pairs": ["year", "agent_i", "kind_i", "agent_j", "kind_j", "given_i_to_j", "given_j_to_i", "give_ratio",

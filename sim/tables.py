@@ -1,18 +1,24 @@
-"""Tables: a format, its members' cases on the agenda, a meeting calendar and a memory.
+"""Tables: a format, its members, an agenda of cases, a meeting calendar and a memory.
 
-A structural table keeps what its members learned (insight) and the trust they built
-in the model's trust graph; a one-off table gives each case a fresh start and forgets
-afterwards. The negotiation itself is :mod:`sim.negotiation`; this module decides who
-sits at the table for a case, how much they pad, and what a meeting teaches them.
+A structural table keeps what its members learned (insight) and the trust they built in the
+model's trust store, and holds its learning programme once for all its members; a one-off
+table gives each case a fresh start (and its own programme) and forgets afterwards. The
+negotiation itself is :mod:`sim.negotiation`; this module decides who sits at the table for a
+case, who must sign without sitting there, how guarded each party is, and what a meeting
+teaches them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from agents.base import returns_for
+import numpy as np
+
 from sim import negotiation
 from sim.case import LEVELS
+from sim.package import space_for
+from sim.valuation import case_values
 
 
 @dataclass
@@ -22,9 +28,10 @@ class Means:
     mediation: float = 0.0       # insight every party is given on admission (reveals reservation points)
     money: float = 0.0           # EUR per home it may add to close a financial gap
     process_help: int = 0        # months of procedure it saves
-    impose: bool = False         # vertical table: may overrule a municipality's vision premium
     infrastructure: bool = False  # can move an infrastructure bottleneck
-    mix_change: float = 0.0      # share of mid-rent homes it may turn into free-sector homes
+    mix_levels: int = 1          # mix steps towards free-sector homes it may put on the table
+    cases_per_year: float = math.inf  # cases it can take up a year (per landsdeel member at the national table)
+    min_homes: int = 0           # size from which a case is of (regional or national) significance
 
 
 @dataclass
@@ -33,15 +40,16 @@ class Table:
     name: str
     level: int
     switches: dict
+    area: list                           # municipalities it serves
     means: Means = field(default_factory=Means)
-    capacity: int | None = None          # cases at once (None: unlimited); per landsdeel if per_landsdeel
-    per_landsdeel: bool = False          # national table: one member per landsdeel, each with `capacity`
+    per_landsdeel: bool = False          # national table: one member per landsdeel, each with its own intake
     phase: int = 0
     agenda: list = field(default_factory=list)
     queue: list = field(default_factory=list)
     insight: dict = field(default_factory=dict)   # agent id -> insight (structural memory)
     learned: bool = False
     meetings: int = 0
+    intake: dict = field(default_factory=dict)    # landsdeel ("" for one member) -> cases it may still take up
 
     @property
     def level_name(self) -> str:
@@ -51,16 +59,23 @@ class Table:
     def structural(self) -> bool:
         return self.switches["permanence"] == "structural"
 
+    @property
+    def vertical(self) -> bool:
+        return self.switches["orientation"] == "vertical"
+
     def meets(self, month: int) -> bool:
         return (month - self.phase) % self.switches["meeting_interval"] == 0
 
-    def has_room(self, case) -> bool:
-        if self.capacity is None:
-            return True
-        if self.per_landsdeel:
-            ld = case.municipality.landsdeel
-            return sum(1 for c in self.agenda if c.municipality.landsdeel == ld) < self.capacity
-        return len(self.agenda) < self.capacity
+    def member_key(self, case) -> str:
+        return case.municipality.landsdeel if self.per_landsdeel else ""
+
+    def refill_intake(self, buffer_months: float) -> None:
+        """Monthly: each member's intake grows by a twelfth of its yearly capacity; unused intake
+        keeps for at most ``buffer_months`` (and at least one case)."""
+        rate = self.means.cases_per_year / 12.0
+        keys = {m.landsdeel for m in self.area} if self.per_landsdeel else {""}
+        for k in keys:
+            self.intake[k] = min(max(1.0, buffer_months * rate), self.intake.get(k, 0.0) + rate)
 
     def parties(self, case) -> list:
         """The case's cast that this table's membership seats, and that has a stake in it."""
@@ -80,15 +95,39 @@ class Table:
         return seated
 
 
+def signatories(case) -> list:
+    """Who must sign an agreement on the case, seated or not (MODEL.md 5.2).
+
+    The municipality (its land or its zoning), the developer who builds, the investor that
+    buys the mid-rent homes, the corporation that takes the social homes; the tenant
+    organisation co-signs performance agreements (Woningwet 2015).
+    """
+    cast, out = case.cast, []
+    for kind in ("municipality", "corporation", "investor", "developer", "tenant"):
+        agent = cast.get(kind)
+        if agent is None:
+            continue
+        if kind == "investor" and case.homes["midrent"] == 0:
+            continue
+        if kind == "corporation" and case.homes["social"] == 0:
+            continue
+        if kind == "tenant" and case.kind != "performance":
+            continue
+        out.append(agent)
+    return out
+
+
+# --- trust and insight stores ---------------------------------------------------------
+def trust_in(model, case, agent, other) -> float:
+    if case.trust_local is not None:  # one-off table: trust that lives and dies with the case
+        return case.trust_local.get((agent.unique_id, other.unique_id), model.p["trust.initial"])
+    return model.trust_between(agent, other)
+
+
 def mean_trust(model, case, agent, others) -> float:
     if not others:
         return model.p["trust.initial"]
-    if case.trust_local is not None:  # one-off table: trust that lives and dies with the case
-        t0 = model.p["trust.initial"]
-        vals = [case.trust_local.get((agent.unique_id, o.unique_id), t0) for o in others]
-    else:
-        vals = [model.trust_between(agent, o) for o in others]
-    return sum(vals) / len(vals)
+    return sum(trust_in(model, case, agent, o) for o in others) / len(others)
 
 
 def adjust_trust(model, case, parties, delta_for) -> None:
@@ -107,9 +146,9 @@ def adjust_trust(model, case, parties, delta_for) -> None:
                 model.add_trust(a, b, d)
 
 
-def insight_of(table: Table, case, agent, base: float) -> float:
+def insight_of(table: Table, case, agent) -> float:
     store = table.insight if table.structural else case.insight_local
-    return store.get(agent.unique_id, base)
+    return store.get(agent.unique_id, base_insight(agent))
 
 
 def set_insight(table: Table, case, agent, value: float) -> None:
@@ -118,76 +157,118 @@ def set_insight(table: Table, case, agent, value: float) -> None:
 
 
 def base_insight(agent) -> float:
-    """What a party understands of the others' arithmetic before meeting them."""
-    if agent.kind == "municipality":
-        return 0.5 * agent.financial_expertise
+    """What a party understands of the others' arithmetic before meeting them.
+
+    A tenant organisation's insight grows with its knowledge of the themes; the professional
+    parties start from ``learning.base_insight``. (A municipality's financial expertise acts
+    on what others can make it believe, not on its own padding: ``seat``.)
+    """
+    p = agent.model.p
     if agent.kind == "tenant":
-        return 0.5 * agent.effective_knowledge
-    return 0.2
+        return p["learning.base_insight"] * 2.0 * agent.effective_knowledge
+    return p["learning.base_insight"]
 
 
 def learning_programme(model, table: Table, case, parties) -> None:
-    """Joint sessions on each other's interests and arithmetic (seed 002), before negotiating."""
+    """Joint sessions on each other's interests and arithmetic (seed 002), before negotiating.
+
+    Each session adds ``learning.session_gain`` of the insight still to gain and
+    ``learning.session_trust`` to trust between every pair of participants.
+    """
     n = table.switches["learning_sessions"]
-    gain = model.p["learning.insight_gain"]
+    gain, trust = model.p["learning.session_gain"], model.p["learning.session_trust"]
     for _ in range(n):
         for a in parties:
-            v = insight_of(table, case, a, base_insight(a))
-            set_insight(table, case, a, v + 2 * gain * (1 - v))
-        adjust_trust(model, case, parties, lambda a, b: gain / 2)
+            v = insight_of(table, case, a)
+            set_insight(table, case, a, v + gain * (1 - v))
+        adjust_trust(model, case, parties, lambda a, b: trust)
 
 
+def roster(model, table: Table) -> list:
+    """A structural table's members: the municipalities it serves, their corporations and tenant
+    organisations (where the format seats them), and the market parties of its membership."""
+    members = table.switches["members"]
+    area = set(m.unique_id for m in table.area)
+    out = [m for m in table.area if "municipality" in members]
+    for corp in model.corporations:
+        if any(m.unique_id in area for m in corp.working_area):
+            if "corporation" in members:
+                out.append(corp)
+            if "tenant" in members:
+                out.append(model.tenant_of[corp.unique_id])
+    if "investor" in members:
+        out += model.investors
+    if "developer" in members:
+        out += model.developers
+    return out
+
+
+# --- seating --------------------------------------------------------------------------
 def seat(model, table: Table, case) -> None:
-    """Bring a case to this table: set who negotiates and how much each pads.
+    """Bring a case to this table: who negotiates, who must sign from a distance, and how much each pads.
 
-    Padding falls with trust and with insight (000: 'inzicht in elkaars belangen');
-    a general question makes everyone pad more. Mediation at higher levels reveals
-    reservation points, which is modelled as insight.
+    Padding falls with trust and insight (000: 'inzicht in elkaars belangen'). Parties facing
+    a municipality that cannot judge a business case pad more (seed 004: assessing a bid
+    'vergt financiële kennis'); mediation at higher levels reveals reservation points, which is
+    modelled as insight.
     """
+    p = model.p
     parties = table.parties(case)
     case.parties = parties
+    case.absent = [a for a in signatories(case) if a not in parties]
+    case.table = table
     if not table.structural:
-        case.trust_local = {}
-        case.insight_local = {}
+        case.trust_local, case.insight_local = {}, {}
     else:
         case.trust_local = None
-    if table.switches["learning_sessions"] and (not table.structural or not table.learned):
-        learning_programme(model, table, case, parties)
-        table.learned = True
+    if table.switches["learning_sessions"]:
+        if not table.structural:
+            learning_programme(model, table, case, parties)
+        elif not table.learned:
+            learning_programme(model, table, case, roster(model, table) or parties)
+            table.learned = True
     for a in parties:
         if table.means.mediation:
-            set_insight(table, case, a, max(insight_of(table, case, a, base_insight(a)), table.means.mediation))
-    pad = model.p["negotiation.padding"]
-    factor = 1.0 if case.specific else model.p["negotiation.general_question_padding"]
+            set_insight(table, case, a, max(insight_of(table, case, a), table.means.mediation))
+    case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels)
+    case.variant = case.space.plan
+    muni = case.cast.get("municipality")
+    exploit = 0.0
+    if muni in parties:
+        exploit = p["negotiation.expertise_padding"] * (1.0 - muni.expertise(pooled_expertise(model, table)))
     for a in parties:
-        distrust = guardedness(model, table, case, a)
-        case.padding[a.unique_id] = min(1.0, pad * factor * distrust)
+        factor = 1.0 + (exploit if a is not muni else 0.0)
+        case.padding[a.unique_id] = min(1.0, p["negotiation.padding"] * factor * guardedness(model, table, case, a))
     case.meetings_at_level = 0
+    case.assessed = muni not in parties or case.kind == "pipeline"
+    case.assessment_meetings = 0 if case.assessed else math.ceil(
+        p["municipality.assessment_meetings"] * (1.0 - muni.expertise(pooled_expertise(model, table))))
+
+
+def pooled_expertise(model, table: Table) -> float:
+    """A regional expertise pool's level where the table has one (``table.expertise_pool``)."""
+    return model.p["municipality.pool_expertise"] if table.switches["expertise_pool"] else 0.0
 
 
 def guardedness(model, table: Table, case, agent) -> float:
     """(1 - trust) * (1 - insight) of a party at this table, in [0, 1].
 
-    How guarded a party is: it pads its opening by this much and, at the end of the
-    clock, keeps this much of its range back (MODEL.md 5.4, 6: 'padding and low trust keep
-    the parties apart'). At a vertical table governments steer, so trust matters half
-    as much (seed 003).
+    How guarded a party is: it pads its opening by this much and keeps this much of its range
+    back (MODEL.md 5.4, 6: 'padding and low trust keep the parties apart'). The trust that
+    counts is its mean trust in the other parties; under a municipal chair, whose text it
+    must accept, its trust in the municipality. At a vertical table governments steer, so
+    trust counts only ``trust.vertical_weight`` as much, the rest taken at one half (seed 003).
     """
     others = [o for o in case.parties if o is not agent]
-    trust = mean_trust(model, case, agent, others)
-    if table.switches["orientation"] == "vertical":
-        trust = 0.5 * (trust + 0.5)
-    insight = insight_of(table, case, agent, base_insight(agent))
-    return (1.0 - trust) * (1.0 - insight)
-
-
-def available_surplus(model, case, with_money: bool = True) -> float:
-    """The surplus per home the parties see: value above cost, plus intervention money,
-    less the safety margin they keep on a general question."""
-    econ = model.economy.local(case.municipality)
-    investor_k, corp_k = returns_for(case, model)
-    total = negotiation.surplus(case, econ, investor_k, corp_k) + (case.money_per_home if with_money else 0.0)
-    return negotiation.perceived_surplus(total, case.specific, model.p["negotiation.general_question_margin"])
+    muni = case.cast.get("municipality")
+    if table.switches["chair"] == "municipality" and muni in others:
+        trust = trust_in(model, case, agent, muni)
+    else:
+        trust = mean_trust(model, case, agent, others)
+    if table.vertical:
+        w = model.p["trust.vertical_weight"]
+        trust = w * trust + (1.0 - w) * 0.5
+    return (1.0 - trust) * (1.0 - insight_of(table, case, agent))
 
 
 def deadline_for(case, p) -> int:
@@ -196,64 +277,143 @@ def deadline_for(case, p) -> int:
     return d + p["performance.meetings_required"] - 1 if case.kind == "performance" else d
 
 
-def financial_gap(model, case) -> float:
-    """Reservation points minus available surplus: > 0 means no zone of agreement."""
+# --- valuation ------------------------------------------------------------------------
+def valuation(model, case, month: int, known_cost: bool | None = None):
+    """The case's variants valued this month, with every signatory's reservation.
+
+    A seated party's reservation includes its board's current position (``Actor.position``)
+    and, without a mandate, the room its negotiator keeps for the board
+    (``negotiation.board_margin``); an absent signatory is reserved the market-standard guess, or its own numbers once a veto
+    has made them known.
+    """
+    p = model.p
     econ = model.economy.local(case.municipality)
-    return sum(a.reservation(case, econ) for a in case.parties) - available_surplus(model, case)
+    values = case_values(case, case.space, econ, p["negotiation.priority_months"],
+                         cost_known=case.concrete if known_cost is None else known_cost)
+    margin = 0.0 if case.table.switches["mandate"] else p["negotiation.board_margin"]
+    res = {a.unique_id: a.reservation(case, values) + (a.position(month) + margin) * a.stake(case, values)
+           for a in case.parties}
+    absent = {a.unique_id: (a.reservation(case, values) if a.unique_id in case.known
+                            else a.reservation(case, values, standard=True)) for a in case.absent}
+    return values, res, absent
 
 
-def hold_meeting(model, table: Table, case, month: int):
+def true_shortfall(model, case, month: int) -> np.ndarray:
+    """Per variant: every signatory's own reservation (board position included) minus the surplus,
+    at the case's real cost, without intervention money; <= 0 where a zone of agreement exists."""
+    values, _, _ = valuation(model, case, month, known_cost=True)
+    need = sum(a.reservation(case, values) + a.position(month) * a.stake(case, values)
+               for a in case.parties + case.absent)
+    return need - values.surplus
+
+
+def zone_exists(model, case, month: int, with_money: bool = False) -> bool:
+    """Is there a variant where every signatory's true reservation fits in the surplus?"""
+    money = case.money_per_home if with_money else 0.0
+    return bool(np.any(true_shortfall(model, case, month) - money <= 1e-6))
+
+
+def financial_gap(model, case, month: int) -> float:
+    """Smallest shortfall over the variants of true needs against the surplus (money included); <= 0: a zone."""
+    return float(np.min(true_shortfall(model, case, month) - case.money_per_home))
+
+
+# --- a meeting ------------------------------------------------------------------------
+def hold_meeting(model, table: Table, case, month: int) -> negotiation.MeetingResult:
     """One meeting on one case: negotiate, then learn and update trust.
 
-    A tenant organisation that does not yet know the themes (seed 004) cannot negotiate:
-    the meeting is spent explaining, it learns, and the concession clock does not move,
-    so the case is delayed rather than failed. A performance agreement needs
-    ``performance.meetings_required`` meetings before it can be signed (the bid, the
-    reaction, the negotiation, the signing).
+    A tenant organisation that does not yet know the themes (seed 004) cannot negotiate: the
+    meeting is spent explaining, it learns, and the concession clock does not move, so the
+    case is delayed rather than failed. A municipality that cannot judge a business case needs
+    meetings to assess it before it can sign (``municipality.assessment_meetings``), and a
+    performance agreement needs ``performance.meetings_required`` meetings (bid, reaction,
+    negotiation, signing).
     """
     p = model.p
     parties = case.parties
-    econ = model.economy.local(case.municipality)
-    ids = {a.kind: a.unique_id for a in parties}
-    available = available_surplus(model, case)
+    deadline = deadline_for(case, p)
+    rounds = p["negotiation.rounds_per_meeting"]
     tenant = case.cast.get("tenant")
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
-    no_buyer = case.lacks_investor
-    deadline = deadline_for(case, p)
-    rounds = p["negotiation.rounds_per_meeting"]
     if not tenant_ready and case.tenant_waits < deadline:
         case.tenant_waits += 1  # after a full clock of waiting the others sign without its consent
         result = negotiation.MeetingResult(False, 0, None, "tenant_knowledge")
     else:
-        too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
+        values, res, absent = valuation(model, case, month)
+        opening = {a.unique_id: np.maximum(res[a.unique_id], a.opening(case, values, case.padding[a.unique_id])
+                                           + a.position(month) * a.stake(case, values)) for a in parties}
         hold = {a.unique_id: p["negotiation.distrust_hold"] * guardedness(model, table, case, a) for a in parties}
-        lead = ids.get("municipality") if table.switches["decision_rule"] == "lead" else None
-        rules = {"decision_rule": table.switches["decision_rule"], "chair": table.switches["chair"]}
+        muni = case.cast.get("municipality")
+        muni_id = muni.unique_id if muni in parties else None
+        rules = negotiation.Table(
+            chair=table.switches["chair"], decision_rule=table.switches["decision_rule"],
+            lead=muni_id if table.switches["decision_rule"] == "lead" else None, municipality=muni_id,
+            chair_trust=p["negotiation.chair_trust"], caucus_disclosure=p["negotiation.caucus_disclosure"])
+        writer, writer_insight = _writer(model, table, case, parties, muni_id)
+        bonus = None
+        if table.switches["chair"] == "municipality" and writer == muni_id:
+            bonus = p["negotiation.chair_steering"] * muni.affordability_value(values)
+        too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
+        assessing = case.meetings_at_level < case.assessment_meetings
+        blocked = case.infrastructure_blocked or case.lacks_investor
         result = negotiation.meet(
-            case, parties, econ, rules=rules, available=available, money=case.money_per_home, lead=lead,
-            municipality_id=ids.get("municipality") if case.land_owner == "municipality" else None,
+            case, parties, table=rules, surplus=values.surplus, res=res, opening=opening, absent=absent,
+            money=case.money_per_home, candidates=case.space.neighbours if case.concrete else (lambda v: ()),
+            writer=writer, writer_insight=writer_insight, writer_bonus=bonus,
             t_start=case.meetings_at_level / deadline, t_step=1.0 / (rounds * deadline), rounds=rounds,
             reciprocity=p["negotiation.reciprocity"], threshold=p["negotiation.concession_threshold"], hold=hold,
-            can_sign=not (case.infrastructure_blocked or no_buyer or too_early),
-            on_round=model.recorder.concession_observed)
-        if case.infrastructure_blocked or no_buyer:
-            result.blocked_by = "no_investor" if no_buyer else "infrastructure"
+            ratio_cap=p["negotiation.reciprocity_ratio_cap"],
+            can_sign=not (blocked or too_early or assessing), on_round=model.recorder.concession_observed)
+        if blocked:
+            result.blocked_by = "no_investor" if case.lacks_investor else "infrastructure"
+        elif assessing:
+            result.blocked_by = "assessment"
         case.meetings_at_level += 1
+        case.text_moves += int(result.text_moved)
     case.blocked_by = result.blocked_by
     case.meetings += 1
     table.meetings += 1
     model.recorder.meeting(month, table, case, result)
-    # learning: insight grows with every meeting, faster with an external chair
-    gain = p["learning.insight_gain"] * (2.0 if table.switches["chair"] == "external" else 1.0)
+    _learn(model, table, case, parties)
+    _trust_after_meeting(model, case, parties, result)
+    return result
+
+
+def _writer(model, table: Table, case, parties, muni_id):
+    """Who writes the single text this meeting, and how well it sees through each party's padding."""
+    chair = table.switches["chair"]
+    if chair == "external":
+        return "chair", {a.unique_id: model.p["negotiation.caucus_disclosure"] for a in parties}
+    if chair == "municipality" and muni_id is not None:
+        w = case.cast["municipality"]
+    else:
+        w = parties[case.meetings % len(parties)]  # the parties write in turn
+    ins = insight_of(table, case, w)
+    return w.unique_id, {a.unique_id: ins for a in parties}
+
+
+def _learn(model, table: Table, case, parties) -> None:
+    """Insight grows with every meeting; on a general question, with the numbers off the table, less."""
+    p = model.p
+    gain = p["learning.insight_gain"] * (1.0 if case.concrete else p["learning.general_question_share"])
     for a in parties:
-        v = insight_of(table, case, a, base_insight(a))
+        v = insight_of(table, case, a)
         set_insight(table, case, a, v + gain * (1 - v))
         if a.kind == "tenant":
             a.learn(p["learning.insight_gain"])
-    # trust: reciprocated concessions build it, unreciprocated ones erode it
+
+
+def _trust_after_meeting(model, case, parties, result) -> None:
+    """Reciprocated concessions build trust, unreciprocated ones erode it (MODEL.md 5.4).
+
+    After an agreement every pair gains ``trust.gain``. Otherwise i's trust in j moves by
+    ``trust.gain/4`` if j moved at least ``trust.reciprocated_share`` of what i moved this
+    meeting, and by ``-trust.loss/4`` if not; a party that did not move judges nobody.
+    """
+    p = model.p
     steps = result.steps
-    tg, tl = p["trust.gain"], p["trust.loss"]
+    tg, tl, share = p["trust.gain"], p["trust.loss"], p["trust.reciprocated_share"]
 
     def delta(a, b):
         if result.agreed:
@@ -261,7 +421,6 @@ def hold_meeting(model, table: Table, case, month: int):
         mine, theirs = steps.get(a.unique_id, 0.0), steps.get(b.unique_id, 0.0)
         if mine <= negotiation.EPS:
             return 0.0
-        return tg / 4 if theirs >= 0.5 * mine else -tl / 4
+        return tg / 4 if theirs >= share * mine else -tl / 4
 
     adjust_trust(model, case, parties, delta)
-    return result

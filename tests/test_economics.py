@@ -19,7 +19,7 @@ def test_residual_land_value_worked_example():
 def test_levers_move_the_investors_maximum_the_right_way():
     base = eco.residual_land_value(eco.capitalised_value(950, 0.25, 0.0375), 165_000, 0.07)
     higher_return = eco.residual_land_value(eco.capitalised_value(950, 0.25, 0.045), 165_000, 0.07)
-    lower_cap = eco.residual_land_value(eco.capitalised_value(eco.midrent_rent(950, 900), 0.25, 0.0375),
+    lower_cap = eco.residual_land_value(eco.capitalised_value(min(950, 900), 0.25, 0.0375),
                                         165_000, 0.07)
     assert higher_return < base and lower_cap < base
 
@@ -32,10 +32,16 @@ def test_longer_midrent_commitment_lowers_value_when_market_rent_is_higher():
     assert eco.capitalised_value(950, 0.25, 0.0375, 15, 950) == pytest.approx(228_000)
 
 
-def test_municipal_land_floor():
-    assert eco.municipal_land_floor(55_000, 100_000, 1.0) == 55_000   # strong vision: cost price
-    assert eco.municipal_land_floor(55_000, 100_000, 0.0) == 100_000  # no vision: what owners would pay
-    assert eco.municipal_land_floor(55_000, 40_000, 0.5) == 55_000    # never below cost
+def test_annuity_and_earlier_delivery():
+    assert eco.annuity(0, 0.03) == 0.0
+    assert eco.annuity(10, 0.0) == 10.0
+    assert eco.annuity(1, 0.05) == pytest.approx(1 / 1.05)
+    # six months earlier at 3.75%: 1 - 1.0375^-0.5 of the value
+    assert eco.earlier_delivery_gain(228_000, 0.0375, 6) == pytest.approx(228_000 * (1 - 1.0375 ** -0.5))
+
+
+def test_gross_to_net_yield():
+    assert eco.gross_to_net_yield(0.042, 0.25) == pytest.approx(0.0315)   # FACTS.md 2023 BAR as a NAR
 
 
 def test_concession_curves():

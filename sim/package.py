@@ -1,0 +1,95 @@
+"""The package a table negotiates: the case's plan and the variants the parties can trade to.
+
+MODEL.md 5.1 names the issues; the model negotiates five of them for a location case:
+
+- **mix**: mid-rent homes turned into free-sector homes, or free-sector homes into mid-rent,
+  in steps of ``negotiation.mix_step`` of the case's homes (the social share stays: it is the
+  corporation's and the vision's);
+- **rent**: the mid-rent rent, at the highest rent allowed (the market rent, capped) or
+  ``negotiation.rent_step`` or twice that below it;
+- **commitment**: the years the homes stay mid-rent, the municipality's demand
+  (``municipality.midrent_commitment_years``) or ``negotiation.commitment_step`` years less or more;
+- **priority**: whether the municipality fast-tracks the procedure (a counter-performance,
+  MODEL.md 5.1: "procedure speed");
+- **land price**: the transfer that divides the surplus. It is continuous and is not a
+  dimension of the variant grid: each party's claim in EUR per home carries it
+  (``sim/negotiation.py``).
+
+A variant is one combination of the first four; the grid is small (at most 3 x 3 x 3 x 2),
+so every party values all variants at once with numpy (``sim/valuation.py``). A general
+question has no concrete plan to work on: its space is the plan alone. A performance
+agreement's issues are the procedure priority and the land price of its social homes.
+The national table may widen the mix (``escalation.max_mix_change``): "changes the case".
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PackageSpace:
+    """The variants of one case's package, as parallel arrays (one entry per variant)."""
+
+    mix_level: np.ndarray        # steps of mix_step: + more mid-rent, - more free-sector
+    rent_level: np.ndarray       # 0 = highest allowed rent, 1, 2 = one or two rent steps below
+    commitment_level: np.ndarray  # -1, 0, +1 commitment steps from the municipality's demand
+    commitment: np.ndarray       # years the homes stay mid-rent
+    priority: np.ndarray         # 1: the municipality fast-tracks the procedure
+    mid_share: np.ndarray        # mid-rent share of the homes
+    free_share: np.ndarray
+    social_share: float
+    rent_step: float
+    plan: int                    # index of the municipality's plan (where the text starts)
+
+    @property
+    def size(self) -> int:
+        return len(self.mix_level)
+
+    def rent_factor(self) -> np.ndarray:
+        """Mid-rent rent as a share of the highest allowed rent."""
+        return 1.0 - self.rent_step * self.rent_level
+
+    def neighbours(self, v: int) -> np.ndarray:
+        """Variants one step away on one issue (the single text moves one issue at a time)."""
+        d = (np.abs(self.mix_level - self.mix_level[v]) + np.abs(self.rent_level - self.rent_level[v])
+             + np.abs(self.commitment_level - self.commitment_level[v]) + np.abs(self.priority - self.priority[v]))
+        return np.flatnonzero(d == 1)
+
+    def describe(self, v: int) -> dict:
+        return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),
+                "commitment_years": float(self.commitment[v]), "priority": bool(self.priority[v])}
+
+
+def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpace:
+    """The variants open to ``case``: only its plan when the question is general.
+
+    ``mix_levels`` is how many mix steps each way are on the table (the national table may
+    allow more towards free-sector homes: ``escalation.max_mix_change``).
+    """
+    n = case.total_homes or 1
+    soc, mid0, free0 = case.homes["social"] / n, case.homes["midrent"] / n, case.homes["free"] / n
+    t0 = p["municipality.midrent_commitment_years"]
+    if case.kind == "performance" or not concrete:
+        mixes, rents, commitments = [0], [0], [0]
+    else:
+        step = p["negotiation.mix_step"]
+        mixes = [m for m in range(-mix_levels, 2) if -1e-9 <= mid0 + m * step <= mid0 + free0 + 1e-9]
+        mixes = mixes if step > 0 else [0]
+        rents = [0, 1, 2] if (mid0 > 0 or free0 > 0) and p["negotiation.rent_step"] > 0 else [0]
+        step_t = p["negotiation.commitment_step"]
+        commitments = [k for k in (-1, 0, 1) if t0 + k * step_t >= 0] if (mid0 > 0 or free0 > 0) and step_t > 0 else [0]
+    priorities = [0, 1] if concrete and p["negotiation.priority_months"] > 0 else [0]
+    grid = list(itertools.product(mixes, rents, commitments, priorities))
+    mix = np.array([g[0] for g in grid], dtype=float)
+    mid = np.clip(mid0 + mix * p["negotiation.mix_step"], 0.0, 1.0 - soc)
+    plan = grid.index((0, 0, 0, 0))
+    levels = np.array([g[2] for g in grid], dtype=float)
+    return PackageSpace(mix_level=mix, rent_level=np.array([g[1] for g in grid], dtype=float),
+                        commitment_level=levels, commitment=t0 + levels * p["negotiation.commitment_step"],
+                        priority=np.array([g[3] for g in grid], dtype=float),
+                        mid_share=mid, free_share=np.clip(1.0 - soc - mid, 0.0, 1.0), social_share=soc,
+                        rent_step=p["negotiation.rent_step"], plan=plan)

@@ -1,0 +1,104 @@
+"""From an agreement at the table to a binding one: decision windows, mandates and lost agreements.
+
+An agreement binds only when every signatory's organisation has approved it in a decision
+window (council, board, investment committee; MODEL.md 3.3). A party whose negotiator has a
+mandate (``table.mandate``) signs at the table; at a table with synchronised decision cycles
+the seated parties decide in the month of the agreement; every other signatory, and every
+absent one, decides in its own next window. A general question must first be turned into a
+concrete plan (``negotiation.concretisation_months``), so its signatories decide on the
+concrete numbers after that.
+
+Between the table and a window prices move (construction cost, rents, yields) and so do the
+boards' positions (``Actor.position``). The agreed terms stay; the party that bears the price
+risk (the buyer of the rented homes: the investor, else the corporation, else the developer,
+else the municipality) absorbs the change in surplus. A party approves if its claim still
+meets its board's reservation; otherwise the agreement is lost (seed 001: parties without
+'bewegingsruimte'), its numbers become known to the table, and the case returns to the
+table for ``negotiation.renegotiation_meetings`` more meetings.
+"""
+
+from __future__ import annotations
+
+from sim.case import State
+from sim.package import space_for
+from sim.tables import adjust_trust, deadline_for, valuation
+
+RISK_ORDER = ("investor", "corporation", "developer", "municipality")
+
+
+def schedule(model, case, table, month: int) -> None:
+    """Set each signatory's decision month for the agreement just reached."""
+    p = model.p
+    earliest = month if case.concrete else month + p["negotiation.concretisation_months"]
+    at_table = table.switches["mandate"] or table.switches["synchronised_cycles"]
+    decide = {}
+    for a in case.parties + case.absent:
+        seated = a in case.parties
+        if seated and at_table and case.concrete:
+            decide[a.unique_id] = month
+        else:
+            decide[a.unique_id] = earliest + a.months_to_window(earliest)
+    case.decisions = decide
+    case.pending_ratification = max(decide.values())
+
+
+def decide(model, case, month: int) -> None:
+    """The signatories whose window is this month decide; the last approval makes it bind."""
+    due = [a for a in case.parties + case.absent if case.decisions.get(a.unique_id) == month]
+    if not due:
+        return
+    case.concrete = True  # a general question is a concrete plan by the time anyone decides on it
+    claims = case.agreement["claims"]
+    values, res, _ = valuation(model, case, month)
+    v = case.agreement["variant"]
+    shortfall = case.agreement["surplus"] - float(values.surplus[v])  # > 0: the terms now cost more than they yield
+    bearer = next((case.cast[k].unique_id for k in RISK_ORDER
+                   if k in case.cast and case.cast[k].unique_id in claims), None)
+    for a in due:
+        i = a.unique_id
+        claim = claims[i] - (shortfall if i == bearer else 0.0)
+        need = float(a.reservation(case, values)[v] + a.position(month) * a.stake(case, values)[v])
+        if claim < need - 1e-6:
+            _lost(model, case, a, month)
+            return
+        del case.decisions[i]
+    if not case.decisions:
+        bind(model, case, month)
+
+
+def bind(model, case, month: int) -> None:
+    """The agreement binds: the package's mix and fast-tracked procedure become the case's."""
+    v, space = case.agreement["variant"], case.space
+    mid = int(round(space.mid_share[v] * case.total_homes))
+    delta = mid - case.homes["midrent"]
+    if delta:
+        case.homes["midrent"], case.homes["free"] = mid, case.homes["free"] - delta
+        case.mix_changed -= delta
+        model.recorder.relabel(month, case, -delta)
+    if space.priority[v]:
+        case.process_help = max(case.process_help, model.p["negotiation.priority_months"])
+    case.ratify_month = month
+    case.pending_ratification = None
+    case.release_month = max(case.release_month, month)
+    model.recorder.ratified(month, case)
+    model.on_bind(case)
+    if case.kind == "performance" and model.p["performance.multi_year"] and case.tranche_of is None:
+        model.make_tranches(case, month)  # the later years of a multi-year agreement bind with it
+
+
+def _lost(model, case, party, month: int) -> None:
+    """A board said no: the agreement is lost and the case goes back to the table."""
+    p = model.p
+    case.lost_agreements += 1
+    model.recorder.agreement_lost(month, case, party)
+    case.known.add(party.unique_id)
+    case.move(State.AT_TABLE, month)
+    case.agreement = None
+    case.decisions = {}
+    case.pending_ratification = None
+    case.meetings_at_level = max(0, deadline_for(case, p) - p["negotiation.renegotiation_meetings"])
+    if case.space.size == 1 and case.kind != "performance":  # a concretised general question: now a plan to work on
+        case.space = space_for(case, p, concrete=True, mix_levels=case.table.means.mix_levels)
+        case.variant = case.space.plan
+    case.table.agenda.append(case)
+    adjust_trust(model, case, case.parties, lambda a, b: -p["trust.loss"])
