@@ -83,15 +83,16 @@ class Table:
         seated = []
         for kind in ("municipality", "corporation", "investor", "developer", "tenant"):
             agent = cast.get(kind)
-            if agent is None or kind not in self.switches["members"]:
+            if agent is None:
+                continue
+            landowner = kind == "developer" and case.land_owner == "developer"  # whoever owns the land sits there
+            if kind not in self.switches["members"] and not landowner:
                 continue
             if kind == "investor" and case.homes["midrent"] == 0:
                 continue
             if kind == "corporation" and case.homes["social"] == 0:
                 continue
             seated.append(agent)
-        if case.land_owner == "developer" and cast.get("developer") not in seated and "developer" in cast:
-            seated.append(cast["developer"])  # whoever owns the land sits at the table
         return seated
 
 
