@@ -20,3 +20,9 @@ class InputError(ValueError):
     def __init__(self, where: str, field: str, message: str):
         self.where, self.field, self.message = where, field, message
         super().__init__(f"{where}: {field}: {message}")
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages (a value may be a 10 MB string)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from sim.errors import shown
 from sim.params import PARAMETERS, ParameterError, check
+from sim.yamlsafe import load_yaml
 
 FORMATS_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "formats"
 
@@ -21,15 +21,17 @@ FORMATS_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "formats"
 @lru_cache(maxsize=None)
 def _load(name: str) -> tuple[str, dict]:
     path = FORMATS_DIR / f"{name}.yaml"
-    if not path.exists():
+    if name not in preset_names():  # not a path: '../x' or a 300-character name must not reach the file system
         from sim.params import nearest
-        hint = nearest(name, preset_names())
-        raise ParameterError("table format", name,
+        hint = nearest(name, preset_names()) if len(name) <= 200 else None
+        raise ParameterError("table format", shown(name, 80) if len(name) > 80 else name,
                              "unknown preset" + (f"; did you mean '{hint}'?" if hint else "")
                              + "; known: " + ", ".join(preset_names()))
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path, "format preset")
+    if not isinstance(data, dict) or not isinstance(data.get("switches", {}), dict):
+        raise ParameterError(str(path), "switches", "a preset is a mapping with 'description' and 'switches'")
     switches = {f"table.{k}": check(f"table.{k}", v, str(path)) for k, v in (data.get("switches") or {}).items()}
-    return data.get("description", ""), switches
+    return str(data.get("description", "")), switches
 
 
 def preset_names() -> list[str]:
@@ -38,6 +40,9 @@ def preset_names() -> list[str]:
 
 def preset(name: str) -> dict:
     """The ``table.*`` values of a named preset."""
+    if not isinstance(name, str):
+        raise ParameterError("table format", "table.format",
+                             f"got {shown(name)}; allowed: one of {', '.join(preset_names())}")
     return dict(_load(name)[1])
 
 

@@ -22,10 +22,11 @@ class Metric:
     unit: str
     meaning: str
     kind: str = "output"          # output | speed | reciprocity | process
+    missing: str = "none"         # what a summary says when there is nothing to measure (the value is NaN)
 
 
-def _m(name, unit, meaning, kind="output"):
-    return Metric(name, unit, meaning, kind)
+def _m(name, unit, meaning, kind="output", missing="none"):
+    return Metric(name, unit, meaning, kind, missing)
 
 
 _DECLARED = [
@@ -43,9 +44,10 @@ _DECLARED = [
     _m("agreements", "count", "agreements that bound (ratified)", "process"),
     _m("agreements_lost", "count", "agreements lost at ratification (a party's room to move had gone)", "process"),
     _m("median_months_to_agreement", "months", "median months from a location case's opening to its agreement",
-       "speed"),
+       "speed", missing="none agreed"),
     _m("median_months_to_completion", "months",
-       "median months from a location case's opening to completion (completed cases)", "speed"),
+       "median months from a location case's opening to completion (completed cases)", "speed",
+       missing="none completed"),
     _m("mean_window_wait_months", "months", "mean months an agreement waited for its parties' decision windows",
        "speed"),
     _m("escalations_regional", "count", "cases sent to a regional versnellingstafel", "process"),

@@ -12,10 +12,12 @@ Defaults come from ``shared/FACTS.md`` and the worked example in MODEL.md sectio
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+import math
+import numbers
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sim.errors import InputError
+from sim.errors import InputError, shown
 
 
 class ParameterError(InputError):
@@ -49,7 +51,7 @@ class Param:
 
     def coerce(self, value: Any, where: str) -> Any:
         """Return ``value`` as this parameter's type, or raise ParameterError."""
-        bad = ParameterError(where, self.name, f"got {value!r}; allowed: {self.allowed()}")
+        bad = ParameterError(where, self.name, f"got {shown(value)}; allowed: {self.allowed()}")
         if self.kind is bool:
             if isinstance(value, bool):
                 return value
@@ -68,17 +70,21 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value
             raise bad
-        if isinstance(value, bool):
+        if isinstance(value, bool):  # True is not 1 here: a boolean for a number is a mistake
             raise bad
         if isinstance(value, str):
             try:
                 value = float(value)
             except ValueError:
                 raise bad from None
-        if not isinstance(value, (int, float)) or value != value:  # NaN check
-            raise bad
+        # numbers.Real takes numpy's numbers too (a sweep's design points); NaN and infinities are refused
+        try:
+            if not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise bad
+        except OverflowError:  # an int too large for a float is beyond every bound
+            raise bad from None
         if self.kind is int:
-            if float(value) != int(value):
+            if value != int(value):
                 raise bad
             value = int(value)
         else:
@@ -463,10 +469,12 @@ def nearest(name: str, names: Iterable[str]) -> str | None:
 
 def check(name: str, value: Any, where: str) -> Any:
     """Validate one parameter assignment against the declaration."""
+    if not isinstance(name, str):
+        raise ParameterError(where, repr(name), "a parameter name is text, e.g. 'investor.required_return'")
     if name not in PARAMETERS:
-        hint = nearest(name, PARAMETERS)
+        hint = nearest(name, PARAMETERS) if len(name) <= 200 else None
         msg = "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")
-        raise ParameterError(where, name, msg)
+        raise ParameterError(where, name if len(name) <= 80 else shown(name, 80), msg)
     return PARAMETERS[name].coerce(value, where)
 
 

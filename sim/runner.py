@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
 import pandas as pd
 
 from sim import scenario as scn
+from sim.errors import InputError, shown
 from sim.outputs import headline
 
 TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "queues", "pairs", "trust")
@@ -51,33 +54,57 @@ def run_id_for(scenario, params: dict, seed: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def run(scenario="middenhuur-2017", seed: int = 0, overrides: dict | None = None,
-        months: int | None = None) -> RunResult:
+MAX_SEED = 2**63 - 1  # a seed is stored in every table's int64 `seed` column
+
+
+def check_seed(seed: Any, where: str = "seed") -> int:
+    """A seed is a whole number in [0, 2**63 - 1] (numpy's too); 1.5 is refused, not truncated."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+        raise InputError(where, "seed", f"got {shown(seed)}; allowed: a whole number from 0 to 2**63 - 1")
+    return int(seed)
+
+
+def run(scenario="middenhuur-2017", seed: int = 0, overrides: Mapping | None = None,
+        months: int | None = None, *, progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run one scenario once.
 
     ``scenario``: a built-in name, a YAML path or a Scenario object. ``overrides``: declared
     parameter names -> values (plus ``table.format`` to apply a preset first). ``months``
-    is a shortcut for ``overrides={"run.months": months}``.
+    is a shortcut for ``overrides={"run.months": months}``. ``progress(done, total)``, if
+    given, is called after every month (the CLI's progress bar; a notebook's, a sweep's).
+
+    Everything the caller gives is checked before the model is built; anything wrong
+    raises :class:`~sim.errors.InputError` (ScenarioError, ParameterError) naming the
+    field and what is allowed.
     """
     from sim import __version__
     from sim.model import HousingTablesModel
 
+    seed = check_seed(seed)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise InputError("overrides", "overrides", f"got {shown(overrides)}; allowed: a mapping of parameter "
+                         "names to values, e.g. {'investor.required_return': 0.045}")
+    if progress is not None and not callable(progress):
+        raise InputError("progress", "progress", f"got {shown(progress)}; allowed: a function (done, total) or None")
     sc = scn.load(scenario)
     overrides = dict(overrides or {})
     if months is not None:
         overrides["run.months"] = months
     params = sc.parameter_values(overrides)
-    rid = run_id_for(sc, params, int(seed))
-    model = HousingTablesModel(sc, params, seed=int(seed), run_id=rid)
+    rid = run_id_for(sc, params, seed)
+    model = HousingTablesModel(sc, params, seed=seed, run_id=rid)
+    total = params["run.months"]
     try:
-        for _ in range(params["run.months"]):
+        for month in range(total):
             model.step()
+            if progress is not None:
+                progress(month + 1, total)
         model.finish()
         tables = model.recorder.tables()
         metrics = headline(model, tables)
     finally:
         _release(model)
-    return RunResult(rid, sc.name, int(seed), {k: _jsonable(v) for k, v in params.items()}, tables, metrics,
+    return RunResult(rid, sc.name, seed, {k: _jsonable(v) for k, v in params.items()}, tables, metrics,
                      __version__)
 
 

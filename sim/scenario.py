@@ -1,24 +1,31 @@
 """Scenarios: who is where, which table format, and parameter values, read from YAML.
 
 A scenario file is validated in full before anything runs: every problem (unknown key,
-wrong type, value out of bounds, unknown preset) is collected and reported together,
-each naming the file, the field and what is allowed.
+wrong type, value out of bounds, unknown preset, and every row of a municipalities
+CSV it names) is collected and reported together, each naming the file, the field (or
+CSV line and column) and what is allowed. Files are read with :mod:`sim.yamlsafe` and
+:mod:`sim.userfiles`, so no file can make loading hang or crash.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import os
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim import formats
-from sim.errors import InputError
-from sim.params import PARAMETERS, ParameterError, check, flatten
+from sim.errors import InputError, shown
+from sim.params import ParameterError, check, flatten, nearest
+from sim.userfiles import read_text
+from sim.yamlsafe import load_yaml
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 PROVINCES = ("Groningen", "Friesland", "Drenthe", "Overijssel", "Flevoland", "Gelderland", "Utrecht",
@@ -31,32 +38,49 @@ LANDSDEEL = {"Groningen": "Noord", "Friesland": "Noord", "Drenthe": "Noord",
 
 
 class ScenarioError(InputError):
-    """All that is wrong with one scenario file (``problems``: (field, message) pairs)."""
+    """All that is wrong with one scenario file (``problems``: (field, message) pairs).
 
-    def __init__(self, where: str, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__(where, problems[0][0] if problems else "", problems[0][1] if problems else "")
-        self.args = ("\n".join(f"{where}: {field}: {msg}" for field, msg in problems),)
+    A problem may also be a (where, field, message) triple, for a problem in another
+    file the scenario names (a municipalities CSV). ``str()`` shows the first
+    :data:`SHOWN` problems, one a line.
+    """
+
+    SHOWN = 25
+
+    def __init__(self, where: str, problems: list[tuple]):
+        self.problems = [p if len(p) == 3 else (where, *p) for p in problems]
+        first = self.problems[0] if self.problems else (where, "", "")
+        super().__init__(first[0], first[1], first[2])
+        self.where = where
+        lines = [f"{w}: {field}: {msg}" for w, field, msg in self.problems[:self.SHOWN]]
+        if len(self.problems) > self.SHOWN:
+            lines.append(f"... and {len(self.problems) - self.SHOWN:,} more problems")
+        self.args = ("\n".join(lines),)
 
     def __str__(self) -> str:
         return self.args[0]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a boolean is not a number and "5" is not 5; NaN and infinities are refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+Province = Literal[PROVINCES]  # type: ignore[valid-type]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class MunicipalitySpec(_Strict):
-    name: str = Field(min_length=1)
-    province: Literal[PROVINCES]  # type: ignore[valid-type]
-    region: str = Field(min_length=1, description="woondeal region")
+    name: str = Field(min_length=1, max_length=200)
+    province: Province
+    region: str = Field(min_length=1, max_length=200, description="woondeal region")
     population: int = Field(gt=0, le=2_000_000, description="inhabitants")
-    pressure: float = Field(1.0, ge=0.0, le=1.0, description="market pressure, 0..1")
+    pressure: Share = Field(1.0, description="market pressure, 0..1")
     land_price_factor: float = Field(1.0, ge=0.1, le=5.0, description="local land prices relative to the scenario's")
     rent_factor: float = Field(1.0, ge=0.3, le=3.0, description="local market rent relative to the scenario's")
-    alderman_initiative: float | None = Field(None, ge=0.0, le=1.0)
-    vision_strength: float | None = Field(None, ge=0.0, le=1.0)
-    financial_expertise: float | None = Field(None, ge=0.0, le=1.0)
+    alderman_initiative: Share | None = None
+    vision_strength: Share | None = None
+    financial_expertise: Share | None = None
     source: str = ""
 
     @property
@@ -65,14 +89,19 @@ class MunicipalitySpec(_Strict):
 
 
 class MunicipalityFile(_Strict):
-    """Municipalities read from a CSV table committed in the repo (see scenarios/data/README.md)."""
+    """Municipalities read from a CSV table (see scenarios/data/README.md).
 
-    path: str
-    provinces: list[Literal[PROVINCES]] | None = None  # type: ignore[valid-type]
+    ``path`` is relative to the scenario file's directory; a path not found there is
+    looked up among the built-in scenarios' files, so a copy of a built-in scenario
+    keeps finding ``data/municipalities_nl.csv``.
+    """
+
+    path: str = Field(min_length=1)
+    provinces: list[Province] | None = None
     regions: list[str] | None = None
     names: list[str] | None = None
-    pressure: float = Field(0.6, ge=0.0, le=1.0)
-    pressure_by_province: dict[str, float] = Field(default_factory=dict)
+    pressure: Share = 0.6
+    pressure_by_province: dict[Province, Share] = Field(default_factory=dict)
 
 
 class Actors(_Strict):
@@ -82,7 +111,7 @@ class Actors(_Strict):
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     description: str = ""
     source: str = ""
     table_format: str = "samenwerkingstafel-middenhuur"
@@ -91,14 +120,16 @@ class Scenario(_Strict):
     actors: Actors = Field(default_factory=Actors)
     parameters: dict[str, Any] = Field(default_factory=dict)
     citations: dict[str, str] = Field(default_factory=dict)
+    _base: Path | None = PrivateAttr(None)            # directory data paths are relative to (the file's)
+    _from_file: list | None = PrivateAttr(None)       # municipalities read from municipalities_file
 
     @model_validator(mode="after")
     def _has_municipalities(self):
         if not self.municipalities and self.municipalities_file is None:
             raise ValueError("a scenario needs 'municipalities' or 'municipalities_file'")
-        names = [m.name for m in self.municipalities]
-        if len(set(names)) != len(names):
-            raise ValueError("municipality names must be unique")
+        repeated = sorted(n for n, k in Counter(m.name for m in self.municipalities).items() if k > 1)
+        if repeated:
+            raise ValueError("municipality names must be unique; repeated: " + ", ".join(map(repr, repeated)))
         return self
 
     def digest(self) -> str:
@@ -111,12 +142,17 @@ class Scenario(_Strict):
         return {"municipalities": n, "agents": n + self.actors.investors + self.actors.developers + 2 * corps}
 
     def all_municipalities(self) -> list[MunicipalitySpec]:
-        out = list(self.municipalities)
-        if self.municipalities_file is not None:
-            out += _read_municipalities(self.municipalities_file)
-        return out
+        """Inline municipalities plus those of ``municipalities_file``; ScenarioError if the file is wrong."""
+        if self.municipalities_file is None:
+            return list(self.municipalities)
+        if self._from_file is None:
+            rows, problems = _file_municipalities(self)
+            if problems:
+                raise ScenarioError(self.name, problems)
+            self._from_file = rows
+        return list(self.municipalities) + self._from_file
 
-    def parameter_values(self, overrides: dict | None = None, where: str = "overrides") -> dict:
+    def parameter_values(self, overrides: Mapping | None = None, where: str = "overrides") -> dict:
         """Defaults < table-format preset < scenario parameters < overrides, all checked."""
         from sim.params import resolve
         values = resolve(formats.preset(self.table_format), flatten(self.parameters), where=self.name)
@@ -130,23 +166,147 @@ class Scenario(_Strict):
         return values
 
 
-def _read_municipalities(spec: MunicipalityFile) -> list[MunicipalitySpec]:
-    path = (BUILTIN_DIR / spec.path) if not Path(spec.path).is_absolute() else Path(spec.path)
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    out = []
-    for r in rows:
-        if spec.provinces and r["province"] not in spec.provinces:
+# --- the municipalities CSV ---------------------------------------------------------------
+COLUMNS = {"name": "name", "province": "province", "woondeal_region": "region", "population_2024": "population"}
+FIELD_COLUMN = {field: column for column, field in COLUMNS.items()}
+
+
+def data_path(spec: MunicipalityFile, base: Path | None) -> tuple[Path, list[Path]]:
+    """Where ``spec.path`` points, and every place looked (for the message when it is nowhere)."""
+    p = Path(spec.path)
+    if p.is_absolute():
+        return p, [p]
+    tried = [(base or Path.cwd()) / p]
+    if (base or Path.cwd()).resolve() != BUILTIN_DIR:
+        tried.append(BUILTIN_DIR / p)
+    for candidate in tried:
+        try:
+            if candidate.exists():
+                return candidate, tried
+        except (OSError, ValueError):
+            break
+    return tried[0], tried
+
+
+def _file_municipalities(sc: Scenario) -> tuple[list[MunicipalitySpec], list[tuple]]:
+    """Read, check and filter ``sc.municipalities_file``; (municipalities, problems)."""
+    spec = sc.municipalities_file
+    path, tried = data_path(spec, sc._base)
+    if len(tried) > 1 and not any(_exists(t) for t in tried):
+        return [], [("municipalities_file.path", f"{spec.path!r}: no such file (looked for "
+                     + " and ".join(str(t) for t in tried) + ")")]
+    try:
+        rows, problems = read_municipality_table(path)
+    except InputError as e:
+        return [], [("municipalities_file.path", f"{e.where}: {e.message}")]
+    problems = [(str(path), field, msg) for field, msg in problems]
+    chosen = rows
+    for key, attr in (("provinces", "province"), ("regions", "region"), ("names", "name")):
+        wanted = getattr(spec, key)
+        if wanted is None:
             continue
-        if spec.regions and r["woondeal_region"] not in spec.regions:
-            continue
-        if spec.names and r["name"] not in spec.names:
-            continue
-        out.append(MunicipalitySpec(name=r["name"], province=r["province"], region=r["woondeal_region"],
-                                    population=int(r["population_2024"]),
-                                    pressure=spec.pressure_by_province.get(r["province"], spec.pressure),
-                                    source=str(path.name)))
-    return out
+        present = {getattr(m, attr) for m in rows}
+        for value in wanted:
+            if value not in present:
+                hint = nearest(value, sorted(present))
+                problems.append((f"municipalities_file.{key}", f"{value!r} matches no municipality in {path}"
+                                 + (f"; did you mean {hint!r}?" if hint else "")))
+        chosen = [m for m in chosen if getattr(m, attr) in set(wanted)]
+    for province in spec.pressure_by_province:
+        if province not in {m.province for m in rows}:
+            problems.append(("municipalities_file.pressure_by_province",
+                             f"{province!r} has no municipality in {path}"))
+    if rows and not chosen:
+        problems.append(("municipalities_file", f"the filters select no municipality from {path}"))
+    inline = {m.name for m in sc.municipalities}
+    for m in chosen:
+        if m.name in inline:
+            problems.append(("municipalities_file", f"{m.name!r} is both in 'municipalities' and in {path}; "
+                             "names must be unique"))
+    chosen = [m.model_copy(update={"pressure": spec.pressure_by_province.get(m.province, spec.pressure)})
+              for m in chosen]
+    return chosen, problems
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def read_municipality_table(path: Path) -> tuple[list[MunicipalitySpec], list[tuple[str, str]]]:
+    """Every row of a municipalities CSV checked; (municipalities, (field, message) problems).
+
+    Columns (scenarios/data/README.md): ``name``, ``province``, ``woondeal_region`` and
+    ``population_2024`` are required; ``landsdeel``, when present, must be the province's,
+    and ``population_is_estimate`` true or false. A row is checked through
+    :class:`MunicipalitySpec`, the same declaration an inline municipality goes through.
+    Raises InputError when the file cannot be read at all.
+    """
+    text = read_text(path, "data file")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as e:
+        raise InputError(str(path), "line 1", f"not a readable CSV file ({e})") from None
+    if not header:
+        raise InputError(str(path), "line 1", "empty; expected a header row with columns "
+                         + ", ".join(COLUMNS))
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(str(path), "line 1", "missing column" + ("s " if len(missing) > 1 else " ")
+                         + ", ".join(missing) + f"; the header has: {shown(', '.join(header), 200)}")
+    rows, problems, first_line = [], [], {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            at = f"line {line}"
+            if None in row:
+                problems.append((at, f"{len(header) + len(row[None])} values for {len(header)} columns"))
+                continue
+            empty = [c for c in COLUMNS if row[c] is None or not row[c].strip()]
+            for c in empty:
+                problems.append((f"{at}, column {c}", "missing value"))
+            if empty:
+                continue
+            values = {field: row[column].strip() for column, field in COLUMNS.items()}
+            raw_population = values["population"].replace("_", "")
+            values["population"] = int(raw_population) if raw_population.isdigit() else values["population"]
+            try:
+                m = MunicipalitySpec(**values, source=path.name)
+            except ValidationError as err:
+                for e in err.errors():
+                    column = FIELD_COLUMN.get(str(e["loc"][0]), str(e["loc"][0]))
+                    problems.append((f"{at}, column {column}", _row_message(e)))
+                continue
+            landsdeel = (row.get("landsdeel") or "").strip()
+            if landsdeel and landsdeel != m.landsdeel:
+                problems.append((f"{at}, column landsdeel", f"{landsdeel!r} but {m.province} lies in {m.landsdeel}"))
+            estimate = row.get("population_is_estimate")
+            if estimate is not None and estimate.strip().lower() not in ("true", "false", ""):
+                problems.append((f"{at}, column population_is_estimate", f"got {shown(estimate)}; allowed: true or false"))
+            if m.name in first_line:
+                problems.append((f"{at}, column name", f"{m.name!r} is also on line {first_line[m.name]}; "
+                                 "names must be unique"))
+                continue
+            first_line[m.name] = line
+            rows.append(m)
+    except csv.Error as e:
+        problems.append((f"line {reader.line_num}", f"not readable as CSV ({e})"))
+    if not rows and not problems:
+        problems.append(("line 2", "no municipalities: the file has a header but no rows"))
+    return rows, problems
+
+
+def _row_message(e: dict) -> str:
+    if e["type"] == "literal_error" and e["loc"][0] == "province":
+        hint = nearest(str(e.get("input")), PROVINCES)
+        return (f"unknown province {shown(e.get('input'))}" + (f"; did you mean {hint!r}?" if hint else "")
+                + "; known: " + ", ".join(PROVINCES))
+    if e["loc"][0] == "population" and e["type"] in ("int_type", "int_parsing"):
+        return f"got {shown(e.get('input'))}; allowed: a whole number of inhabitants, 1 to 2,000,000"
+    return f"{e['msg']} (got {shown(e.get('input'))})"
 
 
 def builtin_names() -> list[str]:
@@ -161,18 +321,24 @@ def _problems_from_pydantic(err: ValidationError) -> list[tuple[str, str]]:
             msg = "unknown key"
         elif e["type"] == "missing":
             msg = "required field is missing"
+        elif isinstance(e.get("input"), bool) and e["type"] in ("int_type", "float_type"):
+            msg = f"got {e['input']}; a number is needed here (true and false are not numbers)"
         else:
-            shown = repr(e.get("input"))
-            msg = f"{e['msg']} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+            msg = f"{e['msg']} (got {shown(e.get('input'))})"
         out.append((loc, msg))
     return out
 
 
-def validate_data(data: Any, where: str) -> Scenario:
-    """Build a Scenario from parsed YAML, collecting every problem before raising."""
+def validate_data(data: Any, where: str, base: Path | None = None) -> Scenario:
+    """Build a Scenario from parsed YAML, collecting every problem before raising.
+
+    ``base`` is the directory that relative data paths start from (the scenario file's).
+    The data files the scenario names are read and checked here too, so that
+    ``tafelsim validate`` reports their problems with the scenario's.
+    """
     if not isinstance(data, dict):
-        raise ScenarioError(where, [("(top level)", "a scenario is a mapping of keys to values")])
-    problems: list[tuple[str, str]] = []
+        raise ScenarioError(where, [("(top level)", "a scenario is a mapping of keys to values, e.g. 'name: my-run'")])
+    problems: list[tuple] = []
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -181,40 +347,45 @@ def validate_data(data: Any, where: str) -> Scenario:
     params = data.get("parameters") or {}
     if isinstance(params, dict):
         for name, value in flatten(params).items():
+            if len(problems) > 2 * ScenarioError.SHOWN:
+                break  # enough to act on; checking 50,000 misspelt names would take minutes
             try:
                 check(name, value, where)
             except ParameterError as e:
-                problems.append((f"parameters.{name}", e.message))
+                problems.append((f"parameters.{e.field}", e.message))
     fmt = data.get("table_format", "samenwerkingstafel-middenhuur")
     if isinstance(fmt, str) and fmt not in formats.preset_names():
-        problems.append(("table_format", f"unknown preset {fmt!r}; known: {', '.join(formats.preset_names())}"))
+        problems.append(("table_format", f"unknown preset {shown(fmt)}; known: {', '.join(formats.preset_names())}"))
+    if scenario is not None:
+        scenario._base = base
+        if scenario.municipalities_file is not None:
+            rows, file_problems = _file_municipalities(scenario)
+            problems += file_problems
+            scenario._from_file = rows
     if problems:
         raise ScenarioError(where, problems)
     return scenario
 
 
-def load(source: str | Path | Scenario) -> Scenario:
+def load(source: str | os.PathLike | Scenario) -> Scenario:
     """A built-in name, a YAML path or a Scenario object -> a validated Scenario."""
     if isinstance(source, Scenario):
         return source
+    if not isinstance(source, (str, os.PathLike)) or not str(source):
+        raise ScenarioError("scenario", [("scenario", f"got {shown(source)}; allowed: a built-in scenario name "
+                                          f"({', '.join(builtin_names())}), a path to a scenario YAML file or a "
+                                          "sim.scenario.Scenario")])
     path = Path(source)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not _exists(path):
         candidate = BUILTIN_DIR / f"{source}.yaml"
-        if not candidate.exists():
-            from sim.params import nearest
-            hint = nearest(str(source), builtin_names())
+        if not _exists(candidate):
+            hint = nearest(str(source), builtin_names()) if len(str(source)) <= 200 else None
             raise ScenarioError(str(source), [("scenario", "no such built-in scenario or file"
                                                 + (f"; did you mean '{hint}'?" if hint else "")
                                                 + f"; built-ins: {', '.join(builtin_names())}")])
         path = candidate
-    if not path.exists():
-        raise ScenarioError(str(path), [("file", "does not exist")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
-        raise ScenarioError(str(path), [(at, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), [("file", "not UTF-8 text")]) from None
-    return validate_data(data, str(path))
+        data = load_yaml(path, "scenario file")
+    except InputError as e:
+        raise ScenarioError(e.where, [(e.field, e.message)]) from None
+    return validate_data(data, str(path), base=path.resolve().parent)

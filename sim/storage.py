@@ -1,48 +1,120 @@
 """Writing and reading a run's results: ``DIR/<table>.parquet`` plus ``DIR/run.json``.
 
-Writes never leave a half-written or missing file behind: each file is written under a
-temporary name in the same directory and renamed into place (atomic on POSIX), and
-nothing is written until the run has finished.
+A run's files are replaced as a set. :func:`write` fills a new sibling directory
+(``.DIR.tafelsim-new-<host>-<pid>-<random>``) and then swaps it with ``DIR`` in one
+atomic step (``renameat2(RENAME_EXCHANGE)`` on Linux, ``renamex_np(RENAME_SWAP)`` on
+macOS) before removing the old run, so a kill at any moment leaves ``DIR`` holding the
+old run or the new one, never a mix. A sibling left behind by a killed write is removed
+by the next write to ``DIR``. Where the system has no atomic swap (other systems, some
+network file systems) two renames are used: a kill in the microseconds between them
+leaves the old run beside ``DIR`` (``.DIR.tafelsim-old-...``), and the next write puts
+it back before anything else.
+
+:func:`check_out` says before a run starts whether ``DIR`` can take its results: it is
+a directory (or can be created), writable, and empty or a previous run's results
+(a write never deletes files it did not make). Files get the user's normal permissions
+(the umask's), not a temporary file's 0600.
+
+Every table carries its run id in its Parquet metadata and ``run.json`` lists the
+tables, so :func:`read` detects a directory that mixes runs, misses a table or holds a
+corrupt file, and names the file.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
-import tempfile
+import secrets
+import shutil
+import socket
+import stat
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import InputError
 from sim.runner import TABLES, RunResult
+from sim.userfiles import read_text
+
+RUN_ID_KEY = b"tafelsim.run_id"
+OURS = {"run.json", *(f"{t}.parquet" for t in TABLES)}   # what a results directory may hold
+NAME_MAX = 255
 
 
 class ResultsError(InputError):
-    """A results directory or file that cannot be read (``where`` names the file)."""
+    """A results directory or file that cannot be read or written (``where`` names it)."""
 
     def __init__(self, message: str, where: str = "", field: str = ""):
         super().__init__(where, field, message)
-        self.args = (message,)
+        self.args = (": ".join(x for x in (where, field, message) if x),)
 
     def __str__(self) -> str:
         return self.args[0]
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+# --- before the run -----------------------------------------------------------------------
+def check_out(out, field: str = "out") -> Path:
+    """The absolute results directory for ``out``, or a ResultsError saying why it cannot be one.
+
+    Call it before a run so that a bad ``--out`` costs seconds, not the run. ``field``
+    names the option in messages (the CLI passes ``--out``).
+    """
+    if not isinstance(out, (str, os.PathLike)) or not str(out):
+        raise ResultsError(f"got {out!r}; allowed: a directory path", "out", field)
+    where = str(out)
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        path = Path(os.path.realpath(out))
+    except (OSError, ValueError) as e:
+        raise ResultsError(f"not a usable path ({e})", where, field) from None
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX - 60:  # room for the sibling's suffix
+            raise ResultsError(f"a name in the path is {len(part)} characters long; at most {NAME_MAX - 60} "
+                               "are allowed", where, field)
+    ancestor = path
+    while True:
+        try:
+            info = os.stat(ancestor)
+            break
+        except (FileNotFoundError, NotADirectoryError):  # not there yet, or under a file (reported below)
+            ancestor = ancestor.parent
+        except OSError as e:
+            raise ResultsError(f"cannot be used ({e.strerror})", where, field) from None
+    if not stat.S_ISDIR(info.st_mode):
+        what = "a file" if stat.S_ISREG(info.st_mode) else "a device or special file"
+        raise ResultsError(f"is {what}, not a directory; give a directory for the run's tables" if ancestor == path
+                           else f"cannot be created: {ancestor} is {what}", where, field)
+    if ancestor == path:
+        try:
+            foreign = sorted(p.name for p in path.iterdir() if p.name not in OURS)
+        except OSError as e:
+            raise ResultsError(f"cannot be read ({e.strerror})", where, field) from None
+        if foreign:
+            listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise ResultsError(f"holds files that are not a tafelsim run ({listed}); give a new or empty "
+                               "directory, or the results directory of an earlier run to replace", where, field)
+        ancestor = path.parent  # the new run is made beside DIR, then swapped in
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ResultsError("is not writable (permission denied)", where, field)
+    _probe(ancestor, where, field)
+    return path
 
 
+def _probe(directory: Path, where: str, field: str) -> None:
+    """Make and remove a directory in ``directory``: the one sure test that we may write there."""
+    probe = directory / f".tafelsim-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as e:
+        raise ResultsError(f"cannot be written ({directory}: {e.strerror})", where, field) from None
+
+
+# --- writing --------------------------------------------------------------------------------
 def _clean(v):
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
@@ -56,37 +128,152 @@ def run_info(result: RunResult) -> dict:
             "tables": {name: f"{name}.parquet" for name in result.tables}}
 
 
-def write(result: RunResult, out: str | Path) -> Path:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in result.tables.items():
-        _atomic_write(out / f"{name}.parquet", lambda tmp, df=df: df.to_parquet(tmp, index=False))
-    text = json.dumps(run_info(result), indent=2, sort_keys=False, default=str)
-    _atomic_write(out / "run.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+def _sibling(out: Path, kind: str) -> Path:
+    return out.parent / f".{out.name[:100]}.tafelsim-{kind}-{socket.gethostname()}-{os.getpid()}-" \
+                        f"{secrets.token_hex(4)}"
+
+
+def write(result: RunResult, out: str | os.PathLike) -> Path:
+    """Write ``result`` to ``out``, replacing an earlier run there as a whole (see module doc)."""
+    out = check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
+    new = _sibling(out, "new")
+    os.mkdir(new)  # mode 0o777 less the umask, like any directory the user makes
+    try:
+        for name, df in result.tables.items():
+            _write_table(df, new / f"{name}.parquet", result.run_id)
+        text = json.dumps(run_info(result), indent=2, sort_keys=False, default=str)
+        _write_synced(new / "run.json", text.encode("utf-8"))
+        _fsync(new)
+        if out.exists():
+            os.chmod(new, stat.S_IMODE(os.stat(out).st_mode))
+            old = _swap(new, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(new, out)
+    except OSError as e:
+        shutil.rmtree(new, ignore_errors=True)
+        raise ResultsError(f"could not write the run ({e.strerror or e})", str(out)) from None
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     return out
 
 
-def read(out: str | Path) -> RunResult:
-    """Read a results directory back; a clear ResultsError names the file that is wrong."""
+def _write_table(df: pd.DataFrame, path: Path, run_id: str) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), RUN_ID_KEY: run_id.encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    _fsync(path)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync(path: Path) -> None:
+    """Flush to disk, so that the swap never makes visible a file a power cut would empty."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _exchange_function():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        f = libc.renameat2
+        f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        return lambda a, b: f(-100, a, -100, b, 2)        # AT_FDCWD, RENAME_EXCHANGE
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        f = libc.renamex_np
+        f.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
+        return lambda a, b: f(a, b, 2)                     # RENAME_SWAP
+    return None
+
+
+_EXCHANGE = _exchange_function()
+
+
+def _swap(new: Path, out: Path) -> Path:
+    """Put ``new`` in the place of ``out``; return where the old ``out`` now is (to be removed)."""
+    if _EXCHANGE is not None and _EXCHANGE(os.fsencode(new), os.fsencode(out)) == 0:
+        return new
+    old = _sibling(out, "old")       # no atomic swap here: two renames, repaired by _clean_stale if cut
+    os.rename(out, old)
+    os.rename(new, out)
+    return old
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove what killed writes to ``out`` on this host left beside it; put back a run cut mid-swap."""
+    prefix = f".{out.name[:100]}.tafelsim-"
+    host = socket.gethostname()
+    for p in sorted(out.parent.iterdir()):
+        if not p.name.startswith(prefix):
+            continue
+        kind, _, rest = p.name[len(prefix):].partition("-")
+        owner, _, pid_token = rest.rpartition("-")[0].rpartition("-")
+        if owner != host or not pid_token.isdigit() or _alive(int(pid_token)):
+            continue
+        if kind == "old" and not out.exists():
+            os.rename(p, out)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- reading --------------------------------------------------------------------------------
+def read(out: str | os.PathLike) -> RunResult:
+    """Read a results directory back; a ResultsError names the file that is missing, corrupt or mixed."""
     out = Path(out)
+    if not out.is_dir():
+        raise ResultsError("not a tafelsim results directory (" + ("it is a file" if out.exists() else
+                           "it does not exist") + ")", str(out))
     info_path = out / "run.json"
     try:
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{info_path}: missing; not a tafelsim results directory") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ResultsError(f"{info_path}: not valid JSON ({e})") from None
+        info = json.loads(read_text(info_path, "run.json"))
+    except InputError as e:
+        raise ResultsError(f"{e.message}; not a tafelsim results directory", str(info_path)) from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"not valid JSON ({e})", str(info_path)) from None
+    fields = {"run_id": str, "scenario": str, "seed": int, "parameters": dict, "metrics": dict}
+    if not isinstance(info, dict):
+        raise ResultsError("not a run description (expected a JSON object)", str(info_path))
+    for key, kind in fields.items():
+        if not isinstance(info.get(key), kind):
+            raise ResultsError(f"missing or malformed field {key!r}", str(info_path))
+    rid = info["run_id"]
+    listed = info.get("tables") or {name: f"{name}.parquet" for name in TABLES}
     tables = {}
-    for name in TABLES:
-        path = out / f"{name}.parquet"
-        if not path.exists():
-            continue
+    for name, file in listed.items():
+        path = out / str(file)
+        if not path.is_file():
+            raise ResultsError(f"missing; {info_path.name} lists it", str(path))
         try:
-            tables[name] = pd.read_parquet(path)
-        except (pa.ArrowInvalid, OSError) as e:
-            raise ResultsError(f"{path}: corrupt or not a Parquet file ({e})") from None
-    try:
-        return RunResult(info["run_id"], info["scenario"], info["seed"], info["parameters"], tables,
-                         info["metrics"], info.get("model_version", ""))
-    except KeyError as e:
-        raise ResultsError(f"{info_path}: missing field {e}") from None
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as e:
+            raise ResultsError(f"corrupt or not a Parquet file ({e})", str(path)) from None
+        stamped = (table.schema.metadata or {}).get(RUN_ID_KEY, b"").decode()
+        in_rows = set(table.column("run_id").to_pylist()) if "run_id" in table.column_names else set()
+        others = ({stamped} if stamped else set()) | in_rows
+        if others - {rid}:
+            raise ResultsError(f"belongs to run {sorted(others - {rid})[0]} but {info_path.name} to run {rid}: "
+                               "the directory mixes two runs", str(path))
+        tables[name] = table.to_pandas()
+    return RunResult(rid, info["scenario"], info["seed"], info["parameters"], tables, info["metrics"],
+                     info.get("model_version", ""))
