@@ -203,19 +203,22 @@ def run_cmd(
     Everything is checked before the run starts; a run of more than two seconds shows its
     progress on stderr, and Ctrl-C stops it without touching --out.
     """
-    from sim import storage
     from sim.params import check
-    from sim.runner import check_seed, run
     from sim.scenario import load
 
     overrides = _parse_sets(sets)
-    if table_format is not None:
-        overrides["table.format"] = table_format
+    for option, name, value in (("--format", "table.format", table_format), ("--months", "run.months", months)):
+        if value is not None:
+            if name in overrides:
+                fail(f"{option} and --set {name} both given; give one")
+            overrides[name] = value
     if months is not None:
-        overrides["run.months"] = check("run.months", months, "--months")
-    check_seed(seed, "--seed")
+        check("run.months", months, "--months")
     sc = load(scenario)
     sc.parameter_values(overrides, where="--set")
+    from sim import storage  # the model's heavy imports, after the quick checks above
+    from sim.runner import check_seed, run
+    check_seed(seed, "--seed")
     target = storage.check_out(out, "--out") if out is not None else None
     with _progress_bar() as progress:
         result = run(sc, seed=seed, overrides=overrides, progress=progress)

@@ -492,7 +492,7 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:  # an empty mapping stays a value, and is refused as one
             flat.update(flatten(value, name + "."))
         else:
             flat[name] = value

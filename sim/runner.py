@@ -89,6 +89,8 @@ def run(scenario="middenhuur-2017", seed: int = 0, overrides: Mapping | None = N
     sc = scn.load(scenario)
     overrides = dict(overrides or {})
     if months is not None:
+        if "run.months" in overrides:
+            raise InputError("months", "months", "given both as months= and as overrides['run.months']; give one")
         overrides["run.months"] = months
     params = sc.parameter_values(overrides)
     rid = run_id_for(sc, params, seed)

@@ -7,3 +7,26 @@ settings.register_profile("dev", max_examples=15, deadline=None, suppress_health
 settings.register_profile("thorough", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def earlier_run(tmp_path_factory):
+    """A results directory written by an earlier run (copied by ``out_dir`` for each test)."""
+    import sim
+    from sim import storage
+    path = tmp_path_factory.mktemp("earlier") / "run"
+    storage.write(sim.run("middenhuur-2017", seed=7, months=2), path)
+    return path
+
+
+@pytest.fixture
+def out_dir(earlier_run, tmp_path):
+    """``--out`` for a test: a copy of an earlier run's results, which bad input must leave alone."""
+    path = tmp_path / "results"
+    shutil.copytree(earlier_run, path)
+    return path
