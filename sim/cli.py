@@ -89,13 +89,18 @@ def columns(header: list[str], rows: list[list[str]], align: str = "") -> list[s
     for r in [header, *rows]:
         head = "  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, align, widths))
         if room >= 30:
-            lines = textwrap.wrap(r[-1], room) or [""]
+            lines = _wrap(r[-1], room) or [""]
             out.append(f"{head}  {lines[0]}".rstrip())
             out += [" " * indent + line for line in lines[1:]]
         else:
             out.append(head.rstrip())
-            out += textwrap.wrap(r[-1], width() - 4, initial_indent="    ", subsequent_indent="    ")
+            out += ["    " + line for line in _wrap(r[-1], width() - 4)]
     return out
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """Lines of at most ``room`` characters, broken at spaces only ('mid-rent' stays whole)."""
+    return textwrap.wrap(text, room, break_on_hyphens=False, break_long_words=False)
 
 
 def _echo_lines(lines: list[str]) -> None:
@@ -175,7 +180,7 @@ def summary(result) -> list[str]:
     if m.get("homes_completed", 0) > m.get("homes_agreed", 0):
         cases = result.tables.get("cases")
         initial = int(cases.loc[cases["kind"] == "pipeline", "homes"].sum()) if cases is not None and len(cases) else 0
-        lines += ["", *textwrap.wrap(
+        lines += ["", *_wrap(
             f"Note: more homes were completed ({m['homes_completed']:,}) than agreed ({m['homes_agreed']:,}) "
             f"because completions include the initial pipeline: {initial:,} homes already agreed, in procedure or "
             "under construction when the run started (pipeline.initial_homes), which were never agreed during it.",
