@@ -255,8 +255,10 @@ def read_municipality_table(path: Path) -> tuple[list[MunicipalitySpec], list[tu
                          + ", ".join(COLUMNS))
     missing = [c for c in COLUMNS if c not in header]
     if missing:
+        hint = "; the values seem separated by ';' (save as CSV with commas)" if len(header) == 1 and ";" in \
+            header[0] else ""
         raise InputError(str(path), "line 1", "missing column" + ("s " if len(missing) > 1 else " ")
-                         + ", ".join(missing) + f"; the header has: {shown(', '.join(header), 200)}")
+                         + ", ".join(missing) + f"; the header has: {shown(', '.join(header), 200)}{hint}")
     rows, problems, first_line = [], [], {}
     try:
         for row in reader:

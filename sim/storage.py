@@ -90,7 +90,7 @@ def check_out(out, field: str = "out") -> Path:
                            else f"cannot be created: {ancestor} is {what}", where, field)
     if ancestor == path:
         try:
-            foreign = sorted(p.name for p in path.iterdir() if p.name not in OURS)
+            foreign = sorted(p.name for p in path.iterdir() if p.name not in OURS | _listed_tables(path))
         except OSError as e:
             raise ResultsError(f"cannot be read ({e.strerror})", where, field) from None
         if foreign:
@@ -102,6 +102,15 @@ def check_out(out, field: str = "out") -> Path:
             raise ResultsError("is not writable (permission denied)", where, field)
     _probe(ancestor, where, field)
     return path
+
+
+def _listed_tables(path: Path) -> set[str]:
+    """The table files an earlier run's run.json names (a newer version may write more tables)."""
+    try:
+        tables = json.loads((path / "run.json").read_text(encoding="utf-8")).get("tables", {})
+        return {f for f in tables.values() if isinstance(f, str) and f.endswith(".parquet") and "/" not in f}
+    except (OSError, ValueError, AttributeError):
+        return set()
 
 
 def _probe(directory: Path, where: str, field: str) -> None:
