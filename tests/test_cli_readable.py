@@ -21,16 +21,27 @@ def wide(args, columns=250):
     return r.stdout
 
 
+def _figure(out, name):
+    return int(re.search(rf"{name}\s+([\d,]+) homes", out).group(1).replace(",", ""))
+
+
 def test_the_summary_names_the_period_and_explains_every_figure():
-    out = wide(["run", "gooi-vechtstreek-2024", "--seed", 1, "--months", 24], columns=120)
-    assert "period: January 2024 to December 2025 (24 months)" in out
+    # a large initial pipeline: more homes complete in a year than are agreed in it
+    out = wide(["run", "gooi-vechtstreek-2024", "--seed", 1, "--months", 12, "--set", "pipeline.initial_homes=100"],
+               columns=120)
+    assert "period: January 2024 to December 2024 (12 months)" in out
     flat = " ".join(out.split())
     for m in METRICS.values():
         assert m.name in out
         assert " ".join(m.meaning.split()) in flat, m.name   # wrapped at spaces, never inside a word
-    assert re.search(r"homes_completed\s+[\d,]+ homes", out)
-    # completions above agreements are explained by the initial pipeline
+    assert _figure(out, "homes_completed") > _figure(out, "homes_agreed")
     assert "initial pipeline" in out and "more homes were completed" in flat
+
+
+def test_no_pipeline_note_when_agreements_cover_completions():
+    out = wide(["run", "middenhuur-2017", "--seed", 1, "--months", 12])
+    assert _figure(out, "homes_completed") <= _figure(out, "homes_agreed")
+    assert "more homes were completed" not in " ".join(out.split())
 
 
 def test_no_bare_nan_when_nothing_is_agreed():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
 import sim
 from sim.outputs import METRICS
@@ -68,23 +69,17 @@ def test_every_parameter_at_its_bound_at_once(side, months):
 
 
 def test_one_municipality_without_investors_or_capacity(tmp_path):
+    """Every capacity (of corporations, developers, municipalities, higher tables) at its lowest."""
+    lowest = {n: p.low for n, p in PARAMETERS.items() if p.kind in (int, float) and
+              ("capacity" in n or n.endswith("cases_per_year")) and n != "cases.per_year"}
+    assert "corporation.investment_capacity" in lowest and "municipality.process_capacity" in lowest
     path = tmp_path / "bare.yaml"
-    path.write_text("""\
-name: bare
-municipalities:
-  - {name: Eendorp, province: Drenthe, region: Drenthe Zuid, population: 1}
-actors: {investors: 0, developers: 1, corporations: 0}
-parameters:
-  run.months: 48
-  corporation.investment_capacity: 0
-  developer.build_capacity: 1
-  municipality.process_capacity: 0.1
-  municipality.plan_capacity: 0
-  escalation.regional_capacity: 1
-  escalation.national_capacity: 1
-  cases.per_year: 50
-  performance.enabled: true
-""", encoding="utf-8")
+    path.write_text(yaml.safe_dump({
+        "name": "bare",
+        "municipalities": [{"name": "Eendorp", "province": "Drenthe", "region": "Drenthe Zuid", "population": 1}],
+        "actors": {"investors": 0, "developers": 1, "corporations": 0},
+        "parameters": {"run.months": 48, "cases.per_year": 50, "performance.enabled": True, **lowest}}),
+        encoding="utf-8")
     assert_sane(sim.run(path, seed=1))
     seen = cli(["run", path, "--months", 12])
     assert seen.code == 0, seen.err

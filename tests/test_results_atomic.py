@@ -80,7 +80,7 @@ def test_files_get_normal_permissions(two_runs, tmp_path):
 
 
 def test_reading_a_mixed_directory_names_the_file(two_runs, tmp_path):
-    (id_a, dir_a), (id_b, dir_b) = two_runs[1], two_runs[2]
+    dir_a, dir_b = two_runs[1][1], two_runs[2][1]
     out = tmp_path / "mixed"
     shutil.copytree(dir_a, out)
     shutil.copy(dir_b / "cases.parquet", out / "cases.parquet")
