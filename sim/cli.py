@@ -40,9 +40,11 @@ BAD_INPUT = 2
 
 
 def fail(message: str) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with code 2 (bad input)."""
+    """Print ``error: message`` on stderr and exit with code 2 (bad input).
+
+    Raises SystemExit, so it works inside a typer command and in a plain script alike."""
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(BAD_INPUT)
+    raise SystemExit(BAD_INPUT)
 
 
 @contextmanager
@@ -53,8 +55,8 @@ def guard():
     except InputError as e:
         fail(str(e))
     except KeyboardInterrupt:
-        typer.echo("interrupted (Ctrl-C); nothing was written, results already there are as they were", err=True)
-        raise typer.Exit(INTERRUPTED) from None
+        typer.echo("interrupted (Ctrl-C); results written before were left as they were", err=True)
+        raise SystemExit(INTERRUPTED) from None
 
 
 class GuardedGroup(TyperGroup):

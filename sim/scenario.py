@@ -171,30 +171,20 @@ COLUMNS = {"name": "name", "province": "province", "woondeal_region": "region", 
 FIELD_COLUMN = {field: column for column, field in COLUMNS.items()}
 
 
-def data_path(spec: MunicipalityFile, base: Path | None) -> tuple[Path, list[Path]]:
-    """Where ``spec.path`` points, and every place looked (for the message when it is nowhere)."""
+def _data_path(spec: MunicipalityFile, base: Path | None) -> tuple[Path | None, list[Path]]:
+    """The file ``spec.path`` names (None if nowhere), and every place looked, for the message."""
     p = Path(spec.path)
-    if p.is_absolute():
-        return p, [p]
-    tried = [(base or Path.cwd()) / p]
-    if (base or Path.cwd()).resolve() != BUILTIN_DIR:
-        tried.append(BUILTIN_DIR / p)
-    for candidate in tried:
-        try:
-            if candidate.exists():
-                return candidate, tried
-        except (OSError, ValueError):
-            break
-    return tried[0], tried
+    tried = [p] if p.is_absolute() else list(dict.fromkeys([(base or Path.cwd()) / p, BUILTIN_DIR / p]))
+    return next((t for t in tried if _exists(t)), None), tried
 
 
 def _file_municipalities(sc: Scenario) -> tuple[list[MunicipalitySpec], list[tuple]]:
     """Read, check and filter ``sc.municipalities_file``; (municipalities, problems)."""
     spec = sc.municipalities_file
-    path, tried = data_path(spec, sc._base)
-    if len(tried) > 1 and not any(_exists(t) for t in tried):
+    path, tried = _data_path(spec, sc._base)
+    if path is None:
         return [], [("municipalities_file.path", f"{spec.path!r}: no such file (looked for "
-                     + " and ".join(str(t) for t in tried) + ")")]
+                     + " and ".join(map(str, tried)) + ")")]
     try:
         rows, problems = read_municipality_table(path)
     except InputError as e:
@@ -273,8 +263,10 @@ def read_municipality_table(path: Path) -> tuple[list[MunicipalitySpec], list[tu
             if empty:
                 continue
             values = {field: row[column].strip() for column, field in COLUMNS.items()}
-            raw_population = values["population"].replace("_", "")
-            values["population"] = int(raw_population) if raw_population.isdigit() else values["population"]
+            try:
+                values["population"] = int(values["population"])
+            except ValueError:
+                pass  # left as text, and reported as not a whole number
             try:
                 m = MunicipalitySpec(**values, source=path.name)
             except ValidationError as err:

@@ -34,7 +34,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: Optional[bool] = typer.Option(None, "--version", is_eager=True, callback=_version,
                                                  help="print the version and exit")):
-    pass
+    """The root does nothing itself; it carries the options that come before a command (--version)."""
 
 
 def main() -> None:

@@ -99,3 +99,24 @@ def test_scenarios_and_formats_wrap_instead_of_cutting_words(columns):
 def test_validate_reports_what_it_checked(tmp_path):
     seen = cli(["validate", "nederland"])
     assert seen.code == 0 and "342 municipalities" in seen.out
+
+
+GUARDED_SCRIPT = """
+from sim.cli import guard
+from sim.params import check
+
+@guard()
+def main():
+    check("trust.gain", "lots", "my-script")
+
+main()
+"""
+
+
+def test_guard_works_in_a_plain_script_too():
+    """Other layers' scripts (not registered on the root) get the same exit 2 and message."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", GUARDED_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: my-script: trust.gain: got 'lots'")
