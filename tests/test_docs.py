@@ -176,7 +176,7 @@ def test_scenarios_md_names_exactly_the_builtin_scenarios_and_presets():
     _check_preset_table(SCENARIOS_MD, "docs/scenarios.md")
     # every name used anywhere (in backticks or in a command line) is a scenario or a preset
     known = set(builtin_names()) | set(formats.preset_names())
-    used = {n for n in re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", SCENARIOS_MD)}
+    used = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", SCENARIOS_MD))
     used |= set(re.findall(r"tafelsim run ([\w-]+)", SCENARIOS_MD)) | set(re.findall(r"--format ([\w-]+)", SCENARIOS_MD))
     assert used <= known, f"docs/scenarios.md names unknown scenarios or presets: {sorted(used - known)}"
 
