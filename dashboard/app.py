@@ -1,0 +1,55 @@
+"""The Dash app: a header with the run controls, and one tab per module in ``TABS``.
+
+Everything the page needs is served by this server (Dash's own JavaScript, plotly.js and
+``assets/``), so it works without a network. Runs and their tables live in a private
+working directory (a temporary one unless given) that is removed when the server stops.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from dash import Dash, DiskcacheManager, dcc, html
+
+from dashboard import export
+from dashboard.tabs import compare, design, inside
+
+TABS = (design, compare, inside)   # a new tab: a module with NAME, LABEL, layout() and register(app, workdir)
+
+
+def create_app(workdir: Path) -> Dash:
+    import diskcache
+    import scipy.stats  # noqa: F401  (the summary's intervals need it: import it now, not on the first comparison)
+
+    workdir = Path(workdir)
+    manager = DiskcacheManager(diskcache.Cache(str(workdir / "callbacks")))
+    app = Dash(__name__, title="tafelsim dashboard", serve_locally=True, background_callback_manager=manager,
+               assets_folder=str(Path(__file__).parent / "assets"), update_title=None)
+    app.layout = html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="scenario-store", data=design.DEFAULT_SCENARIO),
+        dcc.Store(id="job"),
+        design.header(),
+        dcc.Tabs(id="tabs", value=TABS[0].NAME, children=[
+            dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
+    ], className="page")
+    for tab in TABS:
+        tab.register(app, workdir)
+    export.register(app, workdir)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050, workdir: Path | None = None) -> None:
+    """Serve the dashboard until interrupted."""
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    app = create_app(workdir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # a stop by signal also removes the working directory
+    print(f"tafelsim dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    app.run(host=host, port=port, debug=False)

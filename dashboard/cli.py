@@ -1,0 +1,31 @@
+"""The dashboard's command of ``tafelsim``: ``tafelsim dashboard [--port N] [--host H]``."""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+
+app = typer.Typer()  # the command below is registered on the root app by `register`
+
+
+@app.command("dashboard")
+def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, help="port to serve on"),
+                  host: str = typer.Option("127.0.0.1", "--host",
+                                           help="address to bind; the default serves this machine only")):
+    """Serve the interactive dashboard: design two tables, run them on common seeds, compare them."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as e:
+        typer.echo(f"error: --host {host} --port {port}: cannot serve there ({e.strerror or e}); "
+                   f"choose another port with --port", err=True)
+        raise typer.Exit(2)
+    from dashboard.app import serve
+    serve(host=host, port=port)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the dashboard's command to the root ``tafelsim`` app."""
+    for command in app.registered_commands:
+        root.registered_commands.append(command)

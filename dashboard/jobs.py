@@ -1,0 +1,157 @@
+"""Running designs A and B on common random numbers, in parallel processes.
+
+A job is one scenario, replications r = 0..R-1 on seeds ``base_seed + r``, and two designs
+(each a full set of parameter values). Replication r of A and of B run on the same seed, so
+they share their noise and B - A is a paired comparison
+(:func:`experiments.stats.paired_difference`).
+
+Each run is written with :mod:`sim.storage` (Parquet tables and ``run.json``) to
+``WORKDIR/jobs/<job id>/<design>/<replication>/``, and ``job.json`` last, so a job directory
+with a ``job.json`` is complete. The job id is a hash of everything that determines the
+results (the scenario's content, the designs, the seeds, the model version): asking for the
+same comparison again reuses it. Only Parquet and JSON are ever read back; nothing is
+unpickled from a results directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import threading
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import sim
+from sim import storage
+from sim.errors import InputError
+from sim.runner import RunResult
+from sim.scenario import Scenario
+
+DESIGNS = ("A", "B")
+_JOB_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+class JobError(Exception):
+    """A run of the job failed; ``str(err)`` is the short message the page shows."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    scenario: Scenario
+    source: str                    # the scenario as the user named it (built-in name or file path)
+    replications: int
+    base_seed: int
+    presets: dict[str, str]        # design -> table-format preset it started from
+    designs: dict[str, dict]       # design -> full parameter values
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.base_seed + r for r in range(self.replications)]
+
+    def job_id(self) -> str:
+        blob = json.dumps({"scenario": self.scenario.digest(), "seeds": self.seeds, "version": sim.__version__,
+                           "designs": {d: _jsonable(v) for d, v in self.designs.items()}}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in params.items()}
+
+
+def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> str | None:
+    """One run, written to ``out``; returns the error message, or None."""
+    try:
+        storage.write(sim.run(scenario, seed=seed, overrides=overrides), out)
+        return None
+    except InputError as e:
+        return str(e)
+    except Exception as e:  # a model failure: the page shows it short, the server log keeps the traceback
+        traceback.print_exc()
+        return f"the model failed: {type(e).__name__}: {e}"
+
+
+def _workers(tasks: int) -> int:
+    return max(1, min(tasks, len(os.sched_getaffinity(0))))
+
+
+def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None) -> str:
+    """Run every (design, replication) in parallel processes; return the job id.
+
+    Raises JobError naming the design and seed of the first run that failed.
+    """
+    jid = spec.job_id()
+    out = Path(workdir) / "jobs" / jid
+    if (out / "job.json").exists():
+        if progress:
+            progress(1, 1)
+        return jid
+    started = time.perf_counter()
+    tasks = [(d, r, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS]
+    # only what differs from the scenario: the run is then exactly `tafelsim run SCENARIO --set ...`, run id and all
+    scenario_values = spec.scenario.parameter_values()
+    overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
+    # fork: the workers start with sim already imported, which matters for runs of a second
+    ex = ProcessPoolExecutor(_workers(len(tasks)), mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, seed)
+                   for d, r, seed in tasks}
+        for done, future in enumerate(as_completed(futures), 1):
+            error = future.result()
+            if error:
+                d, seed = futures[future]
+                raise JobError(f"design {d}, seed {seed}: {error}")
+            if progress:
+                progress(done, len(tasks))
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+    info = {"id": jid, "scenario": spec.source, "scenario_name": spec.scenario.name,
+            "replications": spec.replications, "seeds": spec.seeds, "presets": spec.presets,
+            "designs": {d: _jsonable(v) for d, v in spec.designs.items()},
+            "runs": {d: [f"{d}/{r}" for r in range(spec.replications)] for d in DESIGNS},
+            "seconds": round(time.perf_counter() - started, 2)}
+    tmp = out / "job.json.tmp"
+    tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
+    os.replace(tmp, out / "job.json")
+    return jid
+
+
+@dataclass(frozen=True)
+class Job:
+    info: dict
+    runs: dict[str, list[RunResult]]   # design -> runs by replication
+
+    def run(self, design: str, replication: int) -> RunResult:
+        return self.runs[design][replication]
+
+
+def load_job(workdir: str, jid: str) -> Job:
+    """A finished job, read back from Parquet and JSON (cached: a finished job never changes).
+
+    The page asks for its figures all at once, from several server threads; the lock makes
+    them wait for one read instead of each reading the job.
+    """
+    with _load_lock:
+        return _load_job(workdir, jid)
+
+
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load_job(workdir: str, jid: str) -> Job:
+    if not _JOB_ID.match(jid or ""):
+        raise InputError("job", "id", f"{jid!r} is not a job id")
+    base = Path(workdir) / "jobs" / jid
+    try:
+        info = json.loads((base / "job.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("job", jid, "no finished job with this id (the server may have restarted)") from None
+    return Job(info, {d: [storage.read(base / path) for path in info["runs"][d]] for d in DESIGNS})

@@ -1,0 +1,275 @@
+"""Run and compare: A and B side by side over time, and the paired difference B - A.
+
+Lines are the mean over replications, bands run from the lowest to the highest
+replication. The summary table gives every declared headline metric (``sim.outputs.METRICS``)
+for A and B with 95% confidence intervals, and B - A per replication (common seeds) with
+its 95% interval (``experiments.stats.paired_difference``): where that interval excludes
+zero, the designs differ beyond the noise of this many replications.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, html
+from plotly.subplots import make_subplots
+
+from dashboard import series
+from dashboard.export import FIGURES, card, figure, graph_id, view_id
+from dashboard.figures import add_bands, note, style
+from dashboard.jobs import DESIGNS, Job, load_job
+from sim.errors import InputError
+
+NAME, LABEL = "compare", "Compare"
+SEGMENT_TITLES = {"social": "social rent", "midrent": "mid-rent", "free": "free sector"}
+FIGURE_NAMES = ("summary", "homes", "affordable", "speed", "escalation", "reciprocity")
+
+
+def key(job: Job) -> str:
+    """Which design is which, in a line: the presets, and what B changes (up to three parameters)."""
+    presets = job.info["presets"]
+    changed = changes(job)
+    b = f"B: {presets['B']}"
+    if changed:
+        b += " with " + ", ".join(f"{name}={_text(value)}" for name, _, value in changed[:3])
+        b += f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return f"A: {presets['A']}; {b}"
+
+
+def _finish(fig: go.Figure, job: Job, height: int) -> go.Figure:
+    """House style, and the designs' key where an export can put it under the title."""
+    fig.update_layout(meta={"designs": key(job)})
+    return style(fig, height)
+
+
+def changes(job: Job) -> list[tuple]:
+    """(parameter, A's value, B's value) wherever B differs from A."""
+    a, b = job.info["designs"]["A"], job.info["designs"]["B"]
+    return [(name, a[name], b[name]) for name in a if a[name] != b[name]]
+
+
+def _text(v) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return "+".join(v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# --- numbers as a policymaker reads them ---------------------------------------------------------
+
+def fmt(v: float, unit: str, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    sign = "+" if signed and v > 0 else ""
+    if unit == "share":
+        return f"{sign}{100 * v:.1f} pp" if signed else f"{100 * v:.1f}%"
+    if unit in ("0..1", "-1..1"):
+        return f"{sign}{v:.3f}"
+    if unit == "months":
+        return f"{sign}{v:.1f}"
+    if unit == "EUR":
+        return f"{sign}EUR {v / 1e6:,.1f} mln" if abs(v) >= 1e6 else f"{sign}EUR {v:,.0f}"
+    return f"{sign}{v:,.0f}" if abs(v) >= 100 else f"{sign}{v:,.1f}"
+
+
+def reading(row) -> str:
+    if row["pairs"] < 2:
+        return "one replication: no interval"
+    if math.isnan(row["diff_mean"]):
+        return "not defined"
+    if row["diff_low"] == row["diff_high"] == 0:
+        return "the same"
+    if row["diff_low"] > 0:
+        return "B higher"
+    if row["diff_high"] < 0:
+        return "B lower"
+    return "no clear difference"
+
+
+def summary_table(s: pd.DataFrame) -> pd.DataFrame:
+    """The summary as text cells (what the page and the table figure show)."""
+    def est(row, key, signed=False):
+        u = row["unit"]
+        return f"{fmt(row[f'{key}_mean'], u, signed)} ({fmt(row[f'{key}_low'], u, signed)} to " \
+               f"{fmt(row[f'{key}_high'], u, signed)})"
+    return pd.DataFrame({
+        "metric": s["metric"], "meaning": s["meaning"], "unit": s["unit"].replace({"share": "%"}),
+        "A (95% CI)": [est(r, "A") for _, r in s.iterrows()],
+        "B (95% CI)": [est(r, "B") for _, r in s.iterrows()],
+        "B − A (95% CI)": [est(r, "diff", signed=True) for _, r in s.iterrows()],
+        "reading": [reading(r) for _, r in s.iterrows()],
+    })
+
+
+@figure("summary", "Summary: B − A with 95% confidence intervals")
+def summary_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    s = series.summary(j.runs)
+    t = summary_table(s)
+    shown = t.drop(columns="meaning")
+    fig = go.Figure(go.Table(header=dict(values=list(shown.columns), align="left", fill_color="#eef1f5"),
+                             cells=dict(values=[shown[c] for c in shown.columns], align="left"),
+                             columnwidth=[2.2, 0.6, 2, 2, 2, 1.3]))
+    return style(fig, 60 + 28 * len(t), legend=False), s
+
+
+def _summary_html(s: pd.DataFrame) -> html.Table:
+    t = summary_table(s)
+    head = html.Tr([html.Th(c) for c in ("metric", "unit", "A (95% CI)", "B (95% CI)", "B − A (95% CI)",
+                                         "reading")])
+    rows = []
+    for kind, part in t.groupby(s["kind"], sort=False):
+        rows.append(html.Tr(html.Td(kind, colSpan=6), className="kind"))
+        for _, r in part.iterrows():
+            verdict = r["reading"]
+            rows.append(html.Tr([
+                html.Td([html.Div(r["metric"].replace("_", " "), className="metric"),
+                         html.Div(r["meaning"], className="meaning")]),
+                html.Td(r["unit"]), html.Td(r["A (95% CI)"]), html.Td(r["B (95% CI)"]),
+                html.Td(r["B − A (95% CI)"], className="diff"),
+                html.Td(verdict, className="verdict " + ("clear" if verdict in ("B higher", "B lower") else "")),
+            ]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="summary", id="summary-table")
+
+
+# --- figures over time -------------------------------------------------------------------------
+
+@figure("homes", "Homes proposed, agreed, started and completed")
+def homes_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    data = series.homes(j.runs)
+    b = series.bands(data, ["flow", "segment", "date"], "homes")
+    fig = make_subplots(rows=len(series.FLOWS), cols=len(series.SEGMENTS), shared_xaxes=True,
+                        column_titles=[SEGMENT_TITLES[s] for s in series.SEGMENTS],
+                        vertical_spacing=0.05, horizontal_spacing=0.07)
+    for i, flow in enumerate(series.FLOWS, 1):
+        for k, seg in enumerate(series.SEGMENTS, 1):
+            part = b[(b["flow"] == flow) & (b["segment"] == seg)]
+            add_bands(fig, part, "date", f"{flow}/{seg}", row=i, col=k, legend=(i, k) == (1, 1))
+        fig.update_yaxes(title_text=f"{flow} (homes)", row=i, col=1)
+    fig.update_yaxes(rangemode="tozero")
+    return _finish(fig, j, 860), data
+
+
+@figure("affordable", "Affordable share")
+def affordable_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    data = series.affordable_share(j.runs)
+    fig = go.Figure()
+    add_bands(fig, series.bands(data, ["date"], "share"), "date", "affordable", legend=True)
+    fig.update_yaxes(title_text="affordable share (%)", tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(title_text="month")
+    return _finish(fig, j, 380), data
+
+
+@figure("speed", "Months to agreement")
+def speed_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    data = series.months_to_agreement(j.runs)
+    fig = go.Figure()
+    add_bands(fig, series.bands(data, ["year"], "months"), "year", "months_to_agreement", legend=True,
+              markers=True)
+    fig.update_yaxes(title_text="median months to agreement", rangemode="tozero")
+    fig.update_xaxes(title_text="year of agreement", dtick=1)
+    return _finish(fig, j, 380), data
+
+
+@figure("escalation", "Escalations and queues")
+def escalation_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    data = series.escalations(j.runs)
+    b = series.bands(data, ["measure", "level", "date"], "cases")
+    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.08, horizontal_spacing=0.08,
+                        column_titles=[f"{level} versnellingstafel(s)" for level in series.LEVELS])
+    for i, measure in enumerate(("escalated", "queued"), 1):
+        for k, level in enumerate(series.LEVELS, 1):
+            part = b[(b["measure"] == measure) & (b["level"] == level)]
+            add_bands(fig, part, "date", f"{measure}/{level}", row=i, col=k, legend=(i, k) == (1, 1))
+            if not part["high"].any():
+                note(fig, "no cases", row=i, col=k)
+    fig.update_yaxes(title_text="escalated so far (cases)", row=1, col=1)
+    fig.update_yaxes(title_text="waiting in queue (cases)", row=2, col=1)
+    fig.update_yaxes(rangemode="tozero")
+    return _finish(fig, j, 560), data
+
+
+@figure("reciprocity", "Reciprocity")
+def reciprocity_figure(workdir: Path, job: str):
+    j = load_job(str(workdir), job)
+    data = series.reciprocity(j.runs)
+    b = series.bands(data, ["measure", "year"], "value")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        column_titles=["balance of concessions (agreements ratified that year)",
+                                       "give-and-take between pairs (that year)"])
+    for k, measure in enumerate(("balance", "give_and_take"), 1):
+        add_bands(fig, b[b["measure"] == measure], "year", measure, row=1, col=k, legend=k == 1,
+                  markers=True)
+        fig.update_yaxes(title_text="0 (one-sided) .. 1 (even)" if k == 1 else "", range=[0, 1.02], row=1, col=k)
+        fig.update_xaxes(title_text="year", dtick=1, row=1, col=k)
+    return _finish(fig, j, 400), data
+
+
+CAPTIONS = {
+    "summary": "Every headline metric of the model, mean over replications with its 95% confidence interval. "
+               "B − A is taken per replication (both designs ran on the same seeds), so its interval shows "
+               "whether the designs differ beyond the noise: 'no clear difference' means the interval includes 0.",
+    "homes": "Homes so far, by segment. Lines: mean over replications; bands: lowest to highest replication.",
+    "affordable": "Of all homes agreed so far, the share that is social or mid-rent.",
+    "speed": "For location cases agreed in each year: the median months from the case's opening to agreement.",
+    "escalation": "Cases sent up the ladder so far (top), and cases waiting in the queues at each level "
+                  "(bottom; the national table's five landsdeel queues added up).",
+    "reciprocity": "Balance: 1 when all parties of an agreement conceded equally. Give-and-take: 1 when value "
+                   "conceded flowed evenly both ways between pairs. The third measure, conditional concession, "
+                   "covers the whole run and is in the summary table.",
+}
+
+
+def layout() -> html.Div:
+    cards = [card("summary", CAPTIONS["summary"], body=html.Div(id="summary"))]
+    cards += [card(n, CAPTIONS[n], wide=n not in ("affordable", "speed")) for n in FIGURE_NAMES[1:]]
+    return html.Div([html.Div("Run A and B on the Design tab to compare them here.", id="compare-intro",
+                              className="intro"), html.Div(cards, className="cards")], className="tab-body")
+
+
+def register(app, workdir: Path) -> None:
+    @app.callback(Output("compare-intro", "children"), Output("summary", "children"),
+                  Output(view_id("summary"), "data"), Input("job", "data"), prevent_initial_call=True)
+    def show_summary(job):
+        view = {"job": (job or {}).get("id", "")}
+        try:
+            j = load_job(str(workdir), view["job"])
+        except InputError as e:
+            return html.Div(str(e), className="error"), "", None
+        return _intro(j), _summary_html(summary_figure(workdir, **view)[1]), view
+
+    for name in FIGURE_NAMES[1:]:   # one callback each, so that each figure shows as soon as it is ready
+        _show(app, workdir, name)
+
+
+def _show(app, workdir: Path, name: str) -> None:
+    @app.callback(Output(graph_id(name), "figure"), Output(view_id(name), "data"), Input("job", "data"),
+                  prevent_initial_call=True)
+    def show(job):
+        view = {"job": (job or {}).get("id", "")}
+        try:
+            return FIGURES[name](workdir, **view)[0], view
+        except InputError:
+            return {}, None
+
+
+def _intro(j: Job):
+    diff = [f"{name}: A {_text(a)}, B {_text(b)}" for name, a, b in changes(j)]
+    info = j.info
+    return html.Div([
+        html.Span(f"{info['scenario_name']}: {info['replications']} replications per design on seeds "
+                  f"{info['seeds'][0]}-{info['seeds'][-1]}. "),
+        html.Span([html.B("A", className="design-A"), f" {info['presets']['A']}; ",
+                   html.B("B", className="design-B"), f" {info['presets']['B']}. "]),
+        html.Span("B differs from A in: " + "; ".join(diff) + "." if diff else "A and B are the same design."),
+    ])

@@ -1,0 +1,229 @@
+"""Design: the scenario, designs A and B, and the run of both on common seeds.
+
+The header (scenario, replications, base seed, the run button with its progress, the link
+to this design) stays visible on every tab; the tab itself holds the generated controls.
+The run is a Dash background callback: it runs in a separate process and reports progress
+while the page stays responsive, and it can be cancelled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import controls as ctl
+from dashboard.jobs import JobError, JobSpec, load_job, run_job
+from sim import formats
+from sim.errors import InputError
+from sim.scenario import builtin_names, load
+
+NAME, LABEL = "design", "Design"
+DEFAULT_SCENARIO = "middenhuur-2017"
+PARAMS = {"type": "param", "design": ALL, "name": ALL}
+GROUP_TITLES = {"table": "Table switches", "escalation": "Escalation rules"}
+
+
+def load_scenario(source: str):
+    """A built-in name or a YAML path -> a validated Scenario; every problem as an InputError."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("scenario", "file", "enter the path of a scenario YAML file")
+    try:
+        sc = load(source if source in builtin_names() else Path(source).expanduser())
+        sc.parameter_values()
+    except InputError:
+        raise
+    except (OSError, ValueError) as e:  # e.g. a municipalities_file that cannot be read
+        raise InputError(source, "file", f"cannot be read: {e}") from None
+    return sc
+
+
+def _number(id_, value, low, high):
+    return dcc.Input(id=id_, type="number", value=value, min=low, max=high, step=1, debounce=True,
+                     required=True, className="small-number")
+
+
+def header() -> html.Header:
+    return html.Header([
+        html.Div([html.H1("tafelsim"), html.Span("design two negotiation tables, run them, compare them",
+                                                 className="subtitle")], className="brand"),
+        html.Div([
+            html.Label("scenario", title="a built-in scenario, or load a scenario YAML file"),
+            dcc.Dropdown(id="scenario", options=builtin_names(), value=DEFAULT_SCENARIO, clearable=False,
+                         className="scenario-select"),
+            dcc.Input(id="scenario-file", type="text", placeholder="or a YAML file: path/to/scenario.yaml",
+                      debounce=True, className="file-input"),
+            html.Button("Load file", id="load-file", className="secondary"),
+            html.Label("replications", title=f"runs per design, on seeds base, base+1, ... "
+                                             f"({ctl.REPLICATIONS[0]}-{ctl.REPLICATIONS[1]})"),
+            _number("replications", 5, *ctl.REPLICATIONS),
+            html.Label("base seed", title="replication r of both designs runs on seed base + r"),
+            _number("seed", 0, *ctl.SEEDS),
+            html.Button("Run A and B", id="run", className="primary"),
+            html.Button("Cancel", id="cancel", className="secondary", disabled=True),
+            html.Progress(id="progress", value="0", max="1", className="progress"),
+            html.Span(id="progress-text", className="progress-text"),
+            html.A("link to this design", id="link", href="", className="link",
+                   title="opens the page with this scenario and these designs"),
+            dcc.Clipboard(id="copy-link", title="copy the link", className="copy"),
+        ], className="runbar"),
+        html.Div(id="run-message", className="message"),
+        html.Div(id="design-message", className="message"),
+        html.Div(id="design-problems", className="message"),
+    ])
+
+
+def _design_column(design: str, values: dict, preset: str) -> html.Div:
+    sections = [
+        html.H2(f"Design {design}", className=f"design-{design}"),
+        html.Label("table-format preset", title="a preset sets every table switch; change single switches below"),
+        dcc.Dropdown(id=f"preset-{design}", options=formats.preset_names(), value=preset, clearable=False),
+        html.P(" ".join(formats.describe(preset).split()), id=f"preset-text-{design}", className="caption"),
+    ]
+    for group, params in ctl.groups(design_params=True).items():
+        sections.append(html.H4(GROUP_TITLES.get(group, group)))
+        sections.append(html.Div([ctl.control(p, design, values[(design, p.name)]) for p in params],
+                                 className="params"))
+    return html.Div(sections, className=f"design-column column-{design}")
+
+
+def layout() -> html.Div:
+    sc = load(DEFAULT_SCENARIO)
+    presets = {d: sc.table_format for d in ctl.DESIGNS}
+    values = ctl.control_values(ctl.baseline(sc, presets))
+    shared = [html.Details([
+        html.Summary(f"{group} ({len(params)})"),
+        html.Div([ctl.control(p, ctl.SHARED, values[(ctl.SHARED, p.name)]) for p in params], className="params"),
+    ], open=group == "run") for group, params in ctl.groups(design_params=False).items()]
+    return html.Div([
+        html.P("Designs A and B differ only in the table and its escalation rules; both face the same scenario "
+               "and the parameters below. Hover over a name for its meaning, unit, bounds and source.",
+               className="caption"),
+        html.Div([_design_column(d, values, presets[d]) for d in ctl.DESIGNS], className="designs"),
+        html.H2("Both designs"),
+        html.Div(shared, className="shared"),
+    ], className="tab-body")
+
+
+def register(app, workdir: Path) -> None:
+    @app.callback(
+        Output(PARAMS, "value"), Output("preset-A", "value"), Output("preset-B", "value"),
+        Output("scenario", "value"), Output("scenario-file", "value"),
+        Output("replications", "value"), Output("seed", "value"),
+        Output("scenario-store", "data"), Output("design-message", "children"),
+        Input("url", "search"), Input("scenario", "value"), Input("load-file", "n_clicks"),
+        Input("scenario-file", "n_submit"), Input("preset-A", "value"), Input("preset-B", "value"),
+        State("scenario-file", "value"), State("scenario-store", "data"))
+    def fill(search, builtin, _load, _submit, preset_a, preset_b, path, current):
+        """Set the controls from a link (page opened), a scenario (chosen) or a preset (changed)."""
+        trigger = ctx.triggered_id
+        ids = [o["id"] for o in ctx.outputs_list[0]]
+        keep = [no_update] * len(ids)
+        if trigger in (None, "url"):
+            query, problems = ctl.from_query(search)
+            source = query.get("scenario", DEFAULT_SCENARIO)
+            try:
+                sc = load_scenario(source)
+            except InputError as e:
+                problems.append(str(e))
+                source, sc = DEFAULT_SCENARIO, load(DEFAULT_SCENARIO)
+            presets = {d: query["presets"].get(d, sc.table_format) for d in ctl.DESIGNS}
+            values = ctl.control_values(ctl.baseline(sc, presets), query["overrides"])
+            builtin = source in builtin_names()
+            return ([values[(i["design"], i["name"])] for i in ids], presets["A"], presets["B"],
+                    source if builtin else no_update, "" if builtin else source,
+                    query.get("replications", no_update), query.get("seed", no_update), source,
+                    _problems("This link could not be applied in full:", problems))
+        if trigger in ("scenario", "load-file", "scenario-file"):
+            source = builtin if trigger == "scenario" else path
+            try:
+                sc = load_scenario(source)
+            except InputError as e:
+                return (keep, no_update, no_update, no_update, no_update, no_update, no_update, no_update,
+                        _problems("This scenario cannot be used:", [str(e)]))
+            presets = {d: sc.table_format for d in ctl.DESIGNS}
+            values = ctl.control_values(ctl.baseline(sc, presets))
+            return ([values[(i["design"], i["name"])] for i in ids], presets["A"], presets["B"],
+                    no_update, "" if trigger == "scenario" else no_update, no_update, no_update, source, "")
+        # a design's preset changed: its table switches follow the preset
+        design = trigger[-1]
+        try:
+            sc = load_scenario(current)
+        except InputError as e:
+            return (keep, *[no_update] * 7, _problems("The scenario cannot be read any more:", [str(e)]))
+        values = ctl.control_values(ctl.baseline(sc, {"A": preset_a, "B": preset_b}))
+        new = [values[(design, i["name"])] if i["design"] == design and i["name"].startswith("table.")
+               else no_update for i in ids]
+        return (new, *[no_update] * 7, no_update)
+
+    for design in ctl.DESIGNS:
+        @app.callback(Output(f"preset-text-{design}", "children"), Input(f"preset-{design}", "value"))
+        def describe(preset):
+            return " ".join(formats.describe(preset).split())
+
+    @app.callback(Output("link", "href"), Output("copy-link", "content"), Output("design-problems", "children"),
+                  Input(PARAMS, "value"), Input("preset-A", "value"), Input("preset-B", "value"),
+                  Input("replications", "value"), Input("seed", "value"), Input("scenario-store", "data"),
+                  State(PARAMS, "id"), State("url", "href"))
+    def link(raws, preset_a, preset_b, reps, seed, source, ids, href):
+        """Keep the link current, and say at once which fields hold a value that cannot run."""
+        designs, problems = ctl.read_controls(ids, raws)
+        problems += _run_settings(reps, seed)
+        if problems:
+            return no_update, no_update, _problems("Fix these before running:", problems)
+        try:
+            sc = load_scenario(source)
+        except InputError:
+            raise PreventUpdate from None
+        presets = {"A": preset_a, "B": preset_b}
+        query = ctl.to_query(source, reps, seed, presets, designs, ctl.baseline(sc, presets))
+        url = (href or "").split("?")[0] + query
+        return url, url, ""
+
+    @app.callback(
+        Output("job", "data"), Output("run-message", "children"), Output("tabs", "value"),
+        Input("run", "n_clicks"),
+        State("scenario-store", "data"), State("replications", "value"), State("seed", "value"),
+        State("preset-A", "value"), State("preset-B", "value"), State(PARAMS, "value"), State(PARAMS, "id"),
+        background=True, prevent_initial_call=True, interval=250,
+        progress=[Output("progress", "value"), Output("progress", "max"), Output("progress-text", "children")],
+        progress_default=["0", "1", ""],
+        running=[(Output("run", "disabled"), True, False), (Output("cancel", "disabled"), False, True)],
+        cancel=[Input("cancel", "n_clicks")])
+    def run(set_progress, _n, source, reps, seed, preset_a, preset_b, raws, ids):
+        """Run A and B on seeds base..base+R-1 in a background process; then show the comparison."""
+        designs, problems = ctl.read_controls(ids, raws)
+        problems += _run_settings(reps, seed)
+        if problems:
+            return no_update, _problems("Not run:", problems), no_update
+        try:
+            sc = load_scenario(source)
+            spec = JobSpec(sc, source, int(reps), int(seed), {"A": preset_a, "B": preset_b}, designs)
+            set_progress(("0", str(2 * spec.replications), f"0 of {2 * spec.replications} runs"))
+            jid = run_job(spec, workdir, lambda done, total: set_progress((str(done), str(total),
+                                                                            f"{done} of {total} runs")))
+        except (InputError, JobError) as e:
+            return no_update, _problems("The run failed:", [str(e)]), no_update
+        info = load_job(str(workdir), jid).info
+        seeds = info["seeds"]
+        text = (f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({2 * len(seeds)} runs, {info['seconds']:.1f} s "
+                f"of computing).")
+        return {"id": jid}, html.Span(text, className="ok"), "compare"
+
+
+def _run_settings(reps, seed) -> list[str]:
+    problems = []
+    if reps is None:
+        problems.append(f"replications: allowed: an integer in [{ctl.REPLICATIONS[0]}, {ctl.REPLICATIONS[1]}]")
+    if seed is None:
+        problems.append(f"base seed: allowed: an integer in [{ctl.SEEDS[0]}, {ctl.SEEDS[1]}]")
+    return problems
+
+
+def _problems(title: str, problems: list[str]):
+    if not problems:
+        return ""
+    return html.Div([html.Strong(title), html.Ul([html.Li(p, style={"whiteSpace": "pre-line"}) for p in problems])],
+                    className="error")
