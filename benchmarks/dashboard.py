@@ -1,0 +1,116 @@
+"""How long the dashboard takes to show the 12-city comparison, and the README's screenshots.
+
+Run on demand (not in CI; needs /usr/bin/chromium and the dev extra):
+    python benchmarks/dashboard.py [--repeat 3] [--write results/benchmarks/dashboard.md] [--screenshots docs]
+
+Starts `tafelsim dashboard`, opens it in headless Chromium with design A the 2017
+samenwerkingstafel of `middenhuur-2017` and design B the same table made structural, with
+synchronised decision cycles and the escalation ladder, and times the click on "Run A and B"
+until every figure of the Compare tab is drawn, with 5 replications per design (10 runs of
+108 months). Each repetition uses new seeds, so no finished job is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from common import emit
+from playwright.sync_api import sync_playwright
+
+QUERY = ("?scenario=middenhuur-2017&replications=5&seed={seed}&B.table.synchronised_cycles=true"
+         "&B.table.permanence=structural&B.escalation.enabled=true")
+FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
+ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+DRAWN = """(names) => names.every(n => { const d = document.getElementById(JSON.stringify({name: n, type: 'graph'}));
+    const g = d && d.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length > 0 })"""
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the dashboard did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--write", type=Path)
+    ap.add_argument("--screenshots", type=Path, help="directory for dashboard-*.png")
+    args = ap.parse_args()
+    load = os.getloadavg()[0]
+    proc, url = start_server()
+    times, runs = [], []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for rep in range(args.repeat):
+                page.goto(url + QUERY.format(seed=100 * rep))
+                page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.permanence')")
+                if rep == 0 and args.screenshots:
+                    page.screenshot(path=args.screenshots / "dashboard-design.png")
+                t = time.perf_counter()
+                page.click("#run")
+                page.wait_for_function("() => document.querySelector('#run-message').innerText.includes('Ran')",
+                                       timeout=300_000)
+                ran = time.perf_counter() - t
+                page.wait_for_function(DRAWN, arg=list(FIGURES), timeout=300_000)
+                times.append(time.perf_counter() - t)
+                runs.append(ran)
+                print(f"repetition {rep + 1}: runs done after {ran:.1f} s, figures drawn after {times[-1]:.1f} s; "
+                      f"{page.inner_text('#run-message')}", flush=True)
+            if args.screenshots:
+                page.wait_for_timeout(500)
+                page.screenshot(path=args.screenshots / "dashboard-compare.png")
+                card = page.locator(".card", has=page.locator("""[id='{"name":"homes","type":"graph"}']"""))
+                card.screenshot(path=args.screenshots / "dashboard-homes.png")
+                page.get_by_text("Inside a run", exact=True).click()
+                page.wait_for_function(DRAWN, arg=["trust", "ladder", "national-queue"], timeout=60_000)
+                page.wait_for_timeout(500)
+                page.screenshot(path=args.screenshots / "dashboard-inside.png")
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    text = "\n".join([
+        "# Dashboard: time to show the 12-city comparison",
+        "",
+        "`python benchmarks/dashboard.py --repeat 3 --write results/benchmarks/dashboard.md --screenshots docs`",
+        "",
+        "From the click on *Run A and B* until all five figures of the Compare tab are drawn in headless "
+        "Chromium: `middenhuur-2017`, 5 replications per design (10 runs of 108 months, in parallel processes), "
+        "design B = structural table with synchronised cycles and the escalation ladder.",
+        "",
+        f"- machine: {platform.platform()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}",
+        f"- load average before: {load:.1f} (other work on the machine slows it down)",
+        f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)}",
+        f"- figures drawn after: {', '.join(f'{t:.1f} s' for t in times)}",
+        f"- median: **{statistics.median(times):.1f} s**",
+        "",
+    ])
+    emit(text, args.write)
+
+
+if __name__ == "__main__":
+    main()

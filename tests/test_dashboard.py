@@ -1,0 +1,157 @@
+"""The dashboard's pieces in-process: design links, control values, jobs on common seeds, exports.
+
+The page itself is tested in a real browser (tests/test_dashboard_browser.py); these cover
+the many cases that would be slow there.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from dashboard import controls as ctl
+from dashboard import series
+from dashboard.export import render
+from dashboard.jobs import JobSpec, load_job, run_job
+from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
+from experiments.stats import paired_difference
+from sim.errors import InputError
+from sim.scenario import load
+
+SCENARIO, MONTHS, SEEDS = "middenhuur-2017", 12, 2
+B = {"table.synchronised_cycles": True, "table.permanence": "structural"}
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    spec = JobSpec(sc, SCENARIO, SEEDS, 7, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    workdir = tmp_path_factory.mktemp("work")
+    return spec, workdir, run_job(spec, workdir)
+
+
+def test_a_link_restores_the_design():
+    sc = load(SCENARIO)
+    presets = {"A": sc.table_format, "B": "bestuurlijk-overleg"}
+    base = ctl.baseline(sc, presets)
+    designs = {"A": {**base["A"], "run.months": 24, "escalation.enabled": True},
+               "B": {**base["B"], "run.months": 24, "table.members": frozenset({"municipality", "tenant"})}}
+    query = ctl.to_query(SCENARIO, 3, 11, presets, designs, base)
+    parsed, problems = ctl.from_query(query)
+    assert problems == []
+    assert (parsed["scenario"], parsed["replications"], parsed["seed"], parsed["presets"]) == (SCENARIO, 3, 11, presets)
+    values = ctl.control_values(ctl.baseline(sc, parsed["presets"]), parsed["overrides"])
+    ids = [{"design": d, "name": n} for d, n in values]
+    restored, problems = ctl.read_controls(ids, list(values.values()))
+    assert problems == [] and restored == designs
+    assert len(query) < 300   # only what differs from the scenario and the presets
+
+
+@pytest.mark.parametrize("item,needle", [
+    ("A.format=versnellingstafel", "unknown preset"),
+    ("B.table.chair=nobody", "one of none, municipality, external"),
+    ("run.months=601", "int in [1, 600]"),
+    ("replications=0", "integer in [1, 50]"),
+    ("seed=x", "integer in [0, "),
+    ("investor.required_retrun=0.04", "not a setting of this page"),
+    ("A.investor.required_return=0.04", "not a setting of this page"),   # not a design parameter
+])
+def test_a_bad_link_item_is_named_and_not_applied(item, needle):
+    parsed, problems = ctl.from_query("?scenario=middenhuur-2017&" + item)
+    assert len(problems) == 1 and needle in problems[0] and item.split("=")[0].split(".", 1)[-1] in problems[0]
+    assert parsed["presets"] == {} and all(not v for v in parsed["overrides"].values())
+    assert "replications" not in parsed and "seed" not in parsed
+
+
+def test_controls_reject_what_is_outside_the_declaration():
+    sc = load(SCENARIO)
+    values = ctl.control_values(ctl.baseline(sc, {"A": sc.table_format, "B": sc.table_format}))
+    values[("shared", "investor.required_return")] = None        # the browser's value for 0.9 in [0.01, 0.15]
+    values[("B", "table.members")] = []
+    values[("A", "table.chair")] = "dictator"
+    ids = [{"design": d, "name": n} for d, n in values]
+    _, problems = ctl.read_controls(ids, list(values.values()))
+    assert len(problems) == 3
+    assert any("investor.required_return" in p and "[0.01, 0.15]" in p for p in problems)
+    assert any(p.startswith("design B: table.members") for p in problems)
+    assert any(p.startswith("design A: table.chair") for p in problems)
+
+
+def test_every_parameter_has_a_control_with_its_kind():
+    from dash import dcc
+    for name, p in ctl.PARAMETERS.items():
+        widget = ctl.control(p, "A", ctl.to_control(p, p.default)).children[1].children
+        if p.kind in (int, float):
+            assert isinstance(widget, dcc.Input) and (widget.min, widget.max) == (p.low, p.high)
+        elif p.kind in (bool, frozenset):
+            assert isinstance(widget, dcc.Checklist)
+        else:
+            assert isinstance(widget, dcc.Dropdown) and widget.options == list(p.choices)
+
+
+def test_a_job_runs_both_designs_on_common_seeds(job):
+    spec, workdir, jid = job
+    j = load_job(str(workdir), jid)
+    assert j.info["seeds"] == [7, 8]
+    direct = {d: [sim.run(SCENARIO, seed=s, overrides={"run.months": MONTHS, **(B if d == "B" else {})})
+                  for s in (7, 8)] for d in "AB"}
+    for d in "AB":
+        assert [r.run_id for r in j.runs[d]] == [r.run_id for r in direct[d]]
+    s = series.summary(j.runs).set_index("metric")
+    for metric in ("homes_agreed", "median_months_to_agreement", "mean_balance"):
+        e = paired_difference([r.metrics[metric] for r in direct["B"]], [r.metrics[metric] for r in direct["A"]])
+        assert s.loc[metric, ["diff_mean", "diff_low", "diff_high"]].tolist() == pytest.approx(
+            [e.mean, e.low, e.high], nan_ok=True)
+
+
+def test_the_same_comparison_is_not_run_twice(job):
+    spec, workdir, jid = job
+    stamp = (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns
+    assert run_job(spec, workdir) == jid
+    assert (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("bad", ["", "../../etc", "0123456789abcdeg", "0123456789abcdef"])
+def test_only_finished_jobs_with_a_well_formed_id_are_read(job, bad):
+    with pytest.raises(InputError):
+        load_job(str(job[1]), bad)
+
+
+def test_trust_is_read_from_the_change_log():
+    log = pd.DataFrame({"month": [2, 5, 3], "agent_i": ["a", "a", "b"], "kind_i": ["investor"] * 3,
+                        "agent_j": ["b", "b", "a"], "kind_j": ["developer"] * 3, "trust": [0.5, 0.7, 0.2]})
+    at = {m: inside.trust_at(log, m, 0.4).set_index(["agent_i", "agent_j"])["trust"].to_dict() for m in (1, 3, 9)}
+    assert at[1] == {("a", "b"): 0.4, ("b", "a"): 0.4}
+    assert at[3] == {("a", "b"): 0.5, ("b", "a"): 0.2}
+    assert at[9] == {("a", "b"): 0.7, ("b", "a"): 0.2}
+
+
+def test_exports_carry_the_figure_and_its_data(job):
+    _, workdir, jid = job
+    csv, name = render("homes", workdir, {"job": jid}, "csv")
+    data = pd.read_csv(pd.io.common.StringIO(csv))
+    assert name.endswith(".csv") and len(data) == 2 * SEEDS * MONTHS * 3 * 4
+    j = load_job(str(workdir), jid)
+    last = data[(data["month"] == MONTHS - 1) & (data["flow"] == "agreed")].groupby(["design", "seed"])["homes"].sum()
+    assert last.tolist() == [r.metrics["homes_agreed"] for d in "AB" for r in j.runs[d]]
+    page, name = render("trust", workdir, {"job": jid, "design": "B", "replication": 1, "month": MONTHS - 1}, "html")
+    assert name.endswith(".html") and "plotly.js" in page and 'src="http' not in page   # opens offline
+    svg, _ = render("ladder", workdir, {"job": jid, "design": "A", "replication": 0}, "svg")
+    assert svg.lstrip().startswith(b"<svg") and b"highest level" in svg
+
+
+def test_the_dashboard_command_refuses_a_port_in_use():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        r = subprocess.run([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(s.getsockname()[1])],
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "choose another port" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,192 @@
+"""The dashboard as a person uses it: `tafelsim dashboard` in its own process, a real Chromium.
+
+Runs are short (24 months, two replications) so that the whole module takes well under a
+minute; the numbers the page plots are checked against `sim.run` for the same seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+import sim
+from dashboard.tabs.compare import fmt
+from sim.params import PARAMETERS
+
+MONTHS, REPS = 24, 2
+B_SWITCHES = {"table.synchronised_cycles": True, "table.permanence": "structural", "escalation.enabled": True}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`tafelsim dashboard` on a free localhost port; stopped (with its workers) afterwards."""
+    port, log = _free_port(), tmp_path_factory.mktemp("dashboard") / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)   # the server's own process group: it, its runs, kaleido's browser
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def control(design: str, name: str) -> str:
+    return f"""[id='{{"design":"{design}","name":"{name}","type":"param"}}']"""
+
+
+def graph_data(page, name: str, timeout: float = 60_000) -> list[dict]:
+    """The traces Plotly drew for a figure of the page (decoded arrays, from ``gd._fullData``)."""
+    gd = f"""document.getElementById('{{"name":"{name}","type":"graph"}}')?.querySelector('.js-plotly-plot')"""
+    page.wait_for_function(f"() => {{ const g = {gd}; return !!(g && g._fullData && g._fullData.length) }}",
+                           timeout=timeout)
+    return page.evaluate(f"""() => {gd}._fullData.map(t => ({{meta: t.meta || null, name: t.name,
+                                                               x: Array.from(t.x || []), y: Array.from(t.y || [])}}))""")
+
+
+def open_page(page, url: str, query: str = ""):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url + query)
+    page.wait_for_selector("#run")
+    page.wait_for_function("() => document.querySelector('#link')?.getAttribute('href')?.includes('?')")
+    return requests
+
+
+def test_design_run_compare_look_inside_export(page, server, tmp_path):
+    requests = open_page(page, server, f"?scenario=middenhuur-2017&replications={REPS}&run.months={MONTHS}")
+
+    # the controls are the parameter declaration: every number field is bounded by it
+    bounds = page.evaluate("""() => Array.from(document.querySelectorAll('input[type=number]'))
+        .filter(e => e.closest('[id*=param]')).map(e => [JSON.parse(e.closest('[id*=param]').id).name,
+                                                         Number(e.min), Number(e.max)])""")
+    numeric = {n for n, p in PARAMETERS.items() if p.kind in (int, float)}
+    assert {n for n, _, _ in bounds} == numeric
+    assert all((low, high) == (PARAMETERS[n].low, PARAMETERS[n].high) for n, low, high in bounds)
+
+    # design B: switches changed by hand
+    page.locator(control("B", "table.synchronised_cycles") + " input").check()
+    page.locator(control("B", "escalation.enabled") + " input").check()
+    page.locator(control("B", "table.permanence")).click()
+    page.get_by_role("option", name="structural", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#link').href.includes('B.table.permanence=structural')")
+
+    page.click("#run")
+    traces = graph_data(page, "homes")   # drawn once the run is done: the page switched to the Compare tab
+
+    # both designs ran, and what is plotted is what sim.run returns for the same seeds
+    a_params = {"run.months": MONTHS}
+    expected = {d: [sim.run("middenhuur-2017", seed=s, overrides=dict(a_params, **(B_SWITCHES if d == "B" else {})))
+                    .metrics for s in range(REPS)] for d in "AB"}
+
+    def plotted(design, panel, stat="mean"):
+        [t] = [t for t in traces if t["meta"] == {"design": design, "stat": stat, "panel": panel}]
+        return t["y"][-1]
+
+    for d in "AB":
+        for flow, metric in [("proposed", "homes_proposed"), ("agreed", "homes_agreed"),
+                             ("started", "homes_started"), ("completed", "homes_completed")]:
+            total = sum(plotted(d, f"{flow}/{seg}") for seg in ("social", "midrent", "free"))
+            assert total == pytest.approx(np.mean([m[metric] for m in expected[d]])), (d, flow)
+        assert plotted(d, "agreed/midrent") == pytest.approx(np.mean([m["midrent_agreed"] for m in expected[d]]))
+        assert plotted(d, "agreed/midrent", "high") == max(m["midrent_agreed"] for m in expected[d])
+        assert plotted(d, "agreed/social", "low") == min(m["social_agreed"] for m in expected[d])
+    share = graph_data(page, "affordable")
+    for d in "AB":
+        [t] = [t for t in share if t["meta"] == {"design": d, "stat": "mean", "panel": "affordable"}]
+        assert t["y"][-1] == pytest.approx(np.mean([m["affordable_share_agreed"] for m in expected[d]]))
+    # the summary's B - A for homes agreed is the mean paired difference
+    row = page.locator("#summary-table tr", has_text="homes agreed").first.inner_text()
+    diff = np.mean([b["homes_agreed"] - a["homes_agreed"] for a, b in zip(expected["A"], expected["B"])])
+    assert fmt(diff, "homes", signed=True) in row
+
+    # inside a run: the trust network of design B (structural tables keep trust)
+    page.get_by_text("Inside a run", exact=True).click()
+    trust = graph_data(page, "trust")
+    nodes = [t for t in trust if t["meta"] == {"role": "nodes"}]
+    assert {t["name"] for t in nodes} >= {"municipality", "investor", "developer"}
+    assert len([t for t in trust if t["meta"] == {"role": "edges"}][0]["x"]) > 0
+
+    # export the figure as PNG (kaleido, the system's Chromium)
+    with page.expect_download(timeout=90_000) as download:
+        page.click("""[id='{"fmt":"png","name":"trust","type":"export"}']""")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
+
+    # everything came from this server: nothing from a CDN
+    assert requests and all(u.startswith(server) or u.startswith(("data:", "blob:")) for u in requests), requests
+
+
+def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, server, tmp_path):
+    open_page(page, server, f"?replications=1&run.months=12&B.table.chair=nobody")
+    page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('nobody')")
+    assert "table.chair" in page.inner_text("#design-message")   # a bad link item is named, not applied
+    assert page.locator(control("B", "table.chair")).inner_text() == "municipality"
+
+    # a value outside the declared bounds is not taken
+    field = page.locator("input" + control("shared", "run.months"))
+    field.fill("700")
+    field.press("Tab")
+    page.wait_for_function("() => document.querySelector('#design-problems').innerText.includes('run.months')")
+    assert "[1, 600]" in page.inner_text("#design-problems")
+    page.click("#run")
+    page.wait_for_function("() => document.querySelector('#run-message').innerText.includes('Not run')")
+    field.fill("12")
+    field.press("Tab")
+    page.wait_for_function("() => document.querySelector('#design-problems').innerText === ''")
+
+    # an invalid scenario file: its problems, by file and field
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmunicipalities:\n  - {name: A, province: Atlantis, region: R, population: -5}\n")
+    page.fill("#scenario-file", str(bad))
+    page.click("#load-file")
+    page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('cannot be used')")
+    message = page.inner_text("#design-message")
+    assert str(bad) in message and "province" in message and "population" in message
+
+    # a scenario that loads but whose run fails: the error in the page, not a dead server
+    failing = tmp_path / "failing.yaml"
+    failing.write_text("name: failing\nmunicipalities_file: {path: " + str(tmp_path / "missing.csv") + "}\n")
+    page.fill("#scenario-file", str(failing))
+    page.click("#load-file")
+    page.click("#run")
+    page.wait_for_function("""() => ['#run-message', '#design-message'].some(
+        s => document.querySelector(s).innerText.includes('missing.csv'))""", timeout=60_000)
+
+    # the server still runs: choose a built-in scenario again and run it
+    page.locator("#scenario").click()
+    page.get_by_role("option", name="gooi-vechtstreek-2024", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#link').href.includes('gooi-vechtstreek-2024')")
+    page.click("#run")
+    traces = graph_data(page, "homes")
+    assert {t["meta"]["design"] for t in traces if t["meta"]} == {"A", "B"}
