@@ -83,6 +83,7 @@ def main() -> None:
             if args.screenshots:
                 page.wait_for_timeout(500)
                 page.screenshot(path=args.screenshots / "dashboard-compare.png")
+                page.add_style_tag(content="header { position: static; }")   # not over the figure below
                 card = page.locator(".card", has=page.locator("""[id='{"name":"homes","type":"graph"}']"""))
                 card.screenshot(path=args.screenshots / "dashboard-homes.png")
                 page.get_by_text("Inside a run", exact=True).click()

@@ -131,7 +131,8 @@ def _summary_html(s: pd.DataFrame) -> html.Table:
             rows.append(html.Tr([
                 html.Td([html.Div(r["metric"].replace("_", " "), className="metric"),
                          html.Div(r["meaning"], className="meaning")]),
-                html.Td(r["unit"]), html.Td(r["A (95% CI)"]), html.Td(r["B (95% CI)"]),
+                html.Td(r["unit"]), html.Td(r["A (95% CI)"], className="estimate"),
+                html.Td(r["B (95% CI)"], className="estimate"),
                 html.Td(r["B − A (95% CI)"], className="diff"),
                 html.Td(verdict, className="verdict " + ("clear" if verdict in ("B higher", "B lower") else "")),
             ]))

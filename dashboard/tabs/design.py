@@ -52,7 +52,7 @@ def header() -> html.Header:
         html.Div([
             html.Label("scenario", title="a built-in scenario, or load a scenario YAML file"),
             dcc.Dropdown(id="scenario", options=builtin_names(), value=DEFAULT_SCENARIO, clearable=False,
-                         className="scenario-select"),
+                         placeholder="(the file on the right)", className="scenario-select"),
             dcc.Input(id="scenario-file", type="text", placeholder="or a YAML file: path/to/scenario.yaml",
                       debounce=True, className="file-input"),
             html.Button("Load file", id="load-file", className="secondary"),
@@ -133,11 +133,13 @@ def register(app, workdir: Path) -> None:
             values = ctl.control_values(ctl.baseline(sc, presets), query["overrides"])
             builtin = source in builtin_names()
             return ([values[(i["design"], i["name"])] for i in ids], presets["A"], presets["B"],
-                    source if builtin else no_update, "" if builtin else source,
+                    source if builtin else None, "" if builtin else source,
                     query.get("replications", no_update), query.get("seed", no_update), source,
                     _problems("This link could not be applied in full:", problems))
         if trigger in ("scenario", "load-file", "scenario-file"):
             source = builtin if trigger == "scenario" else path
+            if not source and trigger == "scenario":
+                raise PreventUpdate
             try:
                 sc = load_scenario(source)
             except InputError as e:
@@ -146,7 +148,8 @@ def register(app, workdir: Path) -> None:
             presets = {d: sc.table_format for d in ctl.DESIGNS}
             values = ctl.control_values(ctl.baseline(sc, presets))
             return ([values[(i["design"], i["name"])] for i in ids], presets["A"], presets["B"],
-                    no_update, "" if trigger == "scenario" else no_update, no_update, no_update, source, "")
+                    None if trigger != "scenario" else no_update, "" if trigger == "scenario" else no_update,
+                    no_update, no_update, source, "")
         # a design's preset changed: its table switches follow the preset
         design = trigger[-1]
         try:
