@@ -41,8 +41,8 @@ def add_bands(fig: go.Figure, b: pd.DataFrame, x: str, panel: str,
         fig.add_trace(go.Scatter(y=s["high"].to_numpy(), line=dict(width=0), mode="lines", fill="tonexty",
                                  fillcolor=rgba(colour, 0.18),
                                  meta={"design": design, "stat": "high", "panel": panel}, **common), **where)
-        fig.add_trace(go.Scatter(x=xs, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines", name=design, legendgroup=design,
-                                 showlegend=legend, line=dict(color=colour, width=2),
+        fig.add_trace(go.Scatter(x=xs, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines",
+                                 name=design, legendgroup=design, showlegend=legend, line=dict(color=colour, width=2),
                                  meta={"design": design, "stat": "mean", "panel": panel}), **where)
 
 

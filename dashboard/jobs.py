@@ -82,17 +82,16 @@ def _workers(tasks: int) -> int:
     return max(1, min(tasks, len(os.sched_getaffinity(0))))
 
 
-def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None) -> str:
-    """Run every (design, replication) in parallel processes; return the job id.
+def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Run every (design, replication) in parallel processes; return the job's ``job.json``.
 
+    An identical job that already finished is not run again (its ``reused`` is true).
     Raises JobError naming the design and seed of the first run that failed.
     """
     jid = spec.job_id()
     out = Path(workdir) / "jobs" / jid
     if (out / "job.json").exists():
-        if progress:
-            progress(1, 1)
-        return jid
+        return {**json.loads((out / "job.json").read_text(encoding="utf-8")), "reused": True}
     started = time.perf_counter()
     tasks = [(d, r, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS]
     # only what differs from the scenario: the run is then exactly `tafelsim run SCENARIO --set ...`, run id and all
@@ -120,7 +119,7 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     tmp = out / "job.json.tmp"
     tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
     os.replace(tmp, out / "job.json")
-    return jid
+    return info
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,10 @@ the many cases that would be slow there.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,7 +33,7 @@ def job(tmp_path_factory):
     a = sc.parameter_values({"run.months": MONTHS})
     spec = JobSpec(sc, SCENARIO, SEEDS, 7, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
     workdir = tmp_path_factory.mktemp("work")
-    return spec, workdir, run_job(spec, workdir)
+    return spec, workdir, run_job(spec, workdir)["id"]
 
 
 def test_a_link_restores_the_design():
@@ -115,7 +113,8 @@ def test_a_job_runs_both_designs_on_common_seeds(job):
 def test_the_same_comparison_is_not_run_twice(job):
     spec, workdir, jid = job
     stamp = (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns
-    assert run_job(spec, workdir) == jid
+    again = run_job(spec, workdir)
+    assert again["id"] == jid and again["reused"]
     assert (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns == stamp
 
 

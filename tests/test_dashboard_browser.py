@@ -70,7 +70,7 @@ def graph_data(page, name: str, timeout: float = 60_000) -> list[dict]:
     page.wait_for_function(f"() => {{ const g = {gd}; return !!(g && g._fullData && g._fullData.length) }}",
                            timeout=timeout)
     return page.evaluate(f"""() => {gd}._fullData.map(t => ({{meta: t.meta || null, name: t.name,
-                                                               x: Array.from(t.x || []), y: Array.from(t.y || [])}}))""")
+                                       x: Array.from(t.x || []), y: Array.from(t.y || [])}}))""")
 
 
 def open_page(page, url: str, query: str = ""):
@@ -148,7 +148,7 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
 
 
 def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, server, tmp_path):
-    open_page(page, server, f"?replications=1&run.months=12&B.table.chair=nobody")
+    open_page(page, server, "?replications=1&run.months=12&B.table.chair=nobody")
     page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('nobody')")
     assert "table.chair" in page.inner_text("#design-message")   # a bad link item is named, not applied
     assert page.locator(control("B", "table.chair")).inner_text() == "municipality"

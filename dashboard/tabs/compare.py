@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from dashboard import series
 from dashboard.export import FIGURES, card, figure, graph_id, view_id
 from dashboard.figures import add_bands, note, style
-from dashboard.jobs import DESIGNS, Job, load_job
+from dashboard.jobs import Job, load_job
 from sim.errors import InputError
 
 NAME, LABEL = "compare", "Compare"
@@ -247,7 +247,7 @@ def register(app, workdir: Path) -> None:
             j = load_job(str(workdir), view["job"])
         except InputError as e:
             return html.Div(str(e), className="error"), "", None
-        return _intro(j), _summary_html(summary_figure(workdir, **view)[1]), view
+        return _intro(j), _summary_html(series.summary(j.runs)), view
 
     for name in FIGURE_NAMES[1:]:   # one callback each, so that each figure shows as soon as it is ready
         _show(app, workdir, name)

@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import controls as ctl
-from dashboard.jobs import JobError, JobSpec, load_job, run_job
+from dashboard.jobs import JobError, JobSpec, run_job
 from sim import formats
 from sim.errors import InputError
 from sim.scenario import builtin_names, load
@@ -205,15 +205,15 @@ def register(app, workdir: Path) -> None:
             sc = load_scenario(source)
             spec = JobSpec(sc, source, int(reps), int(seed), {"A": preset_a, "B": preset_b}, designs)
             set_progress(("0", str(2 * spec.replications), f"0 of {2 * spec.replications} runs"))
-            jid = run_job(spec, workdir, lambda done, total: set_progress((str(done), str(total),
-                                                                            f"{done} of {total} runs")))
+            info = run_job(spec, workdir, lambda done, total: set_progress((str(done), str(total),
+                                                                             f"{done} of {total} runs")))
         except (InputError, JobError) as e:
             return no_update, _problems("The run failed:", [str(e)]), no_update
-        info = load_job(str(workdir), jid).info
         seeds = info["seeds"]
-        text = (f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({2 * len(seeds)} runs, {info['seconds']:.1f} s "
-                f"of computing).")
-        return {"id": jid}, html.Span(text, className="ok"), "compare"
+        text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({2 * len(seeds)} runs, " + (
+            "the results of the same comparison before)." if info.get("reused") else
+            f"{info['seconds']:.1f} s of computing).")
+        return {"id": info["id"]}, html.Span(text, className="ok"), "compare"
 
 
 def _run_settings(reps, seed) -> list[str]:

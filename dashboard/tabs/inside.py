@@ -90,9 +90,9 @@ def trust_figure(workdir: Path, job: str, design: str, replication: int, month: 
     quarter = [((3 * pos[i][0] + pos[j][0]) / 4, (3 * pos[i][1] + pos[j][1]) / 4)
                for i, j in zip(edges["agent_i"], edges["agent_j"])]
     fig.add_trace(go.Scatter(x=[q[0] for q in quarter], y=[q[1] for q in quarter], mode="markers",
-                             marker=dict(size=8, opacity=0, color=edges["trust"], colorscale=TRUST_SCALE, cmin=0, cmax=1,
-                                         showscale=True, colorbar=dict(title="trust of i in j (0..1)",
-                                                                       thickness=14)),
+                             marker=dict(size=8, opacity=0, color=edges["trust"], colorscale=TRUST_SCALE,
+                                         cmin=0, cmax=1, showscale=True,
+                                         colorbar=dict(title="trust of i in j (0..1)", thickness=14)),
                              text=[f"{i} trusts {j}: {t:.2f}" for i, j, t in
                                    zip(edges["agent_i"], edges["agent_j"], edges["trust"])],
                              hoverinfo="text", showlegend=False, meta={"role": "edges"}))
