@@ -12,6 +12,7 @@ so that it opens offline.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import warnings
 from pathlib import Path
@@ -80,6 +81,7 @@ def image(fig: go.Figure, fmt: str) -> bytes:
     with _kaleido_lock:
         if not _kaleido_started:
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)  # no MathJax: it would come from a CDN
+            atexit.register(kaleido.stop_sync_server, silence_warnings=True)  # close its browser before its files go
             _kaleido_started = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "kopts is ignored if using a server": the server has them

@@ -79,10 +79,10 @@ def fmt(v: float, unit: str, signed: bool = False) -> str:
 
 
 def reading(row) -> str:
-    if row["pairs"] < 2:
-        return "one replication: no interval"
-    if math.isnan(row["diff_mean"]):
+    if row["pairs"] == 0:
         return "not defined"
+    if row["pairs"] == 1:
+        return "one replication: no interval"
     if row["diff_low"] == row["diff_high"] == 0:
         return "the same"
     if row["diff_low"] > 0:
@@ -112,11 +112,13 @@ def summary_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     s = series.summary(j.runs)
     t = summary_table(s)
-    shown = t.drop(columns="meaning")
+    shown = t.drop(columns="meaning").assign(metric=t["metric"].str.replace("_", " "))
     fig = go.Figure(go.Table(header=dict(values=list(shown.columns), align="left", fill_color="#eef1f5"),
-                             cells=dict(values=[shown[c] for c in shown.columns], align="left"),
-                             columnwidth=[2.2, 0.6, 2, 2, 2, 1.3]))
-    return style(fig, 60 + 28 * len(t), legend=False), s
+                             cells=dict(values=[shown[c] for c in shown.columns], align="left", height=26),
+                             columnwidth=[2.2, 0.6, 2.2, 2.2, 2.4, 1.5]))
+    fig = style(fig, 90 + 28 * len(t), legend=False)
+    fig.update_layout(margin=dict(l=10, r=10))
+    return fig, s
 
 
 def _summary_html(s: pd.DataFrame) -> html.Table:
