@@ -51,7 +51,7 @@ def trust_at(trust: pd.DataFrame, month: int, initial: float) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _layout(run_id: str, edges: tuple[tuple[str, str], ...]) -> dict:
+def _layout(edges: tuple[tuple[str, str], ...]) -> dict:
     """Node positions for a run's whole trust graph, so that they stay put as the month changes."""
     g = nx.Graph(edges)
     if len(g) <= 300:  # Kamada-Kawai reads best but grows with the square of the parties
@@ -73,7 +73,7 @@ def trust_figure(workdir: Path, job: str, design: str, replication: int, month: 
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         return style(fig, 300, legend=False), edges
-    pos = _layout(r.run_id, tuple(sorted({tuple(sorted(p)) for p in zip(edges["agent_i"], edges["agent_j"])})))
+    pos = _layout(tuple(sorted({tuple(sorted(p)) for p in zip(edges["agent_i"], edges["agent_j"])})))
     # each directed edge i -> j is drawn as the half of the line nearest i, coloured by i's trust in j;
     # the further trust has moved from where it started, the bolder the line
     bins = pd.cut(edges["trust"], [i / 10 for i in range(11)], include_lowest=True, labels=False)
