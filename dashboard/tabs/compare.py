@@ -61,21 +61,31 @@ def _text(v) -> str:
 
 # --- numbers as a policymaker reads them ---------------------------------------------------------
 
-def fmt(v: float, unit: str, signed: bool = False) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+def fmt(v: float, unit: str, signed: bool = False, scale_of: float | None = None) -> str:
+    """A number with its unit as a policymaker reads it ("EUR 1.2 mln", "+3.4 pp", "1,234").
+
+    ``scale_of``: the bound of an interval around that number, shown on its scale and
+    without the unit, so that "EUR 1.2 mln (0.9 to 1.5)" reads as one.
+    """
+    if v is None or math.isnan(v):
         return "–"
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
-    sign = "+" if signed and v > 0 else ""
+    ref = v if scale_of is None else scale_of
+    prefix, suffix = "", ""
     if unit == "share":
-        return f"{sign}{100 * v:.1f} pp" if signed else f"{100 * v:.1f}%"
-    if unit in ("0..1", "-1..1"):
-        return f"{sign}{v:.3f}"
-    if unit == "months":
-        return f"{sign}{v:.1f}"
-    if unit == "EUR":
-        return f"{sign}EUR {v / 1e6:,.1f} mln" if abs(v) >= 1e6 else f"{sign}EUR {v:,.0f}"
-    return f"{sign}{v:,.0f}" if abs(v) >= 100 else f"{sign}{v:,.1f}"
+        text, suffix = f"{100 * v:.1f}", " pp" if signed else "%"
+    elif unit in ("0..1", "-1..1"):
+        text = f"{v:.3f}"
+    elif unit == "months":
+        text = f"{v:.1f}"
+    elif unit == "EUR":
+        prefix = "EUR "
+        text, suffix = (f"{v / 1e6:,.1f}", " mln") if abs(ref) >= 1e6 else (f"{v:,.0f}", "")
+    else:
+        text = f"{v:,.0f}" if abs(ref) >= 100 else f"{v:,.1f}"
+    sign = "+" if signed and v > 0 else ""
+    return sign + text if scale_of is not None else sign + prefix + text + suffix
 
 
 def reading(row) -> str:
@@ -95,9 +105,9 @@ def reading(row) -> str:
 def summary_table(s: pd.DataFrame) -> pd.DataFrame:
     """The summary as text cells (what the page and the table figure show)."""
     def est(row, key, signed=False):
-        u = row["unit"]
-        return f"{fmt(row[f'{key}_mean'], u, signed)} ({fmt(row[f'{key}_low'], u, signed)} to " \
-               f"{fmt(row[f'{key}_high'], u, signed)})"
+        u, mean = row["unit"], row[f"{key}_mean"]
+        return f"{fmt(mean, u, signed)} ({fmt(row[f'{key}_low'], u, signed, mean)} to " \
+               f"{fmt(row[f'{key}_high'], u, signed, mean)})"
     return pd.DataFrame({
         "metric": s["metric"], "meaning": s["meaning"], "unit": s["unit"].replace({"share": "%"}),
         "A (95% CI)": [est(r, "A") for _, r in s.iterrows()],
