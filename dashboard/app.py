@@ -2,7 +2,7 @@
 
 Everything the page needs is served by this server (Dash's own JavaScript, plotly.js and
 ``assets/``), so it works without a network. Runs and their tables live in a private
-working directory (a temporary one unless given) that is removed when the server stops.
+temporary working directory that is removed when the server stops.
 """
 
 from __future__ import annotations
@@ -44,11 +44,10 @@ def create_app(workdir: Path) -> Dash:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, workdir: Path | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
     """Serve the dashboard until interrupted."""
-    if workdir is None:
-        workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
-        atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     app = create_app(workdir)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # a stop by signal also removes the working directory
     print(f"tafelsim dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)

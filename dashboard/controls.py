@@ -82,7 +82,7 @@ def control(p: Param, design: str, value: Any) -> html.Div:
                            step=1 if p.kind is int else "any", debounce=True, required=True)
     label = p.name.split(".", 1)[1].replace("_", " ")
     return html.Div([
-        html.Label(label, title=tooltip(p), className="param-label"),
+        html.Label(label, className="param-label"),
         html.Div(widget, className="param-widget"),
         html.Span(p.unit, className="param-unit"),
     ], className="param", title=tooltip(p))

@@ -127,9 +127,6 @@ class Job:
     info: dict
     runs: dict[str, list[RunResult]]   # design -> runs by replication
 
-    def run(self, design: str, replication: int) -> RunResult:
-        return self.runs[design][replication]
-
 
 def load_job(workdir: str, jid: str) -> Job:
     """A finished job, read back from Parquet and JSON (cached: a finished job never changes).

@@ -35,7 +35,7 @@ def _ids(df: pd.DataFrame, design: str, rep: int, r: RunResult) -> pd.DataFrame:
     return df
 
 
-def dates(r: RunResult, months: pd.Series) -> pd.Series:
+def dates(r: RunResult, months: pd.Series) -> np.ndarray:
     """Month index of a run -> the first day of that calendar month."""
     months = months.to_numpy(dtype=int)
     start = int(r.params["run.start_year"])

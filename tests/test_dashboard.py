@@ -86,7 +86,9 @@ def test_controls_reject_what_is_outside_the_declaration():
 def test_every_parameter_has_a_control_with_its_kind():
     from dash import dcc
     for name, p in ctl.PARAMETERS.items():
-        widget = ctl.control(p, "A", ctl.to_control(p, p.default)).children[1].children
+        row = ctl.control(p, "A", ctl.to_control(p, p.default))
+        assert p.doc in row.title and p.allowed() in row.title   # the tooltip: meaning, unit and bounds
+        widget = row.children[1].children
         if p.kind in (int, float):
             assert isinstance(widget, dcc.Input) and (widget.min, widget.max) == (p.low, p.high)
         elif p.kind in (bool, frozenset):
