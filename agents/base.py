@@ -73,19 +73,28 @@ class Actor(mesa.Agent):
             return 0.0
         return float(self.drift[min(month, len(self.drift) - 1)])
 
-    # --- claim interface ----------------------------------------------------------------
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
-        """Least claim per variant this party can sign for; ``standard``: with market-standard
-        numbers in place of its own (what a table that does not seat it has to assume)."""
+    # --- claim interface (vectorised over the cases of a valuation) --------------------
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
+        """Least claim per variant each of ``agents`` can sign for in case ``rows[i]`` of ``val``
+        (shape (len(rows), V)); ``standard``: with market-standard numbers in place of its own
+        (what a table that does not seat it has to assume)."""
         raise NotImplementedError
 
-    def opening(self, case, values, padding: float) -> np.ndarray:
-        """First demand per variant: the reservation padded by ``padding`` of its stake."""
-        return self.reservation(case, values) + padding * self.stake(case, values)
+    @classmethod
+    def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
+        """First demand per variant: the reservation padded by ``padding`` (one per row) of the stake."""
+        return cls.reservations(val, rows, agents) + padding[:, None] * cls.stakes(val, rows, agents)
 
-    def stake(self, case, values) -> np.ndarray:
-        """The size of what this party has at stake in the case (EUR per home), per variant."""
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
+        """The size of what each party has at stake in its case (EUR per home), per variant."""
         raise NotImplementedError
 
     def step(self) -> None:  # tables drive the actors; nothing to do on their own
         pass
+
+
+def column(values, rows=None) -> np.ndarray:
+    """A per-row attribute as an (n, 1) column, to broadcast against (n, V) arrays."""
+    return np.asarray(values, dtype=float).reshape(-1, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import Actor, column
 
 
 class Corporation(Actor):
@@ -51,18 +51,23 @@ class Corporation(Actor):
         self.bids[municipality.name] = homes
         return homes
 
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """What it needs above the social homes' value at the corporations' reference return:
         the value its own required return takes off (none at the reference)."""
-        if standard:
-            return np.zeros(values.space.size)
-        own = values.social_value_at(self.required_return)
-        return np.full(values.space.size, values.space.social_share * max(0.0, values.v_soc - own))
+        width = val.size[1]
+        if standard or len(rows) == 0:
+            return np.zeros((len(rows), width))
+        own = val.social_value_at(column([a.required_return for a in agents]))
+        need = val.social_share[rows] * np.maximum(0.0, val.v_soc[rows] - own)
+        return np.broadcast_to(need, (len(rows), width)).copy()
 
-    def opening(self, case, values, padding: float) -> np.ndarray:
-        k = max(self.required_return, 1e-3)
-        ask = values.space.social_share * (values.social_value_at(k) - values.social_value_at(k * (1.0 + padding)))
-        return self.reservation(case, values) + ask
+    @classmethod
+    def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
+        k = np.maximum(column([a.required_return for a in agents]), 1e-3)
+        ask = val.social_share[rows] * (val.social_value_at(k) - val.social_value_at(k * (1.0 + padding[:, None])))
+        return cls.reservations(val, rows, agents) + ask
 
-    def stake(self, case, values) -> np.ndarray:
-        return np.full(values.space.size, values.space.social_share * values.v_soc)
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
+        return np.broadcast_to(val.social_share[rows] * val.v_soc[rows], (len(rows), val.size[1])).copy()

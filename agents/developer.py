@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import Actor, column
 
 
 class Developer(Actor):
@@ -26,7 +26,8 @@ class Developer(Actor):
         spread = self.model.p["developer.margin_spread"]
         return self.margin * (1.0 + spread - 2.0 * spread * self.risk_appetite)
 
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """Its margin on the rented homes it builds, plus, on its own land, the premium its position carries.
 
         A land position is leverage: the developer wants ``developer.land_premium`` of what the
@@ -34,11 +35,16 @@ class Developer(Actor):
         paid for the position, or expects). It cannot count on all of it: municipalities can
         require affordable shares on private land (doelgroepenverordening, Wro 2014).
         """
-        p, s, e = self.model.p, values.space, values.econ
-        claim = self.required_margin(standard) * (s.mid_share * values.v_mid + s.social_share * values.v_soc)
-        if case.land_owner == "developer":
-            claim = claim + p["developer.land_premium"] * max(0.0, e.owner_land_price - e.land_development_cost)
-        return claim
+        if len(rows) == 0:
+            return np.zeros((0, val.size[1]))
+        p = agents[0].model.p
+        margin = column([a.required_margin(standard) for a in agents])
+        claim = margin * (val.mid_share[rows] * val.v_mid[rows] + val.social_share[rows] * val.v_soc[rows])
+        owner = column([val.cases[r].land_owner == "developer" for r in rows]).astype(bool)
+        premium = p["developer.land_premium"] * np.maximum(0.0, val.owner_land_price[rows]
+                                                          - val.land_development_cost[rows])
+        return np.where(owner, claim + premium, claim)
 
-    def stake(self, case, values) -> np.ndarray:
-        return self.reservation(case, values)
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
+        return cls.reservations(val, rows, agents)

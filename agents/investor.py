@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import BLOCKED, Actor
+from agents.base import BLOCKED, Actor, column
 
 
 class Investor(Actor):
@@ -31,23 +31,33 @@ class Investor(Actor):
         """
         return case.homes["midrent"] * econ.construction_cost <= self.capital * self.max_case_share
 
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """What it needs above the market value of the homes: the value its own required yield
         takes off (none for a market-standard investor); a commitment longer than its mandate
         allows cannot be signed."""
-        s = values.space
+        if len(rows) == 0:
+            return np.zeros((0, val.size[1]))
+        p = agents[0].model.p
+        mid = val.mid_share[rows]
         if standard:
-            k, horizon = values.k_investor, self.model.p["investor.commitment_horizon"]
+            k = np.full((len(rows), 1), val.k_investor)
+            horizon = np.full((len(rows), 1), p["investor.commitment_horizon"])
         else:
-            k, horizon = self.required_return(values.econ), self.commitment_horizon
-        res = s.mid_share * (values.v_mid - values.mid_value_at(k))
-        return np.where((s.mid_share > 0) & (s.commitment > horizon + 1e-9), BLOCKED, res)
+            k = column([a.base_return * val.k_investor / p["investor.required_return"] for a in agents])
+            horizon = column([a.commitment_horizon for a in agents])
+        res = mid * (val.v_mid[rows] - val.rows(rows).mid_value_at(k))
+        return np.where((mid > 0) & (val.commitment[rows] > horizon + 1e-9), BLOCKED, res)
 
-    def opening(self, case, values, padding: float) -> np.ndarray:
+    @classmethod
+    def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
-        k = self.required_return(values.econ)
-        ask = values.space.mid_share * (values.mid_value_at(k) - values.mid_value_at(k * (1.0 + padding)))
-        return self.reservation(case, values) + ask
+        p = agents[0].model.p
+        k = column([a.base_return * val.k_investor / p["investor.required_return"] for a in agents])
+        sub = val.rows(rows)
+        ask = val.mid_share[rows] * (sub.mid_value_at(k) - sub.mid_value_at(k * (1.0 + padding[:, None])))
+        return cls.reservations(val, rows, agents) + ask
 
-    def stake(self, case, values) -> np.ndarray:
-        return values.space.mid_share * values.v_mid
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
+        return val.mid_share[rows] * val.v_mid[rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import Actor, column
 from sim import economics as eco
 
 
@@ -39,8 +39,9 @@ class Municipality(Actor):
             e += (1.0 - e) * p["municipality.advisor_boost"]
         return max(e, pooled)
 
-    def affordability_value(self, values) -> np.ndarray:
-        """EUR per home of the case the municipality is prepared to forgo for the variant's mid-rent homes.
+    @staticmethod
+    def affordability_values(val, rows, agents) -> np.ndarray:
+        """EUR per home of the case each municipality is prepared to forgo for the variant's mid-rent homes.
 
         Its vision's arithmetic: each mid-rent home is worth ``municipality.midrent_value`` to
         the city (a middle-income household housed, a mixed neighbourhood: seed 000), plus the
@@ -48,19 +49,22 @@ class Municipality(Actor):
         municipality's social discount rate; all scaled by the strength of its housing vision.
         Social homes are priced by land policy (``economics.social_land_price``) instead.
         """
-        p, s, e = self.model.p, values.space, values.econ
-        gap = 12.0 * np.maximum(0.0, e.market_rent - values.rent) * eco.annuity(
-            s.commitment, p["municipality.discount_rate"])
-        return self.vision_strength * s.mid_share * (p["municipality.midrent_value"] + gap)
+        p = agents[0].model.p if len(agents) else {}
+        gap = 12.0 * np.maximum(0.0, val.market_rent[rows] - val.rent[rows]) * eco.annuity(
+            val.commitment[rows], p["municipality.discount_rate"])
+        vision = column([a.vision_strength for a in agents])
+        return vision * val.mid_share[rows] * (p["municipality.midrent_value"] + gap)
 
-    def land_floor(self, values) -> np.ndarray:
+    @staticmethod
+    def land_floors(val, rows) -> np.ndarray:
         """Its land balance per home when the mid-rent plots go for nothing: free-sector plots at
         their residual price, social plots at the policy price, minus the land development cost.
         For a case without mid-rent homes this is the balance at policy prices."""
-        s, e = values.space, values.econ
-        return s.free_share * e.owner_land_price + s.social_share * e.social_land_price - e.land_development_cost
+        return (val.free_share[rows] * val.owner_land_price[rows] + val.social_share[rows] * val.social_land_price[rows]
+                - val.land_development_cost[rows])
 
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """Least net land balance per home (land revenue minus land development cost) it accepts.
 
         On its own land the land development (grondexploitatie) must balance over the case's
@@ -71,17 +75,19 @@ class Municipality(Actor):
         waive up to the affordability value. A fast-tracked procedure costs it
         ``municipality.priority_cost`` per home in scarce capacity.
         """
-        p, s, e = self.model.p, values.space, values.econ
-        a = self.affordability_value(values)
-        if case.land_owner == "municipality":
-            floor = self.land_floor(values)
-            res = np.where(s.mid_share > 0, np.maximum(-a, floor), floor)
-        else:
-            res = -np.minimum(a, p["economics.public_cost_share"] * e.land_development_cost)
-        return res + s.priority * p["municipality.priority_cost"]
+        if len(rows) == 0:
+            return np.zeros((0, val.size[1]))
+        p = agents[0].model.p
+        a = cls.affordability_values(val, rows, agents)
+        own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
+        floor = cls.land_floors(val, rows)
+        public = np.where(val.mid_share[rows] > 0, np.maximum(-a, floor), floor)
+        private = -np.minimum(a, p["economics.public_cost_share"] * val.land_development_cost[rows])
+        return np.where(own, public, private) + val.priority[rows] * p["municipality.priority_cost"]
 
-    def stake(self, case, values) -> np.ndarray:
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
         """It asks as if it sold its plots at owner-occupied prices; on a developer's land, its costs."""
-        e = values.econ
-        base = e.owner_land_price if case.land_owner == "municipality" else e.land_development_cost
-        return np.full(values.space.size, base)
+        own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
+        base = np.where(own, val.owner_land_price[rows], val.land_development_cost[rows])
+        return np.broadcast_to(base, (len(rows), val.size[1])).copy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor
+from agents.base import Actor, column
 
 
 class TenantOrganisation(Actor):
@@ -28,11 +28,15 @@ class TenantOrganisation(Actor):
         rate = gain * (0.5 + self.volunteer_capacity)
         self.knowledge = min(1.0, self.knowledge + rate * (1.0 - self.knowledge))
 
-    def reservation(self, case, values, standard: bool = False) -> np.ndarray:
+    @classmethod
+    def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """The rent reduction it insists on, capitalised as the landlords would value it."""
-        s, e = values.space, values.econ
-        yearly = self.critical_stance * e.tenant_discount * 12.0 * (1.0 - e.operating_cost_share)
-        return yearly * (s.mid_share / values.k_investor + s.social_share / values.k_corporation)
+        if len(rows) == 0:
+            return np.zeros((0, val.size[1]))
+        stance = column([a.critical_stance for a in agents])
+        yearly = stance * val.tenant_discount * 12.0 * (1.0 - val.operating_cost_share)
+        return yearly * (val.mid_share[rows] / val.k_investor + val.social_share[rows] / val.k_corporation)
 
-    def stake(self, case, values) -> np.ndarray:
-        return self.reservation(case, values)
+    @classmethod
+    def stakes(cls, val, rows, agents) -> np.ndarray:
+        return cls.reservations(val, rows, agents)

@@ -1,6 +1,6 @@
 """Check that a refactor left every output table identical: this tree against another commit.
 
-Run on demand:  python benchmarks/same_outputs.py [--base HEAD] [--seeds 0 1 2] [--scenarios ...] [--months N]
+Run on demand:  python benchmarks/same_outputs.py [--base HEAD] [--seeds 0 1 2] [--scenarios ...] [--months N] [--rtol R]
 
 The base commit is checked out into a temporary git worktree; each tree runs every
 built-in scenario for each seed in its own process (so each imports its own code) and
@@ -43,7 +43,9 @@ def dump(tree: Path, out: Path, months, seeds, names) -> None:
                    env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
 
 
-def compare(a: Path, b: Path) -> list[str]:
+def compare(a: Path, b: Path, rtol: float = 0.0) -> list[str]:
+    """Tables that differ: cell by cell, or, with ``rtol`` > 0, exactly in every non-float column and
+    within ``rtol`` in float columns (for changes that only round differently in the last digit)."""
     problems = []
     for fa in sorted(a.rglob("*.parquet")):
         fb = b / fa.relative_to(a)
@@ -51,7 +53,12 @@ def compare(a: Path, b: Path) -> list[str]:
             continue
         x, y = pd.read_parquet(fa), pd.read_parquet(fb)
         try:
-            pd.testing.assert_frame_equal(x, y, check_exact=True)
+            if rtol > 0:
+                pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=rtol, atol=0.0)
+                floats = x.select_dtypes("float").columns
+                pd.testing.assert_frame_equal(x.drop(columns=floats), y.drop(columns=floats), check_exact=True)
+            else:
+                pd.testing.assert_frame_equal(x, y, check_exact=True)
         except AssertionError as e:
             problems.append(f"{fa.relative_to(a)}: {str(e).splitlines()[0:6]}")
     return problems
@@ -63,6 +70,8 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     ap.add_argument("--scenarios", nargs="*")
     ap.add_argument("--months", type=int)
+    ap.add_argument("--rtol", type=float, default=0.0,
+                    help="compare float columns within this relative tolerance (non-float columns stay exact)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from sim.scenario import builtin_names
@@ -77,13 +86,14 @@ def main() -> None:
             dump(ROOT, tmp / "after", args.months, args.seeds, names)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False)
-        problems = compare(tmp / "before", tmp / "after")
+        problems = compare(tmp / "before", tmp / "after", args.rtol)
         n = len(list((tmp / "before").rglob("*.parquet")))
     if problems:
         print(f"{len(problems)} of {n} tables differ from {args.base}:")
         print("\n".join(problems[:20]))
         sys.exit(1)
-    print(f"identical: {n} tables ({len(names)} scenarios x {len(args.seeds)} seeds) against {args.base}")
+    how = f"identical (floats within rtol {args.rtol:g})" if args.rtol else "identical"
+    print(f"{how}: {n} tables ({len(names)} scenarios x {len(args.seeds)} seeds) against {args.base}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 
 class State(str, Enum):
     OPEN = "open"                      # proposed, waiting for its first meeting
@@ -75,7 +77,7 @@ class Case:
     cast: dict = field(default_factory=dict)          # kind -> the agent of that kind for this case
     parties: list = field(default_factory=list)       # who negotiates at the current table
     table: object = None                              # current table
-    padding: dict[int, float] = field(default_factory=dict)
+    padding: np.ndarray = field(default_factory=lambda: np.zeros(5))  # per slot: padding at this level
     trust_local: dict | None = None                   # one-off tables: trust that dies with the case
     insight_local: dict = field(default_factory=dict)
     unblock_month: int | None = None                  # infrastructure bottleneck moved from this month
@@ -89,8 +91,8 @@ class Case:
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
     tranche_of: int | None = None                     # multi-year performance agreement: parent case
-    concession: dict[int, float] = field(default_factory=dict)    # agent id -> level conceded so far
-    last_step: dict[int, float] = field(default_factory=dict)
+    conceded: np.ndarray = field(default_factory=lambda: np.zeros(5))  # per party slot: share of its range conceded
+    last: np.ndarray = field(default_factory=lambda: np.full(5, np.nan))  # per slot: last round's step (NaN: none)
     agreement: dict | None = None
     bottleneck: str = ""
     space: object = None                              # the package's variants (sim/package.py), set at seating

@@ -20,7 +20,8 @@ import numpy as np
 
 from sim.case import State
 from sim.negotiation import Terms
-from sim.tables import adjust_trust, financial_gap, set_insight, insight_of, valuation, zone_exists
+from agents import KINDS as AGENT_KINDS
+from sim.tables import adjust_trust, financial_gap, insight_of, set_insight, view, zone_exists
 
 
 def classify(model, case, month: int) -> str:
@@ -155,22 +156,23 @@ def impose(model, table, case, month: int) -> bool:
     p = model.p
     if not table.vertical or case.infrastructure_blocked or case.lacks_investor:
         return False
-    values, _, _ = valuation(model, case, month, known_cost=True)
-    signers = case.parties + case.absent
-    need = {a.unique_id: a.reservation(case, values) + a.position(month) * a.stake(case, values) for a in signers}
-    net = values.surplus + case.money_per_home - sum(need.values())
+    vw = view(model, [case], month, known_cost=True)
+    need = vw.true_need()[0]                                        # (5, V)
+    net = vw.val.surplus[0] + case.money_per_home - vw.total(vw.true_need())[0]
     v = int(np.argmax(net))
     if net[v] < -1e-6:
         return False
+    signers = [(k, a) for k, a in enumerate(vw.agents[0]) if a is not None and (vw.seated[0, k] or vw.absent[0, k])]
     share = float(net[v]) / len(signers)
-    claims = {i: float(r[v]) + share for i, r in need.items()}
-    seated = [a.unique_id for a in case.parties]
-    openings = {a.unique_id: max(float(need[a.unique_id][v]), float(
-        a.opening(case, values, case.padding.get(a.unique_id, 0.0))[v] + a.position(month) * a.stake(case, values)[v]))
-        for a in case.parties}
-    absent = tuple(a.unique_id for a in case.absent)
-    terms = Terms(v, claims, {i: claims[i] for i in seated}, {i: float(r[v]) for i, r in need.items()}, openings,
-                  float(values.surplus[v]) + case.money_per_home - sum(claims[i] for i in absent),
+    claims = {a.unique_id: float(need[k, v]) + share for k, a in signers}
+    openings = {}
+    for k, a in signers:
+        if vw.seated[0, k]:
+            opening = AGENT_KINDS[a.kind].openings(vw.val, np.array([0]), [a], np.array([case.padding[k]]))[0, v]
+            openings[a.unique_id] = max(float(need[k, v]), float(opening + vw.position[0, k] * vw.stake[0, k, v]))
+    absent = tuple(a.unique_id for k, a in signers if vw.absent[0, k])
+    terms = Terms(v, claims, {i: claims[i] for i in openings}, {a.unique_id: float(need[k, v]) for k, a in signers},
+                  openings, float(vw.val.surplus[0, v]) + case.money_per_home - sum(claims[i] for i in absent),
                   case.money_per_home, absent)
     case.variant = v
     case.imposed = True

@@ -424,9 +424,9 @@ class HousingTablesModel(mesa.Model):
             return  # the national table is moving the infrastructure; the case waits at the table
         if table.level > 0:
             escalation.close_gap(self, table, case, month)
-        result = hold_meeting(self, table, case, month)
-        if result.agreed:
-            self.agree(table, case, month, result.terms)
+        terms = hold_meeting(self, table, case, month)
+        if terms is not None:
+            self.agree(table, case, month, terms)
             return
         if case.meetings_at_level < deadline_for(case, p):
             return

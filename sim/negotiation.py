@@ -1,4 +1,4 @@
-"""One meeting's negotiation over a case's package (MODEL.md section 5; docs/ODD.md 3.4.3).
+"""The meetings of a month, negotiated together as one array computation (MODEL.md 5; docs/ODD.md 3.4.3).
 
 A single negotiation text (Fisher and Ury; Raiffa's mediated single text) on two layers:
 
@@ -18,29 +18,34 @@ A single negotiation text (Fisher and Ury; Raiffa's mediated single text) on two
    Each round a proposal divides the available surplus; the table's decision rule decides.
 
 Claims are in EUR per home of the case on the surplus of the current variant; absent
-signatories (parties that must sign but are not seated) are reserved their guessed
-reservation. Everything here is a deterministic function of its inputs: two policies on the
-same seed differ only where the policy reaches.
+signatories (parties that must sign but are not seated) are reserved the table's guess of
+their reservation.
+
+All meetings are held at once on arrays: meetings x the five party slots (``sim.valuation.KINDS``)
+x variants, with masks for the parties not at the table. Everything is a deterministic
+function of its inputs, so two policies on the same seed differ only where the policy
+reaches. ``meet`` negotiates one case from plain dictionaries, for tests and worked examples.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim import economics as eco
-
 EPS = 1e-9
+NO_TEXT, CHAIR = -2, -1          # writer codes: nobody moves the text; the external chair writes
+CHAIRS = {"none": 0, "municipality": 1, "external": 2}
+RULES = {"consensus": 0, "qualified_majority": 1, "lead": 2}
 
 
 @dataclass
 class Terms:
-    """What a meeting agreed, at the variant on the table."""
+    """What a meeting agreed, at the variant on the table (claims by agent id, EUR per home)."""
 
     variant: int
-    claims: dict[int, float]          # agent id -> final claim, EUR per home (seated and absent)
+    claims: dict[int, float]          # seated and absent signatories
     needs: dict[int, float]           # seated: the claim each party had come down to (before slack)
     reservations: dict[int, float]    # seated and absent (absent: the table's guess)
     openings: dict[int, float]        # seated
@@ -51,219 +56,328 @@ class Terms:
 
 
 @dataclass
-class MeetingResult:
-    agreed: bool
-    rounds: int
-    terms: Terms | None = None
-    blocked_by: str = ""              # "tenant_knowledge", "assessment", "infrastructure", "no_investor", ""
-    steps: dict[int, float] = field(default_factory=dict)   # share of its range each party conceded
-    text_moved: bool = False
+class Meetings:
+    """The state of M meetings, one row each; P = 5 party slots, V variants, K candidate moves."""
+
+    seated: np.ndarray           # (M, P) bool: negotiates at the table
+    absent: np.ndarray           # (M, P) bool: must sign, is not at the table
+    res: np.ndarray              # (M, P, V) reservations as the table sees them (absent: the guess)
+    opening: np.ndarray          # (M, P, V) seated parties' openings
+    surplus: np.ndarray          # (M, V) surplus plus intervention money; -inf for padding variants
+    candidates: np.ndarray       # (M, K) variants the text may move to (-1: none)
+    writer: np.ndarray           # (M,) slot writing the text, CHAIR, or NO_TEXT
+    writer_insight: np.ndarray   # (M, P) how much of each party's padding the writer sees through
+    bonus: np.ndarray            # (M, V) what the writer adds for its own interests
+    variant: np.ndarray          # (M,) the text's variant (updated)
+    conceded: np.ndarray         # (M, P) share of its range each party has conceded (updated)
+    last: np.ndarray             # (M, P) last round's steps; NaN: not in the record (updated)
+    exponent: np.ndarray         # (M, P) concession exponent e of each party
+    t_start: np.ndarray          # (M,) where the meeting starts on the concession clock
+    t_step: np.ndarray           # (M,) clock time per round
+    hold: np.ndarray             # (M, P) share of its range each party keeps back
+    can_sign: np.ndarray         # (M,) bool
+    chair: np.ndarray            # (M,) CHAIRS code
+    rule: np.ndarray             # (M,) RULES code
+    lead: np.ndarray             # (M,) slot of the lead party (-1: none)
+    municipality: np.ndarray     # (M,) slot of the seated municipality (-1: none)
+    agent: np.ndarray            # (M, P) agent index of each slot (-1: empty), for the reciprocity record
 
 
 @dataclass
-class Table:
-    """The parts of a meeting the format fixes (``table.*`` switches) and its state this meeting."""
+class Outcome:
+    agreed: np.ndarray           # (M,) bool
+    rounds: np.ndarray           # (M,) rounds held
+    claims: np.ndarray           # (M, P) final claims (seated and absent), EUR per home
+    needs: np.ndarray            # (M, P) what each seated party had come down to, before any slack
+    available: np.ndarray        # (M,) surplus + money - absent guesses at the agreed variant
+    mediated: np.ndarray         # (M,) bool: accepted on an external chair's proposal
+    steps: np.ndarray            # (M, P) share of its range each party conceded in the meeting
+    text_moved: np.ndarray       # (M,) bool
 
-    chair: str                        # none | municipality | external
-    decision_rule: str                # consensus | qualified_majority | lead
-    lead: int | None                  # the municipality's id under the lead rule
-    municipality: int | None          # the seated municipality's id
-    chair_trust: float                # how far parties accept a neutral chair's proposal below their demand
-    caucus_disclosure: float          # share of its padding a party reveals to an external chair
+
+@dataclass(frozen=True)
+class Protocol:
+    """The parameters of the protocol that are the same for every meeting."""
+
+    rounds: int
+    reciprocity: float
+    ratio_cap: float
+    threshold: float
+    chair_trust: float
+    caucus_disclosure: float
 
 
-def perceived_surplus(surplus: np.ndarray, res: dict, targets: dict, writer, insight: dict) -> np.ndarray:
-    """The net surplus a writer expects per variant: available surplus minus what it believes
-    each party needs, taking ``1 - insight[j]`` of party j's remaining padding for need."""
-    out = surplus.copy()
-    for j in res:
-        if j == writer:
-            out -= res[j]
-        else:
-            out -= res[j] + (1.0 - insight.get(j, 0.0)) * (targets[j] - res[j])
+def write_text(m: Meetings) -> np.ndarray:
+    """Move each text to the candidate its writer expects to leave the most net surplus.
+
+    The writer believes party j needs ``res_j + (1 - insight_j) (target_j - res_j)`` (its own
+    reservation for itself), adds its ``bonus`` for its own interests, and, where the table has
+    no chair, drops every move that would raise another party's reservation: nobody arranges
+    compensation, so every party must see for itself that it loses nothing.
+    """
+    rows = np.flatnonzero(m.writer != NO_TEXT)
+    moved = np.zeros(len(m.variant), dtype=bool)
+    if len(rows) == 0 or m.candidates.shape[1] == 0:
+        return moved
+    v = m.variant[rows]
+    cand = np.concatenate([v[:, None], m.candidates[rows]], axis=1)            # (R, K+1)
+    usable = cand >= 0
+    cand = np.where(usable, cand, v[:, None])
+    idx = cand[:, None, :].repeat(m.res.shape[1], axis=1)                       # (R, P, K+1)
+    res = np.take_along_axis(m.res[rows], idx, axis=2)
+    opening = np.take_along_axis(m.opening[rows], idx, axis=2)
+    target = res + (opening - res) * (1.0 - m.conceded[rows][:, :, None])
+    z = np.take_along_axis(m.surplus[rows], cand, axis=1)
+    absent = m.absent[rows]
+    z = z - (res * absent[:, :, None]).sum(axis=1)
+    writer = m.writer[rows]
+    seated = m.seated[rows]
+    for j in range(res.shape[1]):
+        is_writer = (writer == j)[:, None]
+        need = np.where(is_writer, res[:, j], res[:, j] + (1.0 - m.writer_insight[rows, j:j + 1]) * (target[:, j] - res[:, j]))
+        z = z - np.where(seated[:, j:j + 1], need, 0.0)
+    z = z + np.take_along_axis(m.bonus[rows], cand, axis=1)
+    no_chair = (m.chair[rows] == CHAIRS["none"])[:, None]
+    worse = np.zeros(z.shape, dtype=bool)
+    for j in range(res.shape[1]):
+        other = (seated[:, j] & (writer != j))[:, None]
+        worse |= other & (res[:, j] > res[:, j, :1] + 1e-6)
+    z = np.where((no_chair & worse) | ~usable, -np.inf, z)
+    best = np.argmax(z, axis=1)
+    better = z[np.arange(len(rows)), best] > z[:, 0] + 1e-6
+    new = np.where(better, cand[np.arange(len(rows)), best], v)
+    moved[rows] = new != v
+    m.variant[rows] = new
+    return moved
+
+
+def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
+    """Negotiate every meeting for ``protocol.rounds`` rounds; ``m`` is updated in place.
+
+    ``record(agent_index, conceded, others_conceded)`` receives, as arrays, every observation
+    of a party that was free to take its scheduled step: it "conceded" if it took at least
+    that step (a smaller step is holding back against the others), and "others conceded" if
+    another party stepped at least ``protocol.threshold`` of its range the round before.
+    """
+    n, slots = m.seated.shape
+    text_moved = write_text(m)
+    rows = np.arange(n)
+    v = m.variant
+    res = m.res[rows, :, v]                                                      # (M, P)
+    opening = np.maximum(res, m.opening[rows, :, v])
+    available = m.surplus[rows, v] - (res * m.absent).sum(axis=1)
+    active = m.seated & (opening - res > EPS)
+    agreed = np.zeros(n, dtype=bool)
+    rounds_held = np.full(n, protocol.rounds)
+    claims = np.where(m.absent, res, 0.0)
+    needs = np.zeros((n, slots))
+    mediated = np.zeros(n, dtype=bool)
+    moved = np.zeros((n, slots))
+    rho, cap = protocol.reciprocity, protocol.ratio_cap
+    inv_e = 1.0 / m.exponent
+    for r in range(protocol.rounds):
+        live = ~agreed
+        t0 = (m.t_start + r * m.t_step)[:, None]
+        t1 = (m.t_start + (r + 1) * m.t_step)[:, None]
+        scheduled = np.clip(t1, 0.0, 1.0) ** inv_e - np.clip(t0, 0.0, 1.0) ** inv_e
+        in_record = ~np.isnan(m.last)
+        last = np.where(in_record, m.last, 0.0)
+        others_n = in_record.sum(axis=1, keepdims=True) - in_record
+        others_sum = _others_sum(last, in_record)
+        answer = in_record & (others_n > 0)
+        ratio = np.minimum(cap, np.where(answer, others_sum / np.maximum(others_n, 1), 0.0)
+                           / np.maximum(last, EPS))
+        base = np.where(answer, scheduled * (1.0 + rho * (ratio - 1.0)), scheduled)
+        room = np.maximum(0.0, 1.0 - m.hold - m.conceded)
+        stepping = active & live[:, None]
+        step = np.where(stepping, np.minimum(np.maximum(base, 0.0), room), 0.0)
+        if record is not None:
+            free = (scheduled > EPS) & (room > scheduled * (1.0 + rho * (cap - 1.0)) + EPS)
+            observed = stepping & in_record & free & in_record.any(axis=1, keepdims=True)
+            others_conceded = ((last >= protocol.threshold) & in_record).sum(axis=1, keepdims=True) \
+                - ((last >= protocol.threshold) & in_record)
+            if observed.any():
+                record(m.agent[observed], (step >= scheduled * (1.0 - 1e-6))[observed], (others_conceded > 0)[observed])
+        had_room = m.conceded < 1.0 - EPS
+        m.conceded = np.where(stepping, m.conceded + step, m.conceded)
+        moved = moved + step
+        m.last = np.where(live[:, None], np.where(stepping & had_room, step, np.nan), m.last)
+        signing = live & m.can_sign
+        if not signing.any():
+            continue
+        targets = res + (opening - res) * (1.0 - m.conceded)
+        ok, claim, need, med = _agree(m, protocol, targets, res, available, r, signing)
+        agreed |= ok
+        rounds_held = np.where(ok, r + 1, rounds_held)
+        claims = np.where(ok[:, None], np.where(m.seated, claim, claims), claims)
+        needs = np.where(ok[:, None], need, needs)
+        mediated |= med & ok
+    return Outcome(agreed, rounds_held, claims, needs, available, mediated, moved, text_moved)
+
+
+def _minimum_claims(m: Meetings, targets, res, order):
+    """What the decision rule lets each party insist on (sums of seated claims; others are zero).
+
+    consensus: every party its current demand. qualified_majority (3 or more parties): two
+    thirds get their demand; the rest (those asking most above their reservation, earlier
+    slots first on ties) are bound as long as the package still meets their reservation.
+    lead: the lead party its demand, everyone else its reservation (vertical steering; nobody
+    signs at a loss).
+    """
+    n_seated = m.seated.sum(axis=1)
+    need = np.where(m.seated, targets, 0.0)
+    lead_rule = (m.rule == RULES["lead"]) & (m.lead >= 0)
+    slot = np.arange(m.seated.shape[1])[None, :]
+    need = np.where(lead_rule[:, None] & m.seated & (slot != m.lead[:, None]), res, need)
+    qm = (m.rule == RULES["qualified_majority"]) & (n_seated >= 3)
+    if qm.any():
+        bound = n_seated - np.ceil(2 * n_seated / 3).astype(int)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :].repeat(len(order), 0), axis=1)
+        outvoted = qm[:, None] & m.seated & (rank < bound[:, None])
+        need = np.where(outvoted, res, need)
+    return need
+
+
+def _accepts(m: Meetings, votes) -> np.ndarray:
+    n_seated = m.seated.sum(axis=1)
+    yes = (votes & m.seated).sum(axis=1)
+    lead_rule = (m.rule == RULES["lead"]) & (m.lead >= 0)
+    lead_vote = votes[np.arange(len(votes)), np.maximum(m.lead, 0)]
+    qm = (m.rule == RULES["qualified_majority"]) & (n_seated >= 3)
+    return np.where(lead_rule, lead_vote, np.where(qm, yes >= np.ceil(2 * n_seated / 3), yes == n_seated))
+
+
+def _others_sum(x, mask):
+    """For each slot, the sum of the other slots' values in slot order (exactly as a party-by-party sum)."""
+    out = np.zeros_like(x)
+    for i in range(x.shape[1]):
+        acc = np.zeros(x.shape[0])
+        for j in range(x.shape[1]):
+            if j != i:
+                acc = acc + np.where(mask[:, j], x[:, j], 0.0)
+        out[:, i] = acc
     return out
 
 
-def write_text(v: int, candidates: np.ndarray, surplus: np.ndarray, res: dict, targets: dict, writer,
-               insight: dict, bonus: np.ndarray | None = None, compensate: bool = True) -> int:
-    """Move the text to the candidate the writer expects to leave the most net surplus.
+def _seq_sum(x, mask):
+    """Sum over slots in slot order (the order a party-by-party sum takes), masked."""
+    out = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        out = out + np.where(mask[:, j], x[:, j], 0.0)
+    return out
 
-    ``bonus`` is what the writer adds for its own interests (a municipal chair's steering).
-    Without a chair (``compensate=False``) nobody arranges compensation through the land price,
-    so a move is only made if no other party's reservation rises: every party must see for
-    itself that it loses nothing.
+
+def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing):
+    """This round's proposal and vote: who agrees, with which claims and needs."""
+    n, slots = m.seated.shape
+    ok = np.zeros(n, dtype=bool)
+    claims = np.zeros((n, slots))
+    needs = np.zeros((n, slots))
+    mediated = np.zeros(n, dtype=bool)
+    seated = m.seated
+    # an external chair's proposal from what the parties told it in caucus
+    ext = signing & (m.chair == CHAIRS["external"])
+    if ext.any():
+        est = res + (1.0 - protocol.caucus_disclosure) * (targets - res)
+        rest = available - _seq_sum(est, seated)
+        fits = ext & (rest >= -EPS)
+        excess = np.where(seated, targets - est, 0.0)
+        total = _seq_sum(excess, seated)
+        n_seated = seated.sum(axis=1)
+        weight = np.where((total > EPS)[:, None], excess / np.where(total > EPS, total, 1.0)[:, None],
+                          1.0 / np.maximum(n_seated, 1)[:, None])
+        offer = est + np.maximum(rest, 0.0)[:, None] * weight
+        votes = offer >= res + (1.0 - protocol.chair_trust) * (targets - res) - 1e-6
+        yes = fits & _accepts(m, votes)
+        ok |= yes
+        claims = np.where(yes[:, None] & seated, offer, claims)
+        needs = np.where(yes[:, None] & seated, offer, needs)
+        mediated |= yes
+    rest_rows = signing & ~ok
+    if rest_rows.any():
+        order = np.argsort(-np.where(seated, targets - res, -np.inf), axis=1, kind="stable")
+        need = _minimum_claims(m, targets, res, order)
+        total = _seq_sum(need, seated)
+        fits = rest_rows & (total <= available + EPS)
+        slack = np.maximum(0.0, available - total)
+        n_seated = seated.sum(axis=1)
+        # the proposer of round r without a chair: the (r mod n)-th seated party
+        kth = r % np.maximum(n_seated, 1)
+        proposer = np.argmax(np.cumsum(seated, axis=1) > kth[:, None], axis=1)
+        slot = np.arange(slots)[None, :]
+        to_muni = (m.chair == CHAIRS["municipality"]) & (m.municipality >= 0)
+        to_proposer = m.chair == CHAIRS["none"]
+        share = np.where(to_muni[:, None], (slot == m.municipality[:, None]) * slack[:, None],
+                         np.where(to_proposer[:, None], (slot == proposer[:, None]) * slack[:, None],
+                                  seated * (slack / np.maximum(n_seated, 1))[:, None]))
+        final = np.where(seated, need + share, 0.0)
+        ok |= fits
+        claims = np.where(fits[:, None], final, claims)
+        needs = np.where(fits[:, None], need, needs)
+    return ok, claims, needs, mediated
+
+
+# --- one meeting from plain dictionaries (tests and worked examples) ------------------------------
+def meet(case, parties, *, chair: str, decision_rule: str, lead, municipality, chair_trust: float,
+         caucus_disclosure: float, surplus, res: dict, opening: dict, absent: dict | None = None,
+         money: float = 0.0, candidates=(), writer=None, writer_insight: dict | None = None, bonus=None,
+         t_start: float = 0.0, t_step: float = 1 / 16, rounds: int = 4, reciprocity: float = 0.5,
+         ratio_cap: float = 2.0, threshold: float = 0.01, hold: dict | None = None, can_sign: bool = True,
+         record=None):
+    """Negotiate one case: ``parties`` are objects with ``unique_id`` and ``autonomy``, at most five,
+    taken as the slots in order; ``res``/``opening`` map their ids to arrays over variants.
+
+    ``case`` carries ``variant``, ``concession`` (id -> share) and ``last_step`` (id -> step), which
+    are updated. Returns the outcome with claims as a dictionary by id.
     """
-    cand = np.concatenate(([v], candidates)).astype(int)
-    z = perceived_surplus(surplus[cand], {j: r[cand] for j, r in res.items()},
-                          {j: t[cand] for j, t in targets.items()}, writer, insight)
-    if bonus is not None:
-        z = z + bonus[cand]
-    if not compensate:
-        worse = np.zeros(len(cand), dtype=bool)
-        for j, r in res.items():
-            if j != writer:
-                worse |= r[cand] > r[v] + 1e-6
-        z = np.where(worse, -np.inf, z)
-    best = int(np.argmax(z))
-    return int(cand[best]) if z[best] > z[0] + 1e-6 else v
-
-
-def minimum_claims(rule: str, targets: dict[int, float], res: dict[int, float], lead: int | None) -> dict:
-    """What the decision rule lets each party insist on.
-
-    consensus: every party its current demand. qualified_majority (3 or more parties): two
-    thirds get their demand; the rest (those asking most above their reservation) are bound
-    as long as the package still meets their reservation. lead: the lead party its demand,
-    everyone else its reservation (vertical steering; nobody signs at a loss).
-    """
-    ids = list(targets)
-    if rule == "lead" and lead in targets:
-        return {i: (targets[i] if i == lead else res[i]) for i in ids}
-    if rule == "qualified_majority" and len(ids) >= 3:
-        bound = len(ids) - math.ceil(2 * len(ids) / 3)
-        outvoted = set(sorted(ids, key=lambda i: targets[i] - res[i], reverse=True)[:bound])
-        return {i: (res[i] if i in outvoted else targets[i]) for i in ids}
-    return dict(targets)
-
-
-def rule_accepts(rule: str, votes: dict[int, bool], lead: int | None) -> bool:
-    n = len(votes)
-    if rule == "lead" and lead in votes:
-        return votes[lead]
-    if rule == "qualified_majority" and n >= 3:
-        return sum(votes.values()) >= math.ceil(2 * n / 3)
-    return all(votes.values())
-
-
-def mediated_proposal(targets: dict, res: dict, available: float, disclosure: float) -> dict | None:
-    """An external chair's proposal from what the parties told it in private caucus.
-
-    The chair estimates each reservation as ``res + (1 - disclosure) (target - res)``; if the
-    estimates fit, it gives every party its estimate plus a share of the rest proportional to
-    what the party still asks above it (a proportional claims rule; an equal split when nobody
-    asks more). Nobody is offered less than its reservation.
-    """
-    est = {i: res[i] + (1.0 - disclosure) * (targets[i] - res[i]) for i in targets}
-    rest = available - sum(est.values())
-    if rest < -EPS:
-        return None
-    excess = {i: targets[i] - est[i] for i in targets}
-    total = sum(excess.values())
-    return {i: est[i] + max(rest, 0.0) * (excess[i] / total if total > EPS else 1.0 / len(est)) for i in est}
-
-
-def divide_slack(needs: dict, available: float, chair: str, municipality: int | None, proposer: int) -> dict:
-    """Who gets the slack above the minimum claims (the single text's division).
-
-    A municipal chair keeps it for the municipality; without a chair the round's proposer
-    (alternating offers) takes it; an external chair's text splits it evenly.
-    """
-    slack = max(0.0, available - sum(needs.values()))
-    final = dict(needs)
-    if chair == "municipality" and municipality in final:
-        final[municipality] += slack
-    elif chair == "none":
-        final[proposer] += slack
-    else:
-        for i in final:
-            final[i] += slack / len(final)
-    return final
-
-
-def meet(case, parties, *, table: Table, surplus: np.ndarray, res: dict[int, np.ndarray],
-         opening: dict[int, np.ndarray], absent: dict[int, np.ndarray], money: float, candidates,
-         writer, writer_insight: dict, writer_bonus: np.ndarray | None = None, t_start: float, t_step: float, rounds: int, reciprocity: float,
-         threshold: float, hold: dict[int, float], can_sign: bool, ratio_cap: float = 2.0,
-         on_round=None) -> MeetingResult:
-    """Negotiate ``case`` for one meeting of ``rounds`` rounds.
-
-    ``case.variant`` is the text's variant, ``case.concession`` each party's conceded share of
-    its range and ``case.last_step`` the previous round's steps; all persist between meetings.
-    ``res``/``opening`` map seated parties to arrays over variants, ``absent`` maps absent
-    signatories to the table's guess of their reservation. ``candidates(v)`` gives the
-    variants the text may move to from v (empty on a general question); ``writer`` is the
-    agent id writing the text, ``"chair"`` for an external chair, or None.
-    ``t_start``/``t_step`` place the rounds on the concession clock in [0, 1]. ``hold[i]`` is
-    the share of its range a guarded party keeps back this meeting.
-    ``on_round(agent_id, conceded, others_conceded)`` receives every observation of a party
-    that was free to take its scheduled step: it "conceded" if it took at least that step
-    (a smaller step is holding back against the others), and "others conceded" if another
-    party stepped at least ``threshold`` of its range the round before.
-    """
+    from sim import economics as eco
     ids = [a.unique_id for a in parties]
-    conceded = case.concession
-    for i in ids:
-        conceded.setdefault(i, 0.0)
-    moved = {i: 0.0 for i in ids}
-    net = surplus + money - sum(absent.values()) if absent else surplus + money
-
-    def targets_at(i):
-        return res[i] + (opening[i] - res[i]) * (1.0 - conceded[i])
-
-    text_moved = False
-    if writer is not None:
-        cand = candidates(case.variant)
-        if len(cand):
-            v_new = write_text(case.variant, cand, net, res, {i: targets_at(i) for i in ids}, writer, writer_insight,
-                               writer_bonus, compensate=table.chair != "none")
-            text_moved = v_new != case.variant
-            case.variant = v_new
-    v = case.variant
-    r_v = {i: float(res[i][v]) for i in ids}
-    o_v = {i: max(r_v[i], float(opening[i][v])) for i in ids}
-    available = float(net[v])
-    active = [a for a in parties if o_v[a.unique_id] - r_v[a.unique_id] > EPS]
-    for r in range(rounds):
-        t0, t1 = t_start + r * t_step, t_start + (r + 1) * t_step
-        steps, free = {}, {}
-        for a in active:
-            i = a.unique_id
-            e = eco.concession_exponent(a.autonomy)
-            scheduled = eco.concession_level(t1, e) - eco.concession_level(t0, e)
-            base = scheduled
-            others = [case.last_step[j] for j in case.last_step if j != i]
-            if others and i in case.last_step:
-                # tit for tat: the others' mean step last round against my own (ratio clipped to [0, cap])
-                ratio = min(ratio_cap, (sum(others) / len(others)) / max(case.last_step[i], EPS))
-                base *= 1.0 + reciprocity * (ratio - 1.0)
-            room = max(0.0, 1.0 - hold.get(i, 0.0) - conceded[i])
-            steps[i] = min(max(base, 0.0), room)
-            free[i] = scheduled > EPS and room > scheduled * (1.0 + reciprocity * (ratio_cap - 1.0)) + EPS
-        if on_round is not None and case.last_step:
-            for i, s in steps.items():
-                if i in case.last_step and free[i]:
-                    e = eco.concession_exponent(parties[ids.index(i)].autonomy)
-                    scheduled = eco.concession_level(t1, e) - eco.concession_level(t0, e)
-                    on_round(i, s >= scheduled * (1.0 - 1e-6),
-                             any(case.last_step[j] >= threshold for j in case.last_step if j != i))
-        had_room = {i for i in steps if conceded[i] < 1.0 - EPS}
-        for i, s in steps.items():
-            conceded[i] += s
-            moved[i] += s
-        # only parties that still had room count when others judge reciprocity next round
-        case.last_step = {i: s for i, s in steps.items() if i in had_room}
-        if not can_sign:  # blocked or too early to sign: positions still move
-            continue
-        targets = {i: r_v[i] + (o_v[i] - r_v[i]) * (1.0 - conceded[i]) for i in ids}
-        terms = _agree(table, targets, r_v, o_v, available, money, absent, v, ids, r)
-        if terms is not None:
-            return MeetingResult(True, r + 1, terms, steps=moved, text_moved=text_moved)
-    return MeetingResult(False, rounds, None, steps=moved, text_moved=text_moved)
-
-
-def _agree(table: Table, targets, res, opening, available, money, absent, v, ids, r) -> Terms | None:
-    """This round's proposal and vote; the agreed terms, or None."""
-    absent_claims = {j: float(g[v]) for j, g in absent.items()}
-    every_res = {**res, **absent_claims}
-    if table.chair == "external":
-        offer = mediated_proposal(targets, res, available, table.caucus_disclosure)
-        if offer is not None:
-            votes = {i: offer[i] >= res[i] + (1.0 - table.chair_trust) * (targets[i] - res[i]) - 1e-6 for i in ids}
-            if rule_accepts(table.decision_rule, votes, table.lead):
-                return Terms(v, {**offer, **absent_claims}, dict(offer), every_res, opening, available, money,
-                             tuple(absent_claims), mediated=True)
-    needs = minimum_claims(table.decision_rule, targets, res, table.lead)
-    if sum(needs.values()) > available + EPS:
-        return None
-    final = divide_slack(needs, available, table.chair, table.municipality, ids[r % len(ids)])
-    return Terms(v, {**final, **absent_claims}, needs, every_res, opening, available, money, tuple(absent_claims))
+    absent = absent or {}
+    ab_ids = list(absent)
+    order = ids + ab_ids
+    width = len(np.asarray(surplus))
+    P = 5
+    assert len(order) <= P
+    seated = np.zeros((1, P), dtype=bool)
+    ab = np.zeros((1, P), dtype=bool)
+    r = np.zeros((1, P, width))
+    o = np.zeros((1, P, width))
+    for k, i in enumerate(order):
+        if i in res:
+            seated[0, k] = True
+            r[0, k], o[0, k] = res[i], opening[i]
+        else:
+            ab[0, k] = True
+            r[0, k] = absent[i]
+    slot_of = {i: k for k, i in enumerate(order)}
+    last = np.full((1, P), np.nan)
+    for i, s in case.last_step.items():
+        last[0, slot_of[i]] = s
+    exponent = np.ones((1, P))
+    for k, a in enumerate(parties):
+        exponent[0, k] = eco.concession_exponent(a.autonomy)
+    ins = np.zeros((1, P))
+    for i, x in (writer_insight or {}).items():
+        ins[0, slot_of[i]] = x
+    cand = np.asarray(list(candidates), dtype=int).reshape(1, -1)
+    w = NO_TEXT if writer is None else (CHAIR if writer == "chair" else slot_of[writer])
+    m = Meetings(seated=seated, absent=ab, res=r, opening=o, surplus=np.asarray(surplus, float)[None, :] + money,
+                 candidates=cand, writer=np.array([w]), writer_insight=ins,
+                 bonus=np.zeros((1, width)) if bonus is None else np.asarray(bonus, float)[None, :],
+                 variant=np.array([case.variant]),
+                 conceded=np.array([[case.concession.get(i, 0.0) for i in order] + [0.0] * (P - len(order))]),
+                 last=last, exponent=exponent, t_start=np.array([t_start]), t_step=np.array([t_step]),
+                 hold=np.array([[(hold or {}).get(i, 0.0) for i in order] + [0.0] * (P - len(order))]),
+                 can_sign=np.array([can_sign]), chair=np.array([CHAIRS[chair]]), rule=np.array([RULES[decision_rule]]),
+                 lead=np.array([slot_of.get(lead, -1)]), municipality=np.array([slot_of.get(municipality, -1)]),
+                 agent=np.array([[slot_of[i] for i in order] + [-1] * (P - len(order))]))
+    out = meet_all(m, Protocol(rounds, reciprocity, ratio_cap, threshold, chair_trust, caucus_disclosure), record)
+    case.variant = int(m.variant[0])
+    case.concession = {i: float(m.conceded[0, k]) for k, i in enumerate(order) if i in res}
+    case.last_step = {i: float(m.last[0, k]) for k, i in enumerate(order) if not np.isnan(m.last[0, k])}
+    return {"agreed": bool(out.agreed[0]), "rounds": int(out.rounds[0]), "mediated": bool(out.mediated[0]),
+            "claims": {i: float(out.claims[0, k]) for k, i in enumerate(order)},
+            "needs": {i: float(out.needs[0, k]) for k, i in enumerate(ids)},
+            "available": float(out.available[0]), "text_moved": bool(out.text_moved[0]),
+            "steps": {i: float(out.steps[0, k]) for k, i in enumerate(ids)}}

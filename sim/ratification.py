@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from sim.case import State
 from sim.package import space_for
-from sim.tables import adjust_trust, deadline_for, valuation
+from sim.tables import adjust_trust, deadline_for, view
+from sim.valuation import SLOT
 
 RISK_ORDER = ("investor", "corporation", "developer", "municipality")
 
@@ -49,15 +50,16 @@ def decide(model, case, month: int) -> None:
         return
     case.concrete = True  # a general question is a concrete plan by the time anyone decides on it
     claims = case.agreement["claims"]
-    values, res, _ = valuation(model, case, month)
+    vw = view(model, [case], month)
     v = case.agreement["variant"]
-    shortfall = case.agreement["surplus"] - float(values.surplus[v])  # > 0: the terms now cost more than they yield
+    shortfall = case.agreement["surplus"] - float(vw.val.surplus[0, v])  # > 0: the terms now cost more than they yield
     bearer = next((case.cast[k].unique_id for k in RISK_ORDER
                    if k in case.cast and case.cast[k].unique_id in claims), None)
+    needs = vw.true_need()[0]
     for a in due:
         i = a.unique_id
         claim = claims[i] - (shortfall if i == bearer else 0.0)
-        need = float(a.reservation(case, values)[v] + a.position(month) * a.stake(case, values)[v])
+        need = float(needs[SLOT[a.kind], v])
         if claim < need - 1e-6:
             _lost(model, case, a, month)
             return

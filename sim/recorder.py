@@ -53,25 +53,26 @@ class Recorder:
         """k mid-rent homes of a case became free-sector homes (the count is unchanged)."""
         self.homes_event(month, case, "relabelled", {"midrent": -k, "free": k})
 
-    def concession_observed(self, agent_id, conceded: bool, others_conceded: bool) -> None:
-        c = self.cc[agent_id]
-        if others_conceded:
-            c[0] += conceded
-            c[1] += 1
-        else:
-            c[2] += conceded
-            c[3] += 1
+    def concessions_observed(self, agent_ids, conceded, others_conceded) -> None:
+        """Observations of parties free to take their scheduled step (arrays, one entry each)."""
+        for i, c, o in zip(agent_ids.tolist(), conceded.tolist(), others_conceded.tolist()):
+            rec = self.cc[i]
+            if o:
+                rec[0] += c
+                rec[1] += 1
+            else:
+                rec[2] += c
+                rec[3] += 1
 
-    def meeting(self, month, table, case, result) -> None:
+    def meeting(self, month, table, case) -> None:
         self.meetings[(table.level_name, case.kind)] += 1
-        case.rounds_total += result.rounds
 
     def impasse(self) -> None:
         self.impasses += 1
 
     def agreement(self, month, case, table, terms) -> None:
         """The table reached (or imposed) agreement: record the package, the claims, the concessions."""
-        from sim.tables import true_shortfall, valuation  # here: sim.tables imports sim.case, as this module does
+        from sim.tables import view  # here: sim.tables imports sim.case, as this module does
         m = self.model
         econ = m.economy.local(case.municipality)
         seated = case.parties
@@ -79,8 +80,9 @@ class Recorder:
         cs = {i: rc.concession(terms.openings[i], terms.needs[i], terms.reservations[i]) for i in ids}
         rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in terms.claims)
         v, space = terms.variant, case.space
-        values, _, _ = valuation(m, case, month)
-        shortfall = true_shortfall(m, case, month)
+        now = view(m, [case], month)
+        real = view(m, [case], month, known_cost=True)
+        shortfall = real.total(real.true_need())[0] - real.val.surplus[0]
         aid = len(self.agreements)
         by_kind = {a.kind: terms.claims[a.unique_id] for a in seated + case.absent}
         n = case.total_homes
@@ -95,7 +97,7 @@ class Recorder:
             "specific": case.specific, "homes": n, "homes_social": case.homes["social"],
             "homes_midrent": mid_homes, "homes_free": n - case.homes["social"] - mid_homes,
             "plan_homes_midrent": case.homes["midrent"],
-            "midrent_rent": float(values.rent[v]) if mid_homes else np.nan,
+            "midrent_rent": float(now.val.rent[0, v]) if mid_homes else np.nan,
             "commitment_years": float(space.commitment[v]) if mid_homes else np.nan,
             "priority": bool(space.priority[v]), "text_moves": case.text_moves,
             "rounds": case.rounds_total, "meetings": case.meetings, **land,

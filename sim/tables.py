@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agents import KINDS as AGENT_KINDS
+from agents import Municipality
+from sim import economics as eco
 from sim import negotiation
 from sim.case import LEVELS
 from sim.package import space_for
-from sim.valuation import case_values
+from sim.valuation import KINDS, SLOT, Valuation, value_cases
 
 
 @dataclass
@@ -237,9 +240,10 @@ def seat(model, table: Table, case) -> None:
     exploit = 0.0
     if muni in parties:
         exploit = p["negotiation.expertise_padding"] * (1.0 - muni.expertise(pooled_expertise(model, table)))
+    case.padding = np.zeros(len(KINDS))
     for a in parties:
         factor = 1.0 + (exploit if a is not muni else 0.0)
-        case.padding[a.unique_id] = min(1.0, p["negotiation.padding"] * factor * guardedness(model, table, case, a))
+        case.padding[SLOT[a.kind]] = min(1.0, p["negotiation.padding"] * factor * guardedness(model, table, case, a))
     case.meetings_at_level = 0
     case.assessed = muni not in parties or case.kind == "pipeline"
     case.assessment_meetings = 0 if case.assessed else math.ceil(
@@ -279,33 +283,87 @@ def deadline_for(case, p) -> int:
 
 
 # --- valuation ------------------------------------------------------------------------
-def valuation(model, case, month: int, known_cost: bool | None = None):
-    """The case's variants valued this month, with every signatory's reservation.
+@dataclass
+class View:
+    """Cases valued in one month with every signatory's numbers, as arrays over (case, slot, variant)."""
 
-    A seated party's reservation includes its board's current position (``Actor.position``)
-    and, without a mandate, the room its negotiator keeps for the board
-    (``negotiation.board_margin``); an absent signatory is reserved the market-standard guess, or its own numbers once a veto
-    has made them known.
-    """
-    p = model.p
-    econ = model.economy.local(case.municipality)
-    values = case_values(case, case.space, econ, p["negotiation.priority_months"],
-                         cost_known=case.concrete if known_cost is None else known_cost)
-    margin = 0.0 if case.table.switches["mandate"] else p["negotiation.board_margin"]
-    res = {a.unique_id: a.reservation(case, values) + (a.position(month) + margin) * a.stake(case, values)
-           for a in case.parties}
-    absent = {a.unique_id: (a.reservation(case, values) if a.unique_id in case.known
-                            else a.reservation(case, values, standard=True)) for a in case.absent}
-    return values, res, absent
+    val: Valuation
+    agents: list                 # M lists of 5: the slot's agent (seated or absent signatory) or None
+    seated: np.ndarray           # (M, 5) bool
+    absent: np.ndarray           # (M, 5) bool
+    own: np.ndarray              # (M, 5, V) each party's own reservation, without its board's position
+    stake: np.ndarray            # (M, 5, V)
+    position: np.ndarray         # (M, 5) its board's position this month (share of stake)
+    standard: np.ndarray         # (M, 5, V) the market-standard guess, for absent parties
+
+    def true_need(self) -> np.ndarray:
+        """Every signatory's own reservation with its board's current position (0 for empty slots)."""
+        return self.own + self.position[:, :, None] * self.stake
+
+    def table_res(self, margin: np.ndarray) -> np.ndarray:
+        """Reservations as the table sees them: a seated party's own, its board's position and the room
+        its negotiator keeps without a mandate (``margin``, per case); an absent party's guess, or
+        its own numbers once a veto made them known."""
+        seated = self.own + (self.position + margin[:, None])[:, :, None] * self.stake
+        known = np.array([[a is not None and a.unique_id in c.known for a in row]
+                          for c, row in zip(self.val.cases, self.agents)], dtype=bool).reshape(self.seated.shape)
+        absent = np.where(known[:, :, None], self.own, self.standard)
+        return np.where(self.seated[:, :, None], seated, np.where(self.absent[:, :, None], absent, 0.0))
+
+    def total(self, x: np.ndarray) -> np.ndarray:
+        """Sum over the signatories, seated ones first, each group in slot order (as the parties are listed)."""
+        out = np.zeros(x.shape[:1] + x.shape[2:])
+        for mask in (self.seated, self.absent):
+            for k in range(len(KINDS)):
+                out = out + np.where(mask[:, k, None], x[:, k], 0.0)
+        return out
+
+
+def slot_agents(case) -> tuple[list, list, list]:
+    """The case's agent per slot, and whether it is seated or an absent signatory."""
+    seated_ids = {a.unique_id for a in case.parties}
+    absent_ids = {a.unique_id for a in case.absent}
+    agents, seated, absent = [], [], []
+    for kind in KINDS:
+        a = case.cast.get(kind)
+        s = a is not None and a.unique_id in seated_ids
+        b = a is not None and a.unique_id in absent_ids
+        agents.append(a if (s or b) else None)
+        seated.append(s)
+        absent.append(b)
+    return agents, seated, absent
+
+
+def view(model, cases: list, month: int, known_cost=None) -> View:
+    """Value ``cases`` this month and every signatory's reservation, stake and board position."""
+    val = value_cases(model, cases, month, known_cost)
+    m, width = val.size
+    agents, seated, absent = zip(*(slot_agents(c) for c in cases))
+    seated, absent = np.array(seated, dtype=bool), np.array(absent, dtype=bool)
+    own = np.zeros((m, len(KINDS), width))
+    stake = np.zeros_like(own)
+    standard = np.zeros_like(own)
+    position = np.zeros((m, len(KINDS)))
+    for k, kind in enumerate(KINDS):
+        rows = np.flatnonzero(seated[:, k] | absent[:, k])
+        if len(rows) == 0:
+            continue
+        cls = AGENT_KINDS[kind]
+        who = [agents[r][k] for r in rows]
+        own[rows, k] = cls.reservations(val, rows, who)
+        stake[rows, k] = cls.stakes(val, rows, who)
+        position[rows, k] = [a.position(month) for a in who]
+        guess = np.flatnonzero(absent[rows, k])
+        if len(guess):
+            standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
+    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard)
 
 
 def true_shortfall(model, case, month: int) -> np.ndarray:
     """Per variant: every signatory's own reservation (board position included) minus the surplus,
     at the case's real cost, without intervention money; <= 0 where a zone of agreement exists."""
-    values, _, _ = valuation(model, case, month, known_cost=True)
-    need = sum(a.reservation(case, values) + a.position(month) * a.stake(case, values)
-               for a in case.parties + case.absent)
-    return need - values.surplus
+    v = view(model, [case], month, known_cost=True)
+    return v.total(v.true_need())[0] - v.val.surplus[0]
 
 
 def zone_exists(model, case, month: int, with_money: bool = False) -> bool:
@@ -320,7 +378,7 @@ def financial_gap(model, case, month: int) -> float:
 
 
 # --- a meeting ------------------------------------------------------------------------
-def hold_meeting(model, table: Table, case, month: int) -> negotiation.MeetingResult:
+def hold_meeting(model, table: Table, case, month: int) -> negotiation.Terms | None:
     """One meeting on one case: negotiate, then learn and update trust.
 
     A tenant organisation that does not yet know the themes (seed 004) cannot negotiate: the
@@ -328,70 +386,146 @@ def hold_meeting(model, table: Table, case, month: int) -> negotiation.MeetingRe
     case is delayed rather than failed. A municipality that cannot judge a business case needs
     meetings to assess it before it can sign (``municipality.assessment_meetings``), and a
     performance agreement needs ``performance.meetings_required`` meetings (bid, reaction,
-    negotiation, signing).
+    negotiation, signing). Returns the agreed terms, or None.
     """
     p = model.p
     parties = case.parties
     deadline = deadline_for(case, p)
-    rounds = p["negotiation.rounds_per_meeting"]
     tenant = case.cast.get("tenant")
     tenant_ready = tenant is None or tenant not in parties or \
         tenant.effective_knowledge >= p["tenant.knowledge_required"]
+    steps = np.zeros(len(KINDS))
+    terms = None
     if not tenant_ready and case.tenant_waits < deadline:
         case.tenant_waits += 1  # after a full clock of waiting the others sign without its consent
-        result = negotiation.MeetingResult(False, 0, None, "tenant_knowledge")
+        case.blocked_by = "tenant_knowledge"
+        rounds = 0
     else:
-        values, res, absent = valuation(model, case, month)
-        opening = {a.unique_id: np.maximum(res[a.unique_id], a.opening(case, values, case.padding[a.unique_id])
-                                           + a.position(month) * a.stake(case, values)) for a in parties}
-        hold = {a.unique_id: p["negotiation.distrust_hold"] * guardedness(model, table, case, a) for a in parties}
+        meetings = assemble(model, [(table, case)], month)
+        outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
+        disassemble(meetings, outcome, [case])
+        steps = outcome.steps[0]
+        rounds = int(outcome.rounds[0])
+        if outcome.agreed[0]:
+            terms = terms_of(meetings, outcome, 0, case)
+    case.meetings += 1
+    case.rounds_total += rounds
+    table.meetings += 1
+    model.recorder.meeting(month, table, case)
+    _learn(model, table, case, parties)
+    _trust_after_meeting(model, case, parties, terms is not None, steps)
+    return terms
+
+
+def terms_of(m: negotiation.Meetings, out: negotiation.Outcome, r: int, case) -> negotiation.Terms:
+    """The agreed terms of meeting row ``r``, by agent id."""
+    v = int(m.variant[r])
+    agents, _, _ = slot_agents(case)
+    seated = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.seated[r, k]]
+    absent = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.absent[r, k]]
+    return negotiation.Terms(
+        variant=v, claims={i: float(out.claims[r, k]) for k, i in seated + absent},
+        needs={i: float(out.needs[r, k]) for k, i in seated},
+        reservations={i: float(m.res[r, k, v]) for k, i in seated + absent},
+        openings={i: max(float(m.res[r, k, v]), float(m.opening[r, k, v])) for k, i in seated},
+        available=float(out.available[r]), money=case.money_per_home, absent=tuple(i for _, i in absent),
+        mediated=bool(out.mediated[r]))
+
+
+def protocol(p) -> negotiation.Protocol:
+    return negotiation.Protocol(p["negotiation.rounds_per_meeting"], p["negotiation.reciprocity"],
+                                p["negotiation.reciprocity_ratio_cap"], p["negotiation.concession_threshold"],
+                                p["negotiation.chair_trust"], p["negotiation.caucus_disclosure"])
+
+
+def assemble(model, items: list, month: int) -> negotiation.Meetings:
+    """The meetings of ``items`` ((table, case) pairs) as arrays: valuations, reservations as each table
+    sees them, openings, guardedness, the writer of the text, the clock and the rules."""
+    p = model.p
+    cases = [c for _, c in items]
+    vw = view(model, cases, month)
+    m, width = vw.val.size
+    margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
+    res = vw.table_res(margin)
+    opening = np.zeros_like(res)
+    for k, kind in enumerate(KINDS):
+        rows = np.flatnonzero(vw.seated[:, k])
+        if len(rows):
+            who = [vw.agents[r][k] for r in rows]
+            pad = np.array([cases[r].padding[k] for r in rows])
+            opening[rows, k] = np.maximum(res[rows, k], AGENT_KINDS[kind].openings(vw.val, rows, who, pad)
+                                          + vw.position[rows, k, None] * vw.stake[rows, k])
+    surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
+    cand_lists = [c.space.neighbours(c.variant) if c.concrete else np.zeros(0, dtype=int) for c in cases]
+    width_k = max((len(x) for x in cand_lists), default=0)
+    candidates = np.full((m, width_k), -1, dtype=int)
+    for r, x in enumerate(cand_lists):
+        candidates[r, :len(x)] = x
+    writer = np.full(m, negotiation.NO_TEXT)
+    insight = np.zeros((m, len(KINDS)))
+    bonus = np.zeros((m, width))
+    exponent = np.ones((m, len(KINDS)))
+    hold = np.zeros((m, len(KINDS)))
+    can_sign = np.zeros(m, dtype=bool)
+    chair = np.zeros(m, dtype=int)
+    rule = np.zeros(m, dtype=int)
+    lead = np.full(m, -1)
+    muni_slot = np.full(m, -1)
+    agent = np.full((m, len(KINDS)), -1)
+    t_start, t_step = np.zeros(m), np.zeros(m)
+    rounds = p["negotiation.rounds_per_meeting"]
+    for r, (table, case) in enumerate(items):
+        sw = table.switches
+        seated = vw.seated[r]
+        for k in np.flatnonzero(seated):
+            a = vw.agents[r][k]
+            agent[r, k] = a.unique_id
+            exponent[r, k] = eco.concession_exponent(a.autonomy)
+            hold[r, k] = p["negotiation.distrust_hold"] * guardedness(model, table, case, a)
         muni = case.cast.get("municipality")
-        muni_id = muni.unique_id if muni in parties else None
-        rules = negotiation.Table(
-            chair=table.switches["chair"], decision_rule=table.switches["decision_rule"],
-            lead=muni_id if table.switches["decision_rule"] == "lead" else None, municipality=muni_id,
-            chair_trust=p["negotiation.chair_trust"], caucus_disclosure=p["negotiation.caucus_disclosure"])
-        writer, writer_insight = _writer(model, table, case, parties, muni_id)
-        bonus = None
-        if table.switches["chair"] == "municipality" and writer == muni_id:
-            bonus = p["negotiation.chair_steering"] * muni.affordability_value(values)
+        if seated[SLOT["municipality"]]:
+            muni_slot[r] = SLOT["municipality"]
+        chair[r] = negotiation.CHAIRS[sw["chair"]]
+        rule[r] = negotiation.RULES[sw["decision_rule"]]
+        if sw["decision_rule"] == "lead":
+            lead[r] = muni_slot[r]
+        if sw["chair"] == "external":
+            writer[r] = negotiation.CHAIR
+            insight[r] = np.where(seated, p["negotiation.caucus_disclosure"], 0.0)
+        else:
+            if sw["chair"] == "municipality" and muni_slot[r] >= 0:
+                w = muni
+            else:
+                w = case.parties[case.meetings % len(case.parties)]  # the parties write in turn
+            writer[r] = KINDS.index(w.kind)
+            insight[r] = np.where(seated, insight_of(table, case, w), 0.0)
+            if sw["chair"] == "municipality" and w is muni:
+                bonus[r] = p["negotiation.chair_steering"] * Municipality.affordability_values(vw.val, [r], [muni])[0]
+        deadline = deadline_for(case, p)
+        t_start[r] = case.meetings_at_level / deadline
+        t_step[r] = 1.0 / (rounds * deadline)
         too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
         assessing = case.meetings_at_level < case.assessment_meetings
         blocked = case.infrastructure_blocked or case.lacks_investor
-        result = negotiation.meet(
-            case, parties, table=rules, surplus=values.surplus, res=res, opening=opening, absent=absent,
-            money=case.money_per_home, candidates=case.space.neighbours if case.concrete else (lambda v: ()),
-            writer=writer, writer_insight=writer_insight, writer_bonus=bonus,
-            t_start=case.meetings_at_level / deadline, t_step=1.0 / (rounds * deadline), rounds=rounds,
-            reciprocity=p["negotiation.reciprocity"], threshold=p["negotiation.concession_threshold"], hold=hold,
-            ratio_cap=p["negotiation.reciprocity_ratio_cap"],
-            can_sign=not (blocked or too_early or assessing), on_round=model.recorder.concession_observed)
-        if blocked:
-            result.blocked_by = "no_investor" if case.lacks_investor else "infrastructure"
-        elif assessing:
-            result.blocked_by = "assessment"
+        can_sign[r] = not (blocked or too_early or assessing)
+        case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked else \
+            ("assessment" if assessing else "")
+    return negotiation.Meetings(
+        seated=vw.seated, absent=vw.absent, res=res, opening=opening, surplus=surplus, candidates=candidates,
+        writer=writer, writer_insight=insight, bonus=bonus, variant=np.array([c.variant for c in cases]),
+        conceded=np.array([c.conceded for c in cases]), last=np.array([c.last for c in cases]), exponent=exponent,
+        t_start=t_start, t_step=t_step, hold=hold, can_sign=can_sign, chair=chair, rule=rule, lead=lead,
+        municipality=muni_slot, agent=agent)
+
+
+def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: list) -> None:
+    """Write the meetings' state back to the cases: the text's variant, concessions, the record."""
+    for r, case in enumerate(cases):
+        case.variant = int(m.variant[r])
+        case.conceded = m.conceded[r].copy()
+        case.last = m.last[r].copy()
         case.meetings_at_level += 1
-        case.text_moves += int(result.text_moved)
-    case.blocked_by = result.blocked_by
-    case.meetings += 1
-    table.meetings += 1
-    model.recorder.meeting(month, table, case, result)
-    _learn(model, table, case, parties)
-    _trust_after_meeting(model, case, parties, result)
-    return result
-
-
-def _writer(model, table: Table, case, parties, muni_id):
-    """Who writes the single text this meeting, and how well it sees through each party's padding."""
-    chair = table.switches["chair"]
-    if chair == "external":
-        return "chair", {a.unique_id: model.p["negotiation.caucus_disclosure"] for a in parties}
-    if chair == "municipality" and muni_id is not None:
-        w = case.cast["municipality"]
-    else:
-        w = parties[case.meetings % len(parties)]  # the parties write in turn
-    ins = insight_of(table, case, w)
-    return w.unique_id, {a.unique_id: ins for a in parties}
+        case.text_moves += int(outcome.text_moved[r])
 
 
 def _learn(model, table: Table, case, parties) -> None:
@@ -405,7 +539,7 @@ def _learn(model, table: Table, case, parties) -> None:
             a.learn(p["learning.insight_gain"])
 
 
-def _trust_after_meeting(model, case, parties, result) -> None:
+def _trust_after_meeting(model, case, parties, agreed: bool, steps: np.ndarray) -> None:
     """Reciprocated concessions build trust, unreciprocated ones erode it (MODEL.md 5.4).
 
     After an agreement every pair gains ``trust.gain``. Otherwise i's trust in j moves by
@@ -413,13 +547,12 @@ def _trust_after_meeting(model, case, parties, result) -> None:
     meeting, and by ``-trust.loss/4`` if not; a party that did not move judges nobody.
     """
     p = model.p
-    steps = result.steps
     tg, tl, share = p["trust.gain"], p["trust.loss"], p["trust.reciprocated_share"]
 
     def delta(a, b):
-        if result.agreed:
+        if agreed:
             return tg
-        mine, theirs = steps.get(a.unique_id, 0.0), steps.get(b.unique_id, 0.0)
+        mine, theirs = steps[SLOT[a.kind]], steps[SLOT[b.kind]]
         if mine <= negotiation.EPS:
             return 0.0
         return tg / 4 if theirs >= share * mine else -tl / 4

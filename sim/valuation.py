@@ -1,4 +1,4 @@
-"""What a case's package variants are worth at market-standard numbers, in one month.
+"""What cases' package variants are worth at market-standard numbers, in one month, as arrays.
 
 The surplus of a variant is the value the plan creates above its construction and land
 development costs, at the market's reference yields (EUR per home of the case):
@@ -12,6 +12,10 @@ municipality fast-tracks the procedure. Each party's reservation (``agents/*``) 
 claim on S it can sign for; it contains the party's own deviation from the market standard
 (an investor's own required yield, a developer's own margin), so a table that does not
 seat a party can still reserve a market-standard guess for it (docs/ODD.md 3.4.3).
+
+Everything is computed for M cases at once on arrays of shape (M, V), V the largest number of
+variants among them; a case with fewer variants is padded with copies of its plan, marked
+invalid (``valid``) and never chosen (its surplus is minus infinity in the negotiation).
 """
 
 from __future__ import annotations
@@ -20,51 +24,114 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.base import Economy
 from sim import economics as eco
-from sim.package import PackageSpace
+
+KINDS = ("municipality", "corporation", "investor", "developer", "tenant")   # the slot order of every batch
+SLOT = {k: i for i, k in enumerate(KINDS)}
 
 
-@dataclass(frozen=True)
-class CaseValues:
-    space: PackageSpace
-    econ: Economy
-    construction_cost: float          # EUR per home, the case's own (known) cost
-    rent: np.ndarray                  # mid-rent rent per variant, EUR/month
-    v_mid: np.ndarray                 # value of a mid-rent home per variant at the reference yield
-    v_soc: float                      # value of a social home at the corporations' reference return
-    k_investor: float                 # investors' reference net yield this month
+@dataclass
+class Valuation:
+    """M cases valued in one month; every array has the cases on its first axis."""
+
+    cases: list
+    valid: np.ndarray          # (M, V) bool
+    mid_share: np.ndarray      # (M, V)
+    free_share: np.ndarray     # (M, V)
+    social_share: np.ndarray   # (M, 1)
+    commitment: np.ndarray     # (M, V) years
+    priority: np.ndarray       # (M, V) 0/1
+    construction_cost: np.ndarray   # (M, 1) the case's cost (its own where known)
+    market_rent: np.ndarray    # (M, 1)
+    social_rent: np.ndarray    # (M, 1)
+    owner_land_price: np.ndarray    # (M, 1)
+    land_development_cost: np.ndarray  # (M, 1)
+    social_land_price: np.ndarray   # (M, 1)
+    operating_cost_share: float
+    tenant_discount: float
+    k_investor: float          # investors' reference net yield this month
     k_corporation: float
-    surplus: np.ndarray               # S(v), EUR per home, intervention money excluded
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    rent: np.ndarray           # (M, V) mid-rent rent, EUR/month
+    v_mid: np.ndarray          # (M, V) value of a mid-rent home at the reference yield
+    v_soc: np.ndarray          # (M, 1) value of a social home at the corporations' reference return
+    surplus: np.ndarray        # (M, V) S, intervention money excluded
+    _cache: dict = field(default_factory=dict, repr=False)
 
-    def mid_value_at(self, k: float) -> np.ndarray:
-        """Value of a mid-rent home per variant at another required yield (cached: parties ask twice)."""
-        key = ("mid", k)
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.valid.shape
+
+    def rows(self, rows: np.ndarray) -> "Valuation":
+        """The same valuation restricted to some cases (numpy fancy indexing on the first axis)."""
+        out = {}
+        for name in self.__dataclass_fields__:
+            if name in ("cases", "_cache"):
+                continue
+            v = getattr(self, name)
+            out[name] = v[rows] if isinstance(v, np.ndarray) else v
+        return Valuation(cases=[self.cases[i] for i in rows], **out)
+
+    def mid_value_at(self, k: np.ndarray) -> np.ndarray:
+        """Value of a mid-rent home per variant at other required yields, one per case: k of shape (M, 1)."""
+        key = ("mid", k.tobytes())
         if key not in self._cache:
-            e, s = self.econ, self.space
-            self._cache[key] = eco.capitalised_value(self.rent, e.operating_cost_share, k, s.commitment, e.market_rent)
+            self._cache[key] = eco.capitalised_value(self.rent, self.operating_cost_share, k, self.commitment,
+                                                     self.market_rent)
         return self._cache[key]
 
-    def social_value_at(self, k: float) -> float:
-        return eco.capitalised_value(self.econ.social_rent, self.econ.operating_cost_share, max(k, 1e-3))
+    def social_value_at(self, k: np.ndarray) -> np.ndarray:
+        return eco.capitalised_value(self.social_rent, self.operating_cost_share, np.maximum(k, 1e-3))
 
 
-def case_values(case, space: PackageSpace, econ: Economy, priority_months: float,
-                cost_known: bool = True) -> CaseValues:
-    """Value ``case``'s variants at this month's prices in its municipality.
+def value_cases(model, cases: list, month: int, known_cost=None) -> Valuation:
+    """Value the variants of ``cases`` at this month's prices in their municipalities.
 
-    ``cost_known``: a concrete case's own construction cost (``case.cost_factor``) is on the
-    table; a general question is valued at the standard cost until it is concretised.
+    ``known_cost``: a concrete case's own construction cost (``case.cost_factor``) is on the
+    table; a general question is valued at the standard cost until it is concretised. None:
+    each case as it stands; True: every case at its own cost (what its parties will face).
     """
-    c = econ.construction_cost * (case.cost_factor if cost_known else 1.0)
-    highest = min(econ.market_rent, econ.midrent_cap)
-    rent = np.maximum(econ.social_rent, highest * space.rent_factor())
+    p = model.p
+    econ = model.economy
+    m = len(cases)
+    width = max(c.space.size for c in cases)
+    valid = np.zeros((m, width), dtype=bool)
+    mid = np.empty((m, width))
+    free = np.empty((m, width))
+    level = np.empty((m, width))
+    commitment = np.empty((m, width))
+    priority = np.empty((m, width))
+    soc = np.empty((m, 1))
+    cost = np.empty((m, 1))
+    land_f = np.empty((m, 1))
+    rent_f = np.empty((m, 1))
+    for i, c in enumerate(cases):
+        s = c.space
+        n = s.size
+        valid[i, :n] = True
+        for arr, src in ((mid, s.mid_share), (free, s.free_share), (level, s.rent_level),
+                         (commitment, s.commitment), (priority, s.priority)):
+            arr[i, :n] = src
+            arr[i, n:] = src[s.plan]
+        soc[i] = s.social_share
+        own = c.concrete if known_cost is None else known_cost
+        cost[i] = econ.construction_cost * (c.cost_factor if own else 1.0)
+        land_f[i] = c.municipality.land_price_factor
+        rent_f[i] = c.municipality.rent_factor
+    market = econ.market_rent * rent_f
+    highest = np.minimum(market, econ.midrent_cap)
+    rent = np.maximum(econ.social_rent, highest * (1.0 - p["negotiation.rent_step"] * level))
     k_inv, k_corp = econ.investor_return, max(econ.corporation_return, 1e-3)
-    v_mid = eco.capitalised_value(rent, econ.operating_cost_share, k_inv, space.commitment, econ.market_rent)
-    v_soc = eco.capitalised_value(econ.social_rent, econ.operating_cost_share, k_corp)
-    gain = (eco.earlier_delivery_gain(space.mid_share * v_mid, k_inv, priority_months)
-            + eco.earlier_delivery_gain(space.social_share * v_soc, k_corp, priority_months))
-    surplus = (space.mid_share * (v_mid - c) + space.social_share * (v_soc - c) + space.free_share * econ.owner_land_price
-               - econ.land_development_cost + space.priority * gain)
-    return CaseValues(space, econ, c, rent, v_mid, v_soc, k_inv, k_corp, surplus)
+    opex = econ.operating_cost_share
+    v_mid = eco.capitalised_value(rent, opex, k_inv, commitment, market)
+    v_soc = np.full((m, 1), eco.capitalised_value(econ.social_rent, opex, k_corp))
+    months = p["negotiation.priority_months"]
+    gain = eco.earlier_delivery_gain(mid * v_mid, k_inv, months) + eco.earlier_delivery_gain(soc * v_soc, k_corp, months)
+    p_own = econ.owner_land_price * land_f
+    d = econ.land_development_cost * land_f
+    surplus = mid * (v_mid - cost) + soc * (v_soc - cost) + free * p_own - d + priority * gain
+    return Valuation(cases=list(cases), valid=valid, mid_share=mid, free_share=free, social_share=soc,
+                     commitment=commitment, priority=priority, construction_cost=cost, market_rent=market,
+                     social_rent=np.full((m, 1), econ.social_rent), owner_land_price=p_own,
+                     land_development_cost=d, social_land_price=econ.social_land_price * land_f,
+                     operating_cost_share=opex, tenant_discount=econ.tenant_discount, k_investor=k_inv,
+                     k_corporation=k_corp, rent=rent, v_mid=v_mid, v_soc=v_soc, surplus=surplus)

@@ -22,17 +22,15 @@ def _case():
 
 
 def _rules(chair="municipality", rule="consensus", lead=None, municipality=1, chair_trust=0.6, disclosure=0.7):
-    return negotiation.Table(chair=chair, decision_rule=rule, lead=lead, municipality=municipality,
-                             chair_trust=chair_trust, caucus_disclosure=disclosure)
+    return {"chair": chair, "decision_rule": rule, "lead": lead, "municipality": municipality,
+            "chair_trust": chair_trust, "caucus_disclosure": disclosure}
 
 
 def _meet(case, parties, rules, res, opening, surplus, *, t_start=0.0, rounds=4, reciprocity=0.5, hold=None,
-          on_round=None, writer=None, candidates=lambda v: (), bonus=None):
-    return negotiation.meet(
-        case, parties, table=rules, surplus=np.asarray(surplus, float), res={k: np.asarray(v, float) for k, v in res.items()},
-        opening={k: np.asarray(v, float) for k, v in opening.items()}, absent={}, money=0.0, candidates=candidates,
-        writer=writer, writer_insight={}, writer_bonus=bonus, t_start=t_start, t_step=1.0 / (rounds * 4),
-        rounds=rounds, reciprocity=reciprocity, threshold=0.01, hold=hold or {}, can_sign=True, on_round=on_round)
+          record=None):
+    return negotiation.meet(case, parties, **rules, surplus=surplus, res={k: np.asarray(v, float) for k, v in res.items()},
+                            opening={k: np.asarray(v, float) for k, v in opening.items()}, t_start=t_start,
+                            t_step=1.0 / (rounds * 4), rounds=rounds, reciprocity=reciprocity, hold=hold, record=record)
 
 
 # --- chair ------------------------------------------------------------------------------
@@ -41,7 +39,7 @@ def test_external_chair_divides_by_its_proposal_from_the_caucus():
     parties = [_party(1), _party(2)]
     res, opening = {1: [0.0], 2: [0.0]}, {1: [60.0], 2: [40.0]}
     ext = _meet(_case(), parties, _rules(chair="external"), res, opening, [50.0], rounds=1)
-    assert ext.agreed and ext.terms.mediated
+    assert ext["agreed"] and ext["mediated"]
     # the chair's proposal, by hand: estimates res + 0.3 (target - res); the rest split by what each still asks
     # one round of a 4-meeting clock at autonomy 0.5 (e = 1) concedes 1/16 of the range
     targets = {1: 60 * (1 - 1 / 16), 2: 40 * (1 - 1 / 16)}
@@ -49,39 +47,44 @@ def test_external_chair_divides_by_its_proposal_from_the_caucus():
     rest = 50 - sum(est.values())
     excess = {i: targets[i] - est[i] for i in targets}
     for i in (1, 2):
-        assert ext.terms.claims[i] == pytest.approx(est[i] + rest * excess[i] / sum(excess.values()))
+        assert ext["claims"][i] == pytest.approx(est[i] + rest * excess[i] / sum(excess.values()))
     # the same meeting under a municipal chair needs the demands themselves to fit: no agreement yet
     muni = _meet(_case(), parties, _rules(chair="municipality"), res, opening, [50.0], rounds=1)
-    assert not muni.agreed
+    assert not muni["agreed"]
 
 
 def test_municipal_chair_keeps_the_slack_and_balance_ignores_it():
     parties = [_party(1), _party(2)]
     res, opening = {1: [10.0], 2: [10.0]}, {1: [20.0], 2: [20.0]}
     r = _meet(_case(), parties, _rules(chair="municipality", municipality=1), res, opening, [100.0], rounds=1)
-    assert r.agreed and not r.terms.mediated
-    t = r.terms
-    assert t.claims[1] - t.needs[1] == pytest.approx(100.0 - t.needs[1] - t.needs[2])   # the slack
-    assert t.claims[2] == pytest.approx(t.needs[2])
+    assert r["agreed"] and not r["mediated"]
+    claims, needs = r["claims"], r["needs"]
+    assert claims[1] - needs[1] == pytest.approx(100.0 - needs[1] - needs[2])   # the slack
+    assert claims[2] == pytest.approx(needs[2])
     # concessions are measured on the demands, not on the slack the chair assigned: both moved the same
     from sim import reciprocity as rc
-    cs = [rc.concession(t.openings[i], t.needs[i], t.reservations[i]) for i in (1, 2)]
+    cs = [rc.concession(opening[i][0], needs[i], res[i][0]) for i in (1, 2)]
     assert cs[0] == pytest.approx(cs[1]) and rc.balance(cs) == pytest.approx(1.0)
 
 
 def test_municipal_chair_steers_the_text_and_no_chair_makes_no_uncompensated_moves():
     # variant 0 is the plan; variant 1 gives more surplus but raises party 2's reservation by 5
-    surplus = np.array([10.0, 20.0])
-    res = {1: np.array([0.0, 0.0]), 2: np.array([0.0, 5.0])}
-    targets = {k: v.copy() for k, v in res.items()}
-    moved = negotiation.write_text(0, np.array([1]), surplus, res, targets, 1, {1: 1.0, 2: 1.0})
-    assert moved == 1                                              # with compensation through the land price
-    stay = negotiation.write_text(0, np.array([1]), surplus, res, targets, 1, {1: 1.0, 2: 1.0}, compensate=False)
-    assert stay == 0                                               # without a chair party 2 would lose: no move
-    # a municipal writer that values variant 0's affordability more steers the text there
-    steer = negotiation.write_text(0, np.array([1]), surplus, res, targets, 1, {1: 1.0, 2: 1.0},
-                                   bonus=np.array([20.0, 0.0]))
-    assert steer == 0
+    parties = [_party(1), _party(2)]
+    surplus = [10.0, 20.0]
+    res = {1: [0.0, 0.0], 2: [0.0, 5.0]}
+    opening = {1: [0.0, 0.0], 2: [0.0, 5.0]}
+    kw = dict(surplus=surplus, res={k: np.asarray(v) for k, v in res.items()},
+              opening={k: np.asarray(v) for k, v in opening.items()}, candidates=[1], writer=1,
+              writer_insight={1: 1.0, 2: 1.0}, can_sign=False, rounds=1)
+    moved = _case()
+    negotiation.meet(moved, parties, **_rules(chair="municipality"), **kw)
+    assert moved.variant == 1                      # the municipality arranges compensation through the land price
+    stay = _case()
+    negotiation.meet(stay, parties, **_rules(chair="none"), **kw)
+    assert stay.variant == 0                       # without a chair party 2 would lose: no move
+    steer = _case()
+    negotiation.meet(steer, parties, **_rules(chair="municipality"), **kw, bonus=[20.0, 0.0])
+    assert steer.variant == 0                      # valuing the plan's affordability more, it steers there
 
 
 # --- reciprocity ------------------------------------------------------------------------
@@ -90,9 +93,13 @@ def _observations(reciprocity, hold):
     parties = [_party(1), _party(2)]
     case = _case()
     res, opening = {1: [0.0], 2: [0.0]}, {1: [100.0], 2: [100.0]}
+
+    def record(slots, conceded, others):
+        obs.extend(zip((parties[s].unique_id for s in slots), conceded, others))
+
     for m in range(4):
         _meet(case, parties, _rules(), res, opening, [0.0], t_start=m / 4, rounds=4, reciprocity=reciprocity,
-              hold=hold, on_round=lambda i, c, o: obs.append((i, c, o)))
+              hold=hold, record=record)
     return obs
 
 
@@ -192,8 +199,8 @@ def test_low_financial_expertise_invites_padding_and_takes_longer():
         return next(c for c in m.cases if c.space is not None)
 
     low, high = seated(0.0), seated(1.0)
-    dev_low = low.padding[low.cast["developer"].unique_id]
-    dev_high = high.padding[high.cast["developer"].unique_id]
+    from sim.valuation import SLOT
+    dev_low, dev_high = low.padding[SLOT["developer"]], high.padding[SLOT["developer"]]
     assert dev_low > dev_high                                      # others inflate claims it cannot check
     assert low.assessment_meetings > high.assessment_meetings == 0
 
