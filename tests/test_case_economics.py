@@ -9,7 +9,7 @@ from sim import economics as eco
 from sim.case import Case
 from sim.package import space_for
 from sim.params import defaults
-from sim.valuation import case_values
+from sim.valuation import value_cases
 
 ECON = Economy(construction_cost=165_000, market_rent=950, midrent_cap=1_000, social_rent=710.68,
                operating_cost_share=0.25, owner_land_price=100_000, land_development_cost=55_000,
@@ -30,13 +30,19 @@ def _world(vision, homes, econ=ECON, **p):
                     cycle_months=1, cycle_phase=0)
     case = Case(id=0, kind="midrent", municipality=muni, homes=homes, land_owner="municipality", specific=True,
                 opened=0)
-    space = space_for(case, model.p, concrete=True)
-    values = case_values(case, space, econ, model.p["negotiation.priority_months"])
+    case.space = space_for(case, model.p, concrete=True)
+    model.economy = econ
+    values = value_cases(model, [case], 0)
     return muni, inv, dev, case, values
 
 
+def res(agent, values, standard=False):
+    """An agent's reservation per variant of the one case in ``values``."""
+    return type(agent).reservations(values, np.array([0]), [agent], standard=standard)[0]
+
+
 def _variant(values, mix=0, rent=0, commitment=0, priority=0):
-    s = values.space
+    s = values.cases[0].space
     hit = np.flatnonzero((s.mix_level == mix) & (s.rent_level == rent) & (s.commitment_level == commitment)
                          & (s.priority == priority))
     return int(hit[0])
@@ -45,38 +51,38 @@ def _variant(values, mix=0, rent=0, commitment=0, priority=0):
 def test_worked_example_single_issue_has_no_zone_without_a_vision():
     # MODEL.md 5.2: 70 m2 at EUR 950, 25% costs, NAR 3.75% -> value 228,000; a pure mid-rent plot
     muni, inv, dev, case, values = _world(0.0, {"social": 0, "midrent": 100, "free": 0})
-    v = values.space.plan
-    assert values.v_mid[v] == pytest.approx(228_000)
-    assert values.surplus[v] == pytest.approx(228_000 - 165_000 - 55_000)          # S = V - C - D = 8,000
-    assert dev.reservation(case, values)[v] == pytest.approx(0.07 * 228_000)       # 15,960
-    assert muni.reservation(case, values)[v] == pytest.approx(0.0)                 # the land must pay its cost
+    v = case.space.plan
+    assert values.v_mid[0, v] == pytest.approx(228_000)
+    assert values.surplus[0, v] == pytest.approx(228_000 - 165_000 - 55_000)          # S = V - C - D = 8,000
+    assert res(dev, values)[v] == pytest.approx(0.07 * 228_000)       # 15,960
+    assert res(muni, values)[v] == pytest.approx(0.0)                 # the land must pay its cost
     # residual land value 47,040 < land development cost 55,000: the same gap, seen as claims on S
-    assert values.surplus[v] - dev.reservation(case, values)[v] - muni.reservation(case, values)[v] == \
+    assert values.surplus[0, v] - res(dev, values)[v] - res(muni, values)[v] == \
         pytest.approx(eco.residual_land_value(228_000, 165_000, 0.07) - 55_000)
 
 
 def test_a_vision_contributes_the_value_it_puts_on_mid_rent_homes():
     muni, inv, dev, case, values = _world(0.5, {"social": 0, "midrent": 100, "free": 0})
-    v = values.space.plan
+    v = case.space.plan
     # no rent gap (market 950 below the cap): half of midrent_value 20,000 per mid-rent home
-    assert muni.reservation(case, values)[v] == pytest.approx(-0.5 * 20_000)
-    need = muni.reservation(case, values)[v] + dev.reservation(case, values)[v] + inv.reservation(case, values)[v]
-    assert need == pytest.approx(5_960) and need <= values.surplus[v]           # now a zone: 5,960 <= 8,000
+    assert res(muni, values)[v] == pytest.approx(-0.5 * 20_000)
+    need = res(muni, values)[v] + res(dev, values)[v] + res(inv, values)[v]
+    assert need == pytest.approx(5_960) and need <= values.surplus[0, v]           # now a zone: 5,960 <= 8,000
 
 
 def test_land_balance_over_the_area_free_plots_carry_the_rest():
     # 60 mid-rent, 10 social, 30 free: free plots at 100,000, social at the policy price 22,500
     muni, inv, dev, case, values = _world(0.0, {"social": 10, "midrent": 60, "free": 30})
-    v = values.space.plan
+    v = case.space.plan
     floor = 0.3 * 100_000 + 0.1 * 22_500 - 55_000                                  # mid-rent land for nothing
-    assert muni.land_floor(values)[v] == pytest.approx(floor)                       # -22,750
+    assert muni.land_floors(values, [0])[0, v] == pytest.approx(floor)                       # -22,750
     # without a vision the area must balance: the mid-rent plots pay what the other plots leave
-    assert muni.reservation(case, values)[v] == pytest.approx(max(floor, 0.0))      # 0: balance exactly
+    assert res(muni, values)[v] == pytest.approx(max(floor, 0.0))      # 0: balance exactly
     mid_land_price = (0.0 + 55_000 - 0.3 * 100_000 - 0.1 * 22_500) / 0.6
     assert mid_land_price == pytest.approx(37_916.67, abs=0.01)                     # by hand
     # with a strong vision it gives up 20,000 per mid-rent home, but no plot goes below nothing
     muni.vision_strength = 1.0
-    assert muni.reservation(case, values)[v] == pytest.approx(max(floor, -0.6 * 20_000))
+    assert res(muni, values)[v] == pytest.approx(max(floor, -0.6 * 20_000))
 
 
 def test_two_issue_trade_shorter_commitment_paid_for_with_land_price():
@@ -88,31 +94,31 @@ def test_two_issue_trade_shorter_commitment_paid_for_with_land_price():
     """
     econ = Economy(**{**ECON.__dict__, "market_rent": 1_400, "construction_cost": 240_000})
     muni, inv, dev, case, values = _world(0.2, {"social": 0, "midrent": 100, "free": 0}, econ)
-    plan, short = values.space.plan, _variant(values, commitment=-1)
-    assert values.space.commitment[plan] == 15 and values.space.commitment[short] == 10
+    plan, short = case.space.plan, _variant(values, commitment=-1)
+    assert case.space.commitment[plan] == 15 and case.space.commitment[short] == 10
     k, d = 0.0375, 1.0375
     n_now, n_later = 12 * 1_000 * 0.75, 12 * 1_400 * 0.75
     # the investor's gain from five fewer mid-rent years, by hand
     gain = (n_later - n_now) * (d ** -10 - d ** -15) / k
-    assert values.v_mid[short] - values.v_mid[plan] == pytest.approx(gain)
+    assert values.v_mid[0, short] - values.v_mid[0, plan] == pytest.approx(gain)
     # the municipality's loss: vision x the tenants' rent saving in years 11-15 at 2.25%
     loss = 0.2 * 12 * 400 * (eco.annuity(15, 0.0225) - eco.annuity(10, 0.0225))
-    assert muni.reservation(case, values)[short] - muni.reservation(case, values)[plan] == pytest.approx(loss)
+    assert res(muni, values)[short] - res(muni, values)[plan] == pytest.approx(loss)
 
     def net(v):
-        return values.surplus[v] - sum(a.reservation(case, values)[v] for a in (muni, inv, dev))
+        return values.surplus[0, v] - sum(res(a, values)[v] for a in (muni, inv, dev))
 
     # the plan has no zone; the shorter commitment has one, because the investor gains more than it costs
     assert net(plan) < 0 < net(short)
-    margin_gain = 0.07 * (values.v_mid[short] - values.v_mid[plan])
+    margin_gain = 0.07 * (values.v_mid[0, short] - values.v_mid[0, plan])
     assert net(short) - net(plan) == pytest.approx(gain - loss - margin_gain)
 
 
 def test_investor_mandate_blocks_longer_commitments():
     muni, inv, dev, case, values = _world(0.5, {"social": 0, "midrent": 100, "free": 0})
     inv.commitment_horizon = 12
-    res = inv.reservation(case, values)
-    assert (res[values.space.commitment > 12] >= 1e11).all() and (res[values.space.commitment <= 12] < 1e11).all()
+    need = res(inv, values)
+    assert (need[case.space.commitment > 12] >= 1e11).all() and (need[case.space.commitment <= 12] < 1e11).all()
     # a table that does not seat the investor assumes the market's horizon (investor.commitment_horizon = 15)
-    guess = inv.reservation(case, values, standard=True)
-    assert (guess[values.space.commitment <= 15] < 1e11).all()
+    guess = res(inv, values, standard=True)
+    assert (guess[case.space.commitment <= 15] < 1e11).all()
