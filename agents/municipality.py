@@ -49,7 +49,7 @@ class Municipality(Actor):
         municipality's social discount rate; all scaled by the strength of its housing vision.
         Social homes are priced by land policy (``economics.social_land_price``) instead.
         """
-        p = agents[0].model.p if len(agents) else {}
+        p = agents[0].model.p
         gap = 12.0 * np.maximum(0.0, val.market_rent[rows] - val.rent[rows]) * eco.annuity(
             val.commitment[rows], p["municipality.discount_rate"])
         vision = column([a.vision_strength for a in agents])
@@ -79,6 +79,8 @@ class Municipality(Actor):
             return np.zeros((0, val.size[1]))
         p = agents[0].model.p
         a = cls.affordability_values(val, rows, agents)
+        if standard:  # a table that does not seat the municipality assumes the declared vision
+            a = a / column([max(x.vision_strength, 1e-12) for x in agents]) * p["municipality.vision_strength"]
         own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
         floor = cls.land_floors(val, rows)
         public = np.where(val.mid_share[rows] > 0, np.maximum(-a, floor), floor)

@@ -25,7 +25,7 @@ class TenantOrganisation(Actor):
 
     def learn(self, gain: float) -> None:
         """Knowledge grows with every meeting attended (seed 004: 'intensief leerproces')."""
-        rate = gain * (0.5 + self.volunteer_capacity)
+        rate = gain * (self.model.p["tenant.learning_floor"] + self.volunteer_capacity)
         self.knowledge = min(1.0, self.knowledge + rate * (1.0 - self.knowledge))
 
     @classmethod

@@ -58,13 +58,13 @@ def residual_land_value(value, construction_cost, developer_margin: float):
     return value - construction_cost - developer_margin * value
 
 
-def concession_exponent(autonomy: float) -> float:
+def concession_exponent(autonomy: float, spread: float = 4.0) -> float:
     """Map autonomy in [0, 1] to the exponent e of the time-dependent concession curve.
 
-    autonomy 1 -> e = 1/4 (Boulware: holds on, concedes at the end); 0.5 -> e = 1 (linear);
-    0 -> e = 4 (Conceder: gives early).
+    autonomy 1 -> e = 1/spread (Boulware: holds on, concedes at the end); 0.5 -> e = 1 (linear);
+    0 -> e = spread (Conceder: gives early). ``spread`` is ``negotiation.exponent_range``.
     """
-    return 4.0 ** (1.0 - 2.0 * autonomy)
+    return spread ** (1.0 - 2.0 * autonomy)
 
 
 def concession_level(t: float, e: float) -> float:

@@ -8,7 +8,8 @@ crosses regions and skipping is allowed) into that table's queue.
 
 What a versnellingstafel takes up follows seed 003: cases of regional (or national)
 significance (``escalation.*_min_homes``), bottlenecks a lower table cannot move
-(infrastructure, regio-overstijgend), as many a year as its members can handle
+(regio-overstijgend; infrastructure goes straight to the national table, which alone can move
+it), as many a year as its members can handle
 (``escalation.*_cases_per_year``; the national table per landsdeel member), the largest first.
 A case it does not take up, or that waited longer than ``escalation.max_queue_months``, is
 sent back to its entry table with advice (insight), and is abandoned if it gets stuck again.
@@ -39,8 +40,8 @@ def next_table(model, case):
     if (not p["escalation.enabled"] or case.kind != "midrent" or case.bottleneck == "no_investor"
             or case.sent_back or case.level >= 2):
         return None  # no table can conjure an investor; an advised case has had its chance
-    if case.cross_region and p["escalation.allow_skip"]:
-        return model.national_table
+    if (case.cross_region and p["escalation.allow_skip"]) or case.infrastructure_blocked:
+        return model.national_table  # regio-overstijgend, or a bottleneck only the national table can move
     if case.level == 0:
         return model.regional_tables.get(case.municipality.region, model.national_table)
     return model.national_table
@@ -96,7 +97,7 @@ def admit(model, table, month: int) -> None:
             apply_means(model, table, case, month)
             table.agenda.append(case)
             model.recorder.escalation_admitted(month, case)
-        elif waited >= limit:
+        elif waited > limit:
             send_back(model, table, case, month, "sent_back")
 
 
@@ -131,18 +132,18 @@ def apply_means(model, table, case, month: int) -> None:
 
 def close_gap(model, table, case, month: int) -> None:
     """Money, a fixed contribution per home up to the level's limit (like the Woningbouwimpuls),
-    paid only when it closes the financial gap the parties face; applied on admission and again
-    before every meeting at the level, because prices move while a case waits."""
+    paid only when it closes the financial gap the parties face; tried on admission and again
+    before every meeting at the level, because prices move while a case waits. Once granted it
+    stays with the case."""
     means = table.means
-    if means.money <= 0:
-        return
-    before = case.money_per_home
-    case.money_per_home = 0.0
+    if means.money <= case.money_per_home:
+        return  # granted money stays granted; a level cannot add less than the case already has
     if financial_gap(model, case, month) <= 0:
         return  # an impasse, not a financial gap: mediation is what helps
-    case.money_per_home = max(before, means.money)
+    before = case.money_per_home
+    case.money_per_home = means.money
     if financial_gap(model, case, month) > 0:
-        case.money_per_home = before if before > 0 else 0.0  # money that cannot close the gap is not paid
+        case.money_per_home = before  # money that cannot close the gap is not paid
 
 
 def impose(model, table, case, month: int) -> bool:
@@ -173,7 +174,7 @@ def impose(model, table, case, month: int) -> bool:
     absent = tuple(a.unique_id for k, a in signers if vw.absent[0, k])
     terms = Terms(v, claims, {i: claims[i] for i in openings}, {a.unique_id: float(need[k, v]) for k, a in signers},
                   openings, float(vw.val.surplus[0, v]) + case.money_per_home - sum(claims[i] for i in absent),
-                  case.money_per_home, absent)
+                  case.money_per_home, absent, imposed=True)
     case.variant = v
     case.imposed = True
     if case.imposition_draw < p["escalation.impose_objection_probability"]:

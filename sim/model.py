@@ -234,6 +234,9 @@ class HousingTablesModel(mesa.Model):
                 t.insight[i] = t.insight[i] * (1 - share) + base * share
 
     # --- prices -------------------------------------------------------------------------
+    def economy_at(self, month: int) -> Economy:
+        return self._economy(month)
+
     def _economy(self, month: int) -> Economy:
         p = self.p
         start, year = p["run.start_year"], p["run.start_year"] + month // 12
@@ -290,13 +293,13 @@ class HousingTablesModel(mesa.Model):
                 crng = self.streams.get("case", idx, month, k)
                 size = p["cases.mean_homes"] * (m.population / 100_000) ** p["cases.size_elasticity"]
                 # lognormal with mean 1: the case's size varies around the municipality's typical size
-                homes = max(5, int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
+                homes = max(p["cases.min_homes"], int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
                 conc = p["cases.mix_concentration"]
                 mid = float(crng.beta(conc * p["cases.midrent_share"] + 0.05, conc * (1 - p["cases.midrent_share"]) + 0.05))
                 soc = float(crng.beta(conc * p["cases.social_share"] + 0.05, conc * (1 - p["cases.social_share"]) + 0.05))
                 draws = crng.random(6)
                 cost = float(crng.normal(0.0, p["cases.cost_spread"]))
-                if m.plan_capacity < 5:
+                if m.plan_capacity < p["cases.min_homes"]:
                     continue
                 homes = min(homes, int(m.plan_capacity))
                 m.plan_capacity -= homes
@@ -335,7 +338,8 @@ class HousingTablesModel(mesa.Model):
             rng = self.streams.get("initial pipeline", idx)
             left = int(round(per_1000 * m.population / 1_000))
             while left > 0:
-                homes = min(left, max(5, int(round(rng.lognormal(-sigma * sigma / 2, sigma) * p["cases.mean_homes"]))))
+                homes = min(left, max(p["cases.min_homes"],
+                                      int(round(rng.lognormal(-sigma * sigma / 2, sigma) * p["cases.mean_homes"]))))
                 left -= homes
                 n_mid = int(round(homes * p["cases.midrent_share"]))
                 n_soc = min(homes - n_mid, int(round(homes * p["cases.social_share"])))
@@ -451,7 +455,8 @@ class HousingTablesModel(mesa.Model):
         self.recorder.agreement(month, case, table, terms)
         self.recorder.escalation_out(month, case, "agreed")
         case.agreement = {"variant": terms.variant, "claims": dict(terms.claims), "surplus": surplus,
-                          "openings": dict(terms.openings), "needs": dict(terms.needs)}
+                          "openings": dict(terms.openings), "needs": dict(terms.needs), "month": month,
+                          "cost_known": case.concrete}
         case.ratify_month = None
         ratification.schedule(self, case, table, month)
         ratification.decide(self, case, month)
@@ -463,7 +468,8 @@ class HousingTablesModel(mesa.Model):
         corp, muni = case.cast["corporation"], case.cast["municipality"]
         conceded = self.recorder.agreement_concessions[case.agreement_id].get(muni.unique_id, 0.0)
         priority = float(case.space.priority[case.agreement["variant"]])
-        corp.reciprocity[muni.name] = 0.5 * conceded + 0.5 * priority
+        w = self.p["corporation.priority_weight"]
+        corp.reciprocity[muni.name] = (1.0 - w) * conceded + w * priority
 
     def make_tranches(self, case: Case, month: int) -> None:
         """A multi-year agreement fixes the later years' homes now; they enter procedure a year apart."""

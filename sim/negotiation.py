@@ -53,6 +53,7 @@ class Terms:
     money: float                      # EUR per home added by an intervention
     absent: tuple[int, ...] = ()      # signatories not at the table
     mediated: bool = False            # accepted on an external chair's proposal
+    imposed: bool = False             # imposed by a vertical table's governments
 
 
 @dataclass

@@ -39,7 +39,7 @@ _DECLARED = [
     _m("homes_started", "homes", "homes whose construction started during the run"),
     _m("homes_completed", "homes",
        "homes completed during the run (the initial pipeline included, so it can exceed homes agreed)"),
-    _m("homes_abandoned", "homes", "homes in cases abandoned or withdrawn"),
+    _m("homes_abandoned", "homes", "homes in cases abandoned: stuck with nowhere left to go"),
     _m("affordable_share_agreed", "share", "social plus mid-rent share of the homes agreed"),
     _m("agreements", "count", "agreements that bound (ratified)", "process"),
     _m("agreements_lost", "count", "agreements lost at ratification (a party's room to move had gone)", "process"),

@@ -8,23 +8,24 @@ absent one, decides in its own next window. A general question must first be tur
 concrete plan (``negotiation.concretisation_months``), so its signatories decide on the
 concrete numbers after that.
 
-Between the table and a window prices move (construction cost, rents, yields) and so do the
-boards' positions (``Actor.position``). The agreed terms stay; the party that bears the price
-risk (the buyer of the rented homes: the investor, else the corporation, else the developer,
-else the municipality) absorbs the change in surplus. A party approves if its claim still
-meets its board's reservation; otherwise the agreement is lost (seed 001: parties without
-'bewegingsruimte'), its numbers become known to the table, and the case returns to the
-table for ``negotiation.renegotiation_meetings`` more meetings.
+Between the table and a window some things move. Agreed prices are indexed (the usual
+bouwkostenindexatie), so general inflation of costs, rents and land changes nothing; what is
+real is checked: investors' required yields (the buyer of the rented homes bears the value its
+yield puts on them), a general question's concrete cost once the plan is worked out (the
+builder bears it), and the boards' positions (``Actor.position``). A party approves if its
+claim, after what it bears, still meets its board's reservation; otherwise the agreement is
+lost (seed 001: parties without 'bewegingsruimte'), its numbers become known to the table,
+and the case returns to the table for ``negotiation.renegotiation_meetings`` more meetings.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sim.case import State
 from sim.package import space_for
 from sim.tables import adjust_trust, deadline_for, view
 from sim.valuation import SLOT
-
-RISK_ORDER = ("investor", "corporation", "developer", "municipality")
 
 
 def schedule(model, case, table, month: int) -> None:
@@ -50,15 +51,24 @@ def decide(model, case, month: int) -> None:
         return
     case.concrete = True  # a general question is a concrete plan by the time anyone decides on it
     claims = case.agreement["claims"]
-    vw = view(model, [case], month)
     v = case.agreement["variant"]
-    shortfall = case.agreement["surplus"] - float(vw.val.surplus[0, v])  # > 0: the terms now cost more than they yield
-    bearer = next((case.cast[k].unique_id for k in RISK_ORDER
-                   if k in case.cast and case.cast[k].unique_id in claims), None)
+    # agreed prices are indexed (bouwkostenindexatie): compare in the prices of the agreement's month,
+    # so what moves is real: investors' yields, the concrete plan's own cost, and the boards' positions
+    then = model.economy_at(case.agreement["month"])
+    held = replace(then, investor_return=model.economy.investor_return)
+    agreed = view(model, [case], month, known_cost=case.agreement["cost_known"], economy=then)
+    vw = view(model, [case], month, economy=held)
+    value_fall = float(agreed.val.surplus[0, v] - vw.val.surplus[0, v])
+    cost_rise = float(((vw.val.construction_cost - agreed.val.construction_cost)
+                       * (vw.val.mid_share + vw.val.social_share))[0, v])
+    loss = {k: 0.0 for k in ("investor", "developer")}
+    loss["developer"] = cost_rise                        # the builder bears the concrete plan's own cost
+    loss["investor" if "investor" in case.cast and case.cast["investor"].unique_id in claims else "developer"] += \
+        value_fall - cost_rise                           # the buyer bears the value its yield puts on the homes
     needs = vw.true_need()[0]
     for a in due:
         i = a.unique_id
-        claim = claims[i] - (shortfall if i == bearer else 0.0)
+        claim = claims[i] - loss.get(a.kind, 0.0)
         need = float(needs[SLOT[a.kind], v])
         if claim < need - 1e-6:
             _lost(model, case, a, month)

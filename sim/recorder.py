@@ -107,7 +107,7 @@ class Recorder:
             "tenant_discount_per_home": by_kind.get("tenant", np.nan),
             "surplus_per_home": terms.available + sum(terms.claims[j] for j in terms.absent),
             "intervention_money_per_home": terms.money,
-            "imposed": case.imposed, "mediated": terms.mediated,
+            "imposed": terms.imposed, "mediated": terms.mediated,
             "absent_signatories": ",".join(sorted(a.kind for a in case.absent)),
             "zone_of_agreement": bool(np.any(shortfall <= 1e-6)), "zone_at_plan": bool(shortfall[space.plan] <= 1e-6),
             "zone_as_seen": sum(terms.reservations.values()) <= terms.available - terms.money + sum(

@@ -169,7 +169,7 @@ def base_insight(agent) -> float:
     """
     p = agent.model.p
     if agent.kind == "tenant":
-        return p["learning.base_insight"] * 2.0 * agent.effective_knowledge
+        return p["tenant.insight_per_knowledge"] * agent.effective_knowledge
     return p["learning.base_insight"]
 
 
@@ -234,6 +234,8 @@ def seat(model, table: Table, case) -> None:
     for a in parties:
         if table.means.mediation:
             set_insight(table, case, a, max(insight_of(table, case, a), table.means.mediation))
+    if table.switches["specificity"] == "concrete":
+        case.concrete = True  # a higher table works on the concrete case (seed 003: 'interveniëren bij knelpunten')
     case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels)
     case.variant = case.space.plan
     muni = case.cast.get("municipality")
@@ -262,7 +264,8 @@ def guardedness(model, table: Table, case, agent) -> float:
     back (MODEL.md 5.4, 6: 'padding and low trust keep the parties apart'). The trust that
     counts is its mean trust in the other parties; under a municipal chair, whose text it
     must accept, its trust in the municipality. At a vertical table governments steer, so
-    trust counts only ``trust.vertical_weight`` as much, the rest taken at one half (seed 003).
+    trust counts only ``trust.vertical_weight`` as much, the rest taken at ``trust.vertical_anchor``
+    (seed 003).
     """
     others = [o for o in case.parties if o is not agent]
     muni = case.cast.get("municipality")
@@ -272,7 +275,7 @@ def guardedness(model, table: Table, case, agent) -> float:
         trust = mean_trust(model, case, agent, others)
     if table.vertical:
         w = model.p["trust.vertical_weight"]
-        trust = w * trust + (1.0 - w) * 0.5
+        trust = w * trust + (1.0 - w) * model.p["trust.vertical_anchor"]
     return (1.0 - trust) * (1.0 - insight_of(table, case, agent))
 
 
@@ -295,6 +298,7 @@ class View:
     stake: np.ndarray            # (M, 5, V)
     position: np.ndarray         # (M, 5) its board's position this month (share of stake)
     standard: np.ndarray         # (M, 5, V) the market-standard guess, for absent parties
+    board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
 
     def true_need(self) -> np.ndarray:
         """Every signatory's own reservation with its board's current position (0 for empty slots)."""
@@ -303,11 +307,15 @@ class View:
     def table_res(self, margin: np.ndarray) -> np.ndarray:
         """Reservations as the table sees them: a seated party's own, its board's position and the room
         its negotiator keeps without a mandate (``margin``, per case); an absent party's guess, or
-        its own numbers once a veto made them known."""
+        its own numbers and board position once a veto made them known, with the same room for its
+        board."""
         seated = self.own + (self.position + margin[:, None])[:, :, None] * self.stake
         known = np.array([[a is not None and a.unique_id in c.known for a in row]
                           for c, row in zip(self.val.cases, self.agents)], dtype=bool).reshape(self.seated.shape)
-        absent = np.where(known[:, :, None], self.own, self.standard)
+        # an absent party decides at its board, so the table keeps the room a negotiator without a
+        # mandate would keep; once a veto made its numbers known, its board's position counts too
+        room = self.board_margin * self.stake
+        absent = np.where(known[:, :, None], self.own + self.position[:, :, None] * self.stake, self.standard) + room
         return np.where(self.seated[:, :, None], seated, np.where(self.absent[:, :, None], absent, 0.0))
 
     def total(self, x: np.ndarray) -> np.ndarray:
@@ -334,9 +342,9 @@ def slot_agents(case) -> tuple[list, list, list]:
     return agents, seated, absent
 
 
-def view(model, cases: list, month: int, known_cost=None) -> View:
+def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
     """Value ``cases`` this month and every signatory's reservation, stake and board position."""
-    val = value_cases(model, cases, month, known_cost)
+    val = value_cases(model, cases, month, known_cost, economy)
     m, width = val.size
     agents, seated, absent = zip(*(slot_agents(c) for c in cases))
     seated, absent = np.array(seated, dtype=bool), np.array(absent, dtype=bool)
@@ -356,7 +364,8 @@ def view(model, cases: list, month: int, known_cost=None) -> View:
         guess = np.flatnonzero(absent[rows, k])
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
-    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard)
+    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard,
+                model.p["negotiation.board_margin"])
 
 
 def true_shortfall(model, case, month: int) -> np.ndarray:
@@ -397,7 +406,7 @@ def hold_meeting(model, table: Table, case, month: int) -> negotiation.Terms | N
     steps = np.zeros(len(KINDS))
     terms = None
     if not tenant_ready and case.tenant_waits < deadline:
-        case.tenant_waits += 1  # after a full clock of waiting the others sign without its consent
+        case.tenant_waits += 1  # after a full clock of waiting it negotiates anyway (its reservation binds)
         case.blocked_by = "tenant_knowledge"
         rounds = 0
     else:
@@ -480,7 +489,7 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
         for k in np.flatnonzero(seated):
             a = vw.agents[r][k]
             agent[r, k] = a.unique_id
-            exponent[r, k] = eco.concession_exponent(a.autonomy)
+            exponent[r, k] = eco.concession_exponent(a.autonomy, p["negotiation.exponent_range"])
             hold[r, k] = p["negotiation.distrust_hold"] * guardedness(model, table, case, a)
         muni = case.cast.get("municipality")
         if seated[SLOT["municipality"]]:
@@ -543,11 +552,13 @@ def _trust_after_meeting(model, case, parties, agreed: bool, steps: np.ndarray) 
     """Reciprocated concessions build trust, unreciprocated ones erode it (MODEL.md 5.4).
 
     After an agreement every pair gains ``trust.gain``. Otherwise i's trust in j moves by
-    ``trust.gain/4`` if j moved at least ``trust.reciprocated_share`` of what i moved this
-    meeting, and by ``-trust.loss/4`` if not; a party that did not move judges nobody.
+    ``trust.meeting_share`` of ``trust.gain`` if j moved at least ``trust.reciprocated_share`` of
+    what i moved this meeting, and by that share of ``-trust.loss`` if not; a party that did not
+    move judges nobody.
     """
     p = model.p
     tg, tl, share = p["trust.gain"], p["trust.loss"], p["trust.reciprocated_share"]
+    part = p["trust.meeting_share"]
 
     def delta(a, b):
         if agreed:
@@ -555,6 +566,6 @@ def _trust_after_meeting(model, case, parties, agreed: bool, steps: np.ndarray) 
         mine, theirs = steps[SLOT[a.kind]], steps[SLOT[b.kind]]
         if mine <= negotiation.EPS:
             return 0.0
-        return tg / 4 if theirs >= share * mine else -tl / 4
+        return part * tg if theirs >= share * mine else -part * tl
 
     adjust_trust(model, case, parties, delta)

@@ -83,15 +83,16 @@ class Valuation:
         return eco.capitalised_value(self.social_rent, self.operating_cost_share, np.maximum(k, 1e-3))
 
 
-def value_cases(model, cases: list, month: int, known_cost=None) -> Valuation:
+def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -> Valuation:
     """Value the variants of ``cases`` at this month's prices in their municipalities.
 
     ``known_cost``: a concrete case's own construction cost (``case.cost_factor``) is on the
     table; a general question is valued at the standard cost until it is concretised. None:
     each case as it stands; True: every case at its own cost (what its parties will face).
+    ``economy``: other prices than this month's (ratification compares agreed terms in real terms).
     """
     p = model.p
-    econ = model.economy
+    econ = model.economy if economy is None else economy
     m = len(cases)
     width = max(c.space.size for c in cases)
     valid = np.zeros((m, width), dtype=bool)

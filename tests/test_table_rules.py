@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +12,20 @@ import sim
 from sim import formats, negotiation
 from sim.params import PARAMETERS
 from sim.scenario import Scenario
+
+
+@contextmanager
+def built(scenario: str, overrides: dict, seed: int):
+    """A model built (not run) for a look inside; Mesa's registry is released afterwards."""
+    from sim import scenario as scn
+    from sim.model import HousingTablesModel
+    from sim.runner import _release
+    sc = scn.load(scenario)
+    m = HousingTablesModel(sc, sc.parameter_values(overrides), seed=seed)
+    try:
+        yield m
+    finally:
+        _release(m)
 
 
 def _party(i, autonomy=0.5):
@@ -175,28 +190,21 @@ def test_national_waiting_time_responds_to_load():
 
 # --- learning and expertise -------------------------------------------------------------
 def test_structural_learning_programme_reaches_every_member():
-    from sim import scenario as scn
-    from sim.model import HousingTablesModel
-    from sim.tables import insight_of
-    sc = scn.load("gooi-vechtstreek-2024")
-    m = HousingTablesModel(sc, sc.parameter_values({"run.months": 12}), seed=1)
-    for _ in range(12):
-        m.step()
-    table = next(t for t in m.tables if t.level == 0 and t.learned)
-    base = m.p["learning.base_insight"]
-    members = [a for a in m.developers + m.corporations + m.municipalities]
-    assert all(table.insight.get(a.unique_id, base) > base for a in members)
+    with built("gooi-vechtstreek-2024", {"run.months": 12}, 1) as m:
+        for _ in range(12):
+            m.step()
+        table = next(t for t in m.tables if t.level == 0 and t.learned)
+        base = m.p["learning.base_insight"]
+        members = [a for a in m.developers + m.corporations + m.municipalities]
+        assert all(table.insight.get(a.unique_id, base) > base for a in members)
 
 
 def test_low_financial_expertise_invites_padding_and_takes_longer():
     def seated(expertise):
-        from sim import scenario as scn
-        from sim.model import HousingTablesModel
-        sc = scn.load("middenhuur-2017")
-        m = HousingTablesModel(sc, sc.parameter_values({"municipality.financial_expertise": expertise}), seed=4)
-        while not any(c.space is not None for c in m.cases):
-            m.step()
-        return next(c for c in m.cases if c.space is not None)
+        with built("middenhuur-2017", {"municipality.financial_expertise": expertise}, 4) as m:
+            while not any(c.space is not None for c in m.cases):
+                m.step()
+            return next(c for c in m.cases if c.space is not None)
 
     low, high = seated(0.0), seated(1.0)
     from sim.valuation import SLOT
@@ -207,10 +215,11 @@ def test_low_financial_expertise_invites_padding_and_takes_longer():
 
 # --- corporations' investment -------------------------------------------------------------
 def test_corporations_invest_by_need_core_and_reciprocity():
-    from sim import scenario as scn
-    from sim.model import HousingTablesModel
-    sc = scn.load("lokale-driehoek-2018")
-    m = HousingTablesModel(sc, sc.parameter_values({}), seed=1)
+    with built("lokale-driehoek-2018", {}, 1) as m:
+        _allocation_checks(m)
+
+
+def _allocation_checks(m):
     corp = next(c for c in m.corporations if c.non_core)
     corp.allocate(lambda x: x.population * x.pressure, set())
     before = dict(corp.budgets)
