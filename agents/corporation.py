@@ -58,14 +58,14 @@ class Corporation(Actor):
         width = val.size[1]
         if standard or len(rows) == 0:
             return np.zeros((len(rows), width))
-        own = val.social_value_at(column([a.required_return for a in agents]))
+        own = val.social_value_at(column([a.required_return for a in agents]), rows)
         need = val.social_share[rows] * np.maximum(0.0, val.v_soc[rows] - own)
         return np.broadcast_to(need, (len(rows), width)).copy()
 
     @classmethod
     def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
         k = np.maximum(column([a.required_return for a in agents]), 1e-3)
-        ask = val.social_share[rows] * (val.social_value_at(k) - val.social_value_at(k * (1.0 + padding[:, None])))
+        ask = val.social_share[rows] * (val.social_value_at(k, rows) - val.social_value_at(k * (1.0 + padding[:, None]), rows))
         return cls.reservations(val, rows, agents) + ask
 
     @classmethod

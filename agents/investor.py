@@ -41,10 +41,10 @@ class Investor(Actor):
         p = agents[0].model.p
         mid = val.mid_share[rows]
         if standard:
-            k = np.full((len(rows), 1), val.k_investor)
+            k = val.k_investor[rows]
             horizon = np.full((len(rows), 1), p["investor.commitment_horizon"])
         else:
-            k = column([a.base_return * val.k_investor / p["investor.required_return"] for a in agents])
+            k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
             horizon = column([a.commitment_horizon for a in agents])
         res = mid * (val.v_mid[rows] - val.rows(rows).mid_value_at(k))
         return np.where((mid > 0) & (val.commitment[rows] > horizon + 1e-9), BLOCKED, res)
@@ -53,7 +53,7 @@ class Investor(Actor):
     def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
         p = agents[0].model.p
-        k = column([a.base_return * val.k_investor / p["investor.required_return"] for a in agents])
+        k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
         sub = val.rows(rows)
         ask = val.mid_share[rows] * (sub.mid_value_at(k) - sub.mid_value_at(k * (1.0 + padding[:, None])))
         return cls.reservations(val, rows, agents) + ask

@@ -35,7 +35,7 @@ class TenantOrganisation(Actor):
             return np.zeros((0, val.size[1]))
         stance = column([a.critical_stance for a in agents])
         yearly = stance * val.tenant_discount * 12.0 * (1.0 - val.operating_cost_share)
-        return yearly * (val.mid_share[rows] / val.k_investor + val.social_share[rows] / val.k_corporation)
+        return yearly * (val.mid_share[rows] / val.k_investor[rows] + val.social_share[rows] / val.k_corporation)
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

@@ -24,6 +24,26 @@ class State(str, Enum):
     ABANDONED = "abandoned"
 
 
+class CaseIndex:
+    """Cases by state, so that monthly work touches only the cases it concerns (not every case)."""
+
+    def __init__(self):
+        self.by_state: dict[State, dict[int, "Case"]] = {s: {} for s in State}
+
+    def add(self, case: "Case") -> None:
+        self.by_state[case.state][case.id] = case
+        case.index = self
+
+    def moved(self, case: "Case", old: State) -> None:
+        del self.by_state[old][case.id]
+        self.by_state[case.state][case.id] = case
+
+    def in_state(self, state: State) -> list:
+        """Cases in ``state`` in the order they entered it (first come, first served)."""
+        return list(self.by_state[state].values())
+
+
+STATES = tuple(s.value for s in State)   # the state names, in order (cheaper than iterating the enum)
 TERMINAL = frozenset({State.COMPLETED, State.ABANDONED})
 PIPELINE = frozenset(State) - TERMINAL
 
@@ -58,7 +78,7 @@ class Case:
     imposition_draw: float = 1.0  # uniform draw: do objections follow if a package is imposed?
     state: State = State.OPEN
     state_since: int = 0
-    months_in: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in State})
+    months_in: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     entered: dict[str, int] = field(default_factory=dict)   # first month in each state
     level: int = 0
     max_level: int = 0
@@ -78,8 +98,8 @@ class Case:
     parties: list = field(default_factory=list)       # who negotiates at the current table
     table: object = None                              # current table
     padding: np.ndarray = field(default_factory=lambda: np.zeros(5))  # per slot: padding at this level
-    trust_local: dict | None = None                   # one-off tables: trust that dies with the case
-    insight_local: dict = field(default_factory=dict)
+    trust_local: np.ndarray | None = None             # one-off tables: trust by slot (5 x 5) that dies with the case
+    insight_local: np.ndarray = field(default_factory=lambda: np.full(5, np.nan))  # one-off tables: by slot
     unblock_month: int | None = None                  # infrastructure bottleneck moved from this month
     table_history: list = field(default_factory=list)  # level names of the tables it left
     escalation_rows: list = field(default_factory=list)
@@ -105,6 +125,8 @@ class Case:
     assessment_meetings: int = 0                      # meetings the municipality needs to assess the business case
     text_moves: int = 0                               # times the single text moved to another variant
     concrete: bool = True                             # a concrete plan (False: a general question, until concretised)
+    index: object = None                              # the model's CaseIndex, kept up to date by move()
+    slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
 
     def __post_init__(self):
         self.state_since = self.opened
@@ -128,8 +150,11 @@ class Case:
         if new not in ALLOWED[self.state]:
             raise RuntimeError(f"case {self.id}: illegal transition {self.state.value} -> {new.value}")
         self.months_in[self.state.value] += month - self.state_since
+        old = self.state
         self.state, self.state_since = new, month
         self.entered.setdefault(new.value, month)
+        if self.index is not None:
+            self.index.moved(self, old)
 
     def close_books(self, month: int) -> None:
         """Book the months up to ``month`` to the current state (end of run)."""

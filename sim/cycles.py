@@ -17,14 +17,13 @@ def elections(model, month: int) -> None:
     if month % 12 != ELECTION_MONTH or (year - p["elections.first_year"]) % p["elections.interval_years"]:
         return
     for idx, m in enumerate(model.municipalities):
-        rng = model.streams.get("election", idx, year)
-        replaced = rng.random() < p["elections.turnover"]
-        spread = p["elections.vision_spread"]
-        shift = rng.normal(0.0, spread)
-        if not replaced:
+        rng = model.election_streams[idx]
+        u, shift, initiative = rng.random(), rng.normal(), rng.normal()  # drawn whoever wins: common random numbers
+        if u >= p["elections.turnover"]:
             continue
-        m.vision_strength = min(1.0, max(0.0, m.initial_vision + shift))
-        m.alderman_initiative = min(1.0, max(0.0, m.initial_initiative + rng.normal(0.0, spread)))
+        spread = p["elections.vision_spread"]
+        m.vision_strength = min(1.0, max(0.0, m.initial_vision + spread * shift))
+        m.alderman_initiative = min(1.0, max(0.0, m.initial_initiative + spread * initiative))
         model.reset_trust(m, p["elections.trust_reset"])
         model.elections_held += 1
 

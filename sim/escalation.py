@@ -22,16 +22,17 @@ import numpy as np
 from sim.case import State
 from sim.negotiation import Terms
 from agents import KINDS as AGENT_KINDS
-from sim.tables import adjust_trust, financial_gap, insight_of, set_insight, view, zone_exists
+from sim.tables import adjust_trust, insight_of, set_insight, view
 
 
-def classify(model, case, month: int) -> str:
-    """Kind of bottleneck (MODEL.md 6): infrastructure, no investor, financial (no zone) or impasse."""
+def classify(case, zone: bool) -> str:
+    """Kind of bottleneck (MODEL.md 6): infrastructure, no investor, financial (no zone, money
+    included) or impasse (a zone that the parties did not find)."""
     if case.infrastructure_blocked:
         return "infrastructure"
     if case.lacks_investor:
         return "no_investor"
-    return "financial" if not zone_exists(model, case, month, with_money=True) else "impasse"
+    return "impasse" if zone else "financial"
 
 
 def next_table(model, case):
@@ -56,9 +57,10 @@ def takes_up(table, case) -> bool:
     return case.total_homes >= table.means.min_homes
 
 
-def escalate(model, case, month: int) -> bool:
-    """Send a stuck case up; False when it cannot go up (it is then abandoned)."""
-    case.bottleneck = classify(model, case, month)
+def escalate(model, case, month: int, zone: bool) -> bool:
+    """Send a stuck case up; False when it cannot go up (it is then abandoned). ``zone``: whether a
+    zone of agreement exists at the parties' own numbers with the case's money."""
+    case.bottleneck = classify(case, zone)
     target = next_table(model, case)
     if target is None:
         return False
@@ -112,7 +114,7 @@ def send_back(model, table, case, month: int, outcome: str) -> None:
     model.seat(entry, case)
     advice = model.p["escalation.advice_insight"] * table.means.mediation
     for a in case.parties:
-        set_insight(entry, case, a, max(insight_of(entry, case, a), advice))
+        set_insight(model, entry, case, a, max(insight_of(model, entry, case, a), advice))
     entry.agenda.append(case)
 
 
@@ -131,54 +133,78 @@ def apply_means(model, table, case, month: int) -> None:
 
 
 def close_gap(model, table, case, month: int) -> None:
+    close_gaps(model, [(table, case)], month)
+
+
+def close_gaps(model, items: list, month: int) -> None:
     """Money, a fixed contribution per home up to the level's limit (like the Woningbouwimpuls),
     paid only when it closes the financial gap the parties face; tried on admission and again
     before every meeting at the level, because prices move while a case waits. Once granted it
-    stays with the case."""
-    means = table.means
-    if means.money <= case.money_per_home:
-        return  # granted money stays granted; a level cannot add less than the case already has
-    if financial_gap(model, case, month) <= 0:
-        return  # an impasse, not a financial gap: mediation is what helps
-    before = case.money_per_home
-    case.money_per_home = means.money
-    if financial_gap(model, case, month) > 0:
-        case.money_per_home = before  # money that cannot close the gap is not paid
+    stays with the case. ``items``: (table, case) pairs, valued together."""
+    todo = [(t, c) for t, c in items if t.means.money > c.money_per_home]  # granted money stays granted
+    if not todo:
+        return
+    vw = view(model, [c for _, c in todo], month, known_cost=True)
+    shortfall = vw.total(vw.true_need()) - vw.val.surplus
+    shortfall = np.where(vw.val.valid, shortfall, np.inf).min(axis=1)
+    for (table, case), gap in zip(todo, shortfall):
+        if gap - case.money_per_home <= 0:
+            continue  # an impasse, not a financial gap: mediation is what helps
+        if gap - table.means.money <= 0:
+            case.money_per_home = table.means.money  # money is paid only where it closes the gap
 
 
-def impose(model, table, case, month: int) -> bool:
+def stuck_cases(model, items: list, month: int) -> list:
+    """Cases stuck at the end of their concession clock ((table, case) pairs), valued together at
+    their own numbers: a vertical table may impose a package (returned as (table, case, terms));
+    the others escalate or are abandoned."""
+    if not items:
+        return []
+    vw = view(model, [c for _, c in items], month, known_cost=True)
+    need = vw.true_need()
+    money = np.array([c.money_per_home for _, c in items])
+    net = np.where(vw.val.valid, vw.val.surplus + money[:, None] - vw.total(need), -np.inf)
+    imposed = []
+    for r, (table, case) in enumerate(items):
+        terms = impose(model, table, case, month, vw, r, need[r], net[r])
+        if terms is not None:
+            imposed.append((table, case, terms))
+        elif not escalate(model, case, month, zone=bool(net[r].max() >= -1e-6)):
+            table.agenda.remove(case)
+            model.abandon(case, month, "abandoned")
+    return imposed
+
+
+def impose(model, table, case, month: int, vw, r: int, need, net):
     """A vertical table's governments impose the package that leaves the most surplus, when one
-    fits every signatory's reservation, with the surplus above them split evenly.
+    fits every signatory's reservation, with the surplus above them split evenly. ``vw`` values the
+    case (row ``r``) at its own numbers; ``need`` (slots x variants) and ``net`` (variants) follow from it.
 
-    The price is recorded: the parties lose ``escalation.impose_trust_loss`` of trust in each
-    other, and objections follow with ``escalation.impose_objection_probability`` (drawn with
-    the case, so policies share it).
+    Returns the imposed terms, or None. The price is recorded: the parties lose
+    ``escalation.impose_trust_loss`` of trust in each other, and objections follow with
+    ``escalation.impose_objection_probability`` (drawn with the case, so policies share it).
     """
     p = model.p
     if not table.vertical or case.infrastructure_blocked or case.lacks_investor:
-        return False
-    vw = view(model, [case], month, known_cost=True)
-    need = vw.true_need()[0]                                        # (5, V)
-    net = vw.val.surplus[0] + case.money_per_home - vw.total(vw.true_need())[0]
+        return None
     v = int(np.argmax(net))
     if net[v] < -1e-6:
-        return False
-    signers = [(k, a) for k, a in enumerate(vw.agents[0]) if a is not None and (vw.seated[0, k] or vw.absent[0, k])]
+        return None
+    signers = [(k, a) for k, a in enumerate(vw.agents[r]) if a is not None and (vw.seated[r, k] or vw.absent[r, k])]
     share = float(net[v]) / len(signers)
     claims = {a.unique_id: float(need[k, v]) + share for k, a in signers}
     openings = {}
     for k, a in signers:
-        if vw.seated[0, k]:
-            opening = AGENT_KINDS[a.kind].openings(vw.val, np.array([0]), [a], np.array([case.padding[k]]))[0, v]
-            openings[a.unique_id] = max(float(need[k, v]), float(opening + vw.position[0, k] * vw.stake[0, k, v]))
-    absent = tuple(a.unique_id for k, a in signers if vw.absent[0, k])
+        if vw.seated[r, k]:
+            opening = AGENT_KINDS[a.kind].openings(vw.val, np.array([r]), [a], np.array([case.padding[k]]))[0, v]
+            openings[a.unique_id] = max(float(need[k, v]), float(opening + vw.position[r, k] * vw.stake[r, k, v]))
+    absent = tuple(a.unique_id for k, a in signers if vw.absent[r, k])
     terms = Terms(v, claims, {i: claims[i] for i in openings}, {a.unique_id: float(need[k, v]) for k, a in signers},
-                  openings, float(vw.val.surplus[0, v]) + case.money_per_home - sum(claims[i] for i in absent),
+                  openings, float(vw.val.surplus[r, v]) + case.money_per_home - sum(claims[i] for i in absent),
                   case.money_per_home, absent, imposed=True)
     case.variant = v
     case.imposed = True
     if case.imposition_draw < p["escalation.impose_objection_probability"]:
         case.objection = True
     adjust_trust(model, case, case.parties, lambda a, b: -p["escalation.impose_trust_loss"])
-    model.agree(table, case, month, terms)
-    return True
+    return terms

@@ -9,17 +9,20 @@ One step is one month, in this order (MODEL.md section 3; docs/ODD.md 1.3):
 3. cases arise in municipalities under pressure, while plan capacity lasts, and go on the
    agenda of their entry table (after regional plan review, where the format has it);
 4. infrastructure bottlenecks the national table took up are moved when their time is up;
-5. tables meet on their calendar, local first, then regional, then national: higher tables
-   first take up queued cases within their members' yearly intake (largest first) and send
-   back, with advice, cases they do not take up or that waited too long, then apply their
-   means; every case on the agenda gets one meeting (a case waiting for its infrastructure
-   gets none). Agreements go to ratification; at the end of the concession clock a vertical
-   table may impose a package, else the case escalates or is abandoned;
+5. the versnellingstafels take up queued cases within their members' yearly intake (largest
+   first), send back with advice the cases they do not take up or that waited too long, and
+   apply their means; then every table that meets this month gives each case on its agenda
+   one meeting, all meetings of the month negotiated together as one array computation (a
+   case waiting for its infrastructure gets none). Agreements go to ratification; at the end
+   of the concession clock a vertical table may impose a package, else the case escalates
+   (to be taken up from next month) or is abandoned;
 6. ratification: signatories whose decision window has come decide on the agreement at
    today's prices and positions; the last approval binds it, a rejection loses it;
 7. implementation: procedures start within municipal capacity, finished procedures start
    building within builders' capacity, buildings complete;
-8. data collection.
+8. end of the month: what the meetings changed in trust, insight and tenant organisations'
+   knowledge takes effect together (the tables of a month meet in parallel), and the
+   month's data are collected.
 
 All randomness comes from ``self.streams`` (named, seeded streams); the model never
 touches a global random state and never imports plotting or the dashboard.
@@ -30,15 +33,15 @@ from __future__ import annotations
 import math
 
 import mesa
-import networkx as nx
 import numpy as np
 
 from agents import Corporation, Developer, Economy, Investor, Municipality, TenantOrganisation
 from sim import cycles, escalation, formats, pipeline, prices, ratification
-from sim.case import Case, State
+from sim.case import Case, CaseIndex, State
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import Means, Table, adjust_trust, deadline_for, hold_meeting, seat
+from sim.tables import Means, Table, adjust_trust, deadline_for, hold_meetings, learn_insight, seat, set_padding
+from sim.trust import TrustStore
 
 
 class HousingTablesModel(mesa.Model):
@@ -51,13 +54,26 @@ class HousingTablesModel(mesa.Model):
         self.p = params
         self.month = 0
         self.month_end = 0
-        self.trust = nx.DiGraph()
         self.cases: list[Case] = []
+        self.index = CaseIndex()
+        self.deciding: dict[int, Case] = {}     # agreements waiting for their signatories' boards
+        self.ready: dict[int, Case] = {}        # binding agreements waiting for a procedure slot (first come first served)
+        self.insight_updates: list[tuple] = []   # (structural table, agent, gain): applied at the month's end
+        self.tenant_learning: list[tuple] = []   # (tenant organisation, gain): applied at the month's end
         self.elections_held = 0
-        self.economy = self._economy(0)
+        self._economies: dict[int, Economy] = {}
+        self.economy = self.economy_at(0)
         self.recorder = Recorder(self)
         self._make_agents(scenario)
+        self.agent_index = {a.unique_id: k for k, a in enumerate(self.agents)}
+        n_months = params["run.months"] + 1
+        self.drift = np.zeros((len(self.agent_index), n_months))   # every board's position, month by month
+        for a in self.agents:
+            if a.drift is not None and len(a.drift):
+                self.drift[self.agent_index[a.unique_id]] = a.drift[:n_months]
+        self.trust_store = TrustStore(len(self.agent_index), params["trust.initial"])
         self._make_tables()
+        self.insight = np.full((len(self.tables), len(self.agent_index)), np.nan)  # structural tables' memory
         self.build_capacity = sum(d.build_capacity for d in self.developers)
         self.build_bucket = 0.0
         self._initial_pipeline()
@@ -147,8 +163,13 @@ class HousingTablesModel(mesa.Model):
                 autonomy=self._autonomy(rng),
                 cycle_months=p["cycles.tenant_months"], cycle_phase=self._phase(rng, p["cycles.tenant_months"]),
                 drift=self._drift("tenant", idx)))
-        for a in self.agents:
-            self.trust.add_node(a.unique_id, kind=a.kind, name=a.name)
+        for k, m in enumerate(self.municipalities):
+            m.index = k
+        # one random stream per municipality for its cases (and per pair for performance agreements):
+        # keyed by name, never by call order, so two policies on the same seed share their arrivals
+        self.arrival_streams = [self.streams.get("arrivals", k) for k in range(len(self.municipalities))]
+        self.election_streams = [self.streams.get("election", k) for k in range(len(self.municipalities))]
+        self.performance_streams: dict = {}
         self.tenant_of = {c.unique_id: t for c, t in zip(self.corporations, self.tenant_orgs)}
         self.corporations_in = {m.unique_id: [] for m in self.municipalities}
         for c in self.corporations:
@@ -195,6 +216,7 @@ class HousingTablesModel(mesa.Model):
                         process_help=p["escalation.process_help_months"], infrastructure=True,
                         mix_levels=max(1, extra), cases_per_year=p["escalation.national_cases_per_year"],
                         min_homes=p["escalation.national_min_homes"]))
+        self.higher_tables = [t for t in self.tables if t.level > 0]
         self.regional_review = {m.name for m in self.municipalities
                                 if self.entry_table[m.unique_id].switches["scope"] == "region"
                                 or self.entry_table[m.unique_id].switches["regional_plan_review"]}
@@ -209,33 +231,32 @@ class HousingTablesModel(mesa.Model):
 
     # --- trust and insight ----------------------------------------------------------------
     def trust_between(self, a, b) -> float:
-        return self.trust_between_ids(a.unique_id, b.unique_id)
+        return self.trust_store.get(self.agent_index[a.unique_id], self.agent_index[b.unique_id])
 
-    def trust_between_ids(self, i, j) -> float:
-        d = self.trust.get_edge_data(i, j)
-        return d["weight"] if d else self.p["trust.initial"]
-
-    def add_trust(self, a, b, delta) -> None:
-        v = min(1.0, max(0.0, self.trust_between(a, b) + delta))
-        self.trust.add_edge(a.unique_id, b.unique_id, weight=v)
-        self.recorder.trust_changed(a.unique_id, b.unique_id, v)
+    def add_trust(self, a, b, delta, now: bool = False) -> None:
+        """Trust of a in b changes by ``delta`` at the end of this month (the tables meet in parallel),
+        or ``now`` (a learning programme, held before the table negotiates)."""
+        i, j = self.agent_index[a.unique_id], self.agent_index[b.unique_id]
+        if now:
+            self.recorder.trust_changed(self.month, *self.trust_store.set_now([i], [j], [delta]))
+        else:
+            self.trust_store.add(i, j, delta)
 
     def reset_trust(self, agent, share) -> None:
         """A new alderman: trust to and from the municipality moves back towards the start, and
         what the old one had learned at every table goes with it."""
-        t0 = self.p["trust.initial"]
         i = agent.unique_id
-        for u, v, d in list(self.trust.in_edges(i, data=True)) + list(self.trust.out_edges(i, data=True)):
-            d["weight"] = d["weight"] * (1 - share) + t0 * share
-            self.recorder.trust_changed(u, v, d["weight"])
+        self.recorder.trust_changed(self.month, *self.trust_store.reset(self.agent_index[i], share))
         base = self.p["learning.base_insight"]
-        for t in self.tables:
-            if i in t.insight:
-                t.insight[i] = t.insight[i] * (1 - share) + base * share
+        col = self.insight[:, self.agent_index[i]]
+        self.insight[:, self.agent_index[i]] = np.where(np.isnan(col), col, col * (1 - share) + base * share)
 
     # --- prices -------------------------------------------------------------------------
     def economy_at(self, month: int) -> Economy:
-        return self._economy(month)
+        """The prices of ``month`` (kept: ratification looks back at the months of agreements)."""
+        if month not in self._economies:
+            self._economies[month] = self._economy(month)
+        return self._economies[month]
 
     def _economy(self, month: int) -> Economy:
         p = self.p
@@ -286,11 +307,10 @@ class HousingTablesModel(mesa.Model):
         p = self.p
         sigma = p["cases.size_spread"]
         for idx, m in enumerate(self.municipalities):
-            rng = self.streams.get("arrivals", idx, month)
+            crng = self.arrival_streams[idx]
             rate = p["cases.per_year"] * m.pressure * m.alderman_initiative * m.population / 100_000 / 12
-            n = int(rng.poisson(rate))
+            n = int(crng.poisson(rate))
             for k in range(n):
-                crng = self.streams.get("case", idx, month, k)
                 size = p["cases.mean_homes"] * (m.population / 100_000) ** p["cases.size_elasticity"]
                 # lognormal with mean 1: the case's size varies around the municipality's typical size
                 homes = max(p["cases.min_homes"], int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
@@ -358,13 +378,17 @@ class HousingTablesModel(mesa.Model):
                     m.in_procedure += 1
                 else:
                     case.ratify_month = case.agreed_month = 0
+                    self.ready[case.id] = case
                     case.release_month = int(rng.integers(0, prep))
                 self.cases.append(case)
+                self.index.add(case)
                 self.recorder.homes_event(0, case, "proposed")
 
     def new_performance_case(self, m, corp, homes: int, month: int) -> Case:
-        rng = self.streams.get("performance", self.municipalities.index(m), self.corporations.index(corp), month)
-        draws = rng.random(2)
+        key = (m.index, self.corporations.index(corp))
+        if key not in self.performance_streams:
+            self.performance_streams[key] = self.streams.get("performance", *key)
+        draws = self.performance_streams[key].random(2)
         case = Case(id=len(self.cases), kind="performance", municipality=m,
                     homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality", specific=True,
                     opened=month, objection=bool(draws[0] < self.p["pipeline.objection_probability"]),
@@ -378,88 +402,99 @@ class HousingTablesModel(mesa.Model):
         if table.switches["regional_plan_review"] and case.total_homes >= p["table.plan_review_threshold"]:
             _plan_review(case, case.municipality.target_affordable_share)
         self.cases.append(case)
+        self.index.add(case)
         case.table = table
         table.agenda.append(case)
         self.recorder.homes_event(case.opened, case, "proposed")
 
-    def cases_in(self, state: State):
-        return [c for c in self.cases if c.state is state]
+    def cases_in(self, state: State) -> list:
+        """Cases in ``state``, oldest first (the index keeps them by state: no scan of all cases)."""
+        return self.index.in_state(state)
 
-    def waiting_for_procedure(self):
-        return [c for c in self.cases if c.state is State.AGREED and c.ratify_month is not None]
 
     # --- the month --------------------------------------------------------------------
     def step(self) -> None:
         month = self.month
-        self.economy = self._economy(month)
+        self.economy = self.economy_at(month)
         cycles.elections(self, month)
         cycles.performance_round(self, month)
         self._arrivals(month)
-        for c in self.cases:
+        for c in self.national_table.agenda:
             if c.infrastructure_blocked and c.unblock_month is not None and month >= c.unblock_month:
                 c.infrastructure_blocked = False
-        for table in self.tables:
+        for table in self.higher_tables:
             escalation.admit(self, table, month)
-            if table.meets(month):
-                for case in list(table.agenda):
-                    self._negotiate(table, case, month)
-        for case in self.cases:
-            if case.state is State.AGREED and case.ratify_month is None and case.decisions:
-                ratification.decide(self, case, month)
+        self._meet(month)
+        ratification.decide_all(self, month)
         pipeline.start_procedures(self, month)
         pipeline.advance(self, month)
+        self._end_of_month(month)
         self.recorder.end_of_month(month)
         self.month += 1
+
+    def _end_of_month(self, month: int) -> None:
+        """What the month's meetings changed in trust and insight takes effect together."""
+        self.recorder.trust_changed(month, *self.trust_store.apply())
+        for table, agent, gain in self.insight_updates:
+            learn_insight(self, table, None, agent, gain)
+        self.insight_updates.clear()
+        for tenant, gain in self.tenant_learning:
+            tenant.learn(gain)
+        self.tenant_learning.clear()
 
     def seat(self, table: Table, case: Case) -> None:
         seat(self, table, case)
 
-    def _abandon(self, case: Case, month: int, outcome: str) -> None:
+    def abandon(self, case: Case, month: int, outcome: str) -> None:
         self.recorder.escalation_out(month, case, outcome)
         case.move(State.ABANDONED, month)
         self.recorder.homes_event(month, case, "abandoned")
 
-    def _negotiate(self, table: Table, case: Case, month: int) -> None:
-        p = self.p
-        if case.state is State.OPEN:
-            case.move(State.AT_TABLE, month)
-            seat(self, table, case)
-        if case.infrastructure_blocked and case.unblock_month is not None:
-            return  # the national table is moving the infrastructure; the case waits at the table
-        if table.level > 0:
-            escalation.close_gap(self, table, case, month)
-        terms = hold_meeting(self, table, case, month)
-        if terms is not None:
-            self.agree(table, case, month, terms)
-            return
-        if case.meetings_at_level < deadline_for(case, p):
-            return
-        # stuck: the concession clock ran out
-        self.recorder.impasse()
-        adjust_trust(self, case, case.parties, lambda a, b: -p["trust.loss"])
-        case.table_history.append(table.level_name)
-        if escalation.impose(self, table, case, month):
-            return
-        if escalation.escalate(self, case, month):
-            return
-        table.agenda.remove(case)
-        self._abandon(case, month, "abandoned")
+    def _meet(self, month: int) -> None:
+        """Every table that meets this month gives each case on its agenda one meeting, all at once."""
+        items, new = [], []
+        for table in self.tables:
+            if not table.meets(month):
+                continue
+            for case in table.agenda:
+                if case.state is State.OPEN:
+                    case.move(State.AT_TABLE, month)
+                    seat(self, table, case, pad=False)
+                    new.append((table, case))
+                if case.infrastructure_blocked and case.unblock_month is not None:
+                    continue  # the national table is moving the infrastructure; the case waits at the table
+                items.append((table, case))
+        set_padding(self, new)
+        escalation.close_gaps(self, [(t, c) for t, c in items if t.level > 0], month)
+        agreed, stuck = [], []
+        for (table, case), terms in zip(items, hold_meetings(self, items, month)):
+            if terms is not None:
+                agreed.append((table, case, terms))
+            elif case.meetings_at_level >= deadline_for(case, self.p):
+                # stuck: the concession clock ran out
+                self.recorder.impasse()
+                adjust_trust(self, case, case.parties, lambda a, b: -self.p["trust.loss"])
+                case.table_history.append(table.level_name)
+                stuck.append((table, case))
+        agreed += escalation.stuck_cases(self, stuck, month)
+        self.agree(agreed, month)
 
-    def agree(self, table: Table, case: Case, month: int, terms) -> None:
-        """A table reached agreement (or imposed one): record it and send it to the signatories' boards."""
-        table.agenda.remove(case)
-        case.move(State.AGREED, month)
-        if case.agreed_month is None:
-            case.agreed_month = month
-        surplus = terms.available - terms.money + sum(terms.claims[j] for j in terms.absent)
-        self.recorder.agreement(month, case, table, terms)
-        self.recorder.escalation_out(month, case, "agreed")
-        case.agreement = {"variant": terms.variant, "claims": dict(terms.claims), "surplus": surplus,
-                          "openings": dict(terms.openings), "needs": dict(terms.needs), "month": month,
-                          "cost_known": case.concrete}
-        case.ratify_month = None
-        ratification.schedule(self, case, table, month)
-        ratification.decide(self, case, month)
+    def agree(self, agreed: list, month: int) -> None:
+        """Tables reached agreements (or imposed them): record them and send them to the signatories' boards,
+        which decide in the ratification phase of the month (``ratification.decide_all``)."""
+        self.recorder.agreements_reached(month, agreed)
+        for table, case, terms in agreed:
+            table.agenda.remove(case)
+            case.move(State.AGREED, month)
+            if case.agreed_month is None:
+                case.agreed_month = month
+            surplus = terms.available - terms.money + sum(terms.claims[j] for j in terms.absent)
+            self.recorder.escalation_out(month, case, "agreed")
+            case.agreement = {"variant": terms.variant, "claims": dict(terms.claims), "surplus": surplus,
+                              "openings": dict(terms.openings), "needs": dict(terms.needs), "month": month,
+                              "cost_known": case.concrete}
+            case.ratify_month = None
+            ratification.schedule(self, case, table, month)
 
     def on_bind(self, case: Case) -> None:
         """A performance agreement bound: the corporation remembers the municipality's counter-performance."""
@@ -485,6 +520,8 @@ class HousingTablesModel(mesa.Model):
             t.process_help = case.process_help
             t.agreement = dict(case.agreement)
             self.cases.append(t)
+            self.index.add(t)
+            self.ready[t.id] = t
             self.recorder.homes_event(month, t, "proposed")
             self.recorder.homes_event(month, t, "agreed")
 

@@ -55,9 +55,24 @@ class PackageSpace:
 
     def neighbours(self, v: int) -> np.ndarray:
         """Variants one step away on one issue (the single text moves one issue at a time)."""
-        d = (np.abs(self.mix_level - self.mix_level[v]) + np.abs(self.rent_level - self.rent_level[v])
-             + np.abs(self.commitment_level - self.commitment_level[v]) + np.abs(self.priority - self.priority[v]))
-        return np.flatnonzero(d == 1)
+        cache = self.__dict__.setdefault("_nb", {})
+        if v not in cache:
+            levels = np.stack([self.mix_level, self.rent_level, self.commitment_level, self.priority], axis=1)
+            cache[v] = np.flatnonzero(np.abs(levels - levels[v]).sum(axis=1) == 1)
+        return cache[v]
+
+    def padded(self, width: int) -> np.ndarray:
+        """mix-rent-commitment-priority arrays stacked (mid share, free share, rent level, commitment,
+        priority), padded to ``width`` variants with copies of the plan (cached per width)."""
+        cache = self.__dict__.setdefault("_padded", {})
+        if width not in cache:
+            n = self.size
+            out = np.empty((5, width))
+            for k, src in enumerate((self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority)):
+                out[k, :n] = src
+                out[k, n:] = src[self.plan]
+            cache[width] = out
+        return cache[width]
 
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),

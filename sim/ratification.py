@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from sim.case import State
 from sim.package import space_for
 from sim.tables import adjust_trust, deadline_for, view
@@ -42,35 +44,49 @@ def schedule(model, case, table, month: int) -> None:
             decide[a.unique_id] = earliest + a.months_to_window(earliest)
     case.decisions = decide
     case.pending_ratification = max(decide.values())
+    model.deciding[case.id] = case
 
 
-def decide(model, case, month: int) -> None:
-    """The signatories whose window is this month decide; the last approval makes it bind."""
-    due = [a for a in case.parties + case.absent if case.decisions.get(a.unique_id) == month]
-    if not due:
-        return
-    case.concrete = True  # a general question is a concrete plan by the time anyone decides on it
+def decide_all(model, month: int) -> None:
+    """The signatories whose window is this month decide; the last approval makes an agreement bind.
+
+    Agreed prices are indexed: the check is made in the prices of the agreement's month, with
+    today's investors' yield and the concrete plan's own cost (cases valued together, one group
+    per agreement month).
+    """
+    due = [c for c in model.deciding.values() if month in c.decisions.values()]
+    groups = {known: [c for c in due if c.agreement["cost_known"] == known] for known in (False, True)}
+    for known, cases in groups.items():
+        if not cases:
+            continue
+        then = [model.economy_at(c.agreement["month"]) for c in cases]
+        held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in then}
+        held = [held_of[id(e)] for e in then]
+        for c in cases:
+            c.concrete = True  # a general question is a concrete plan by the time anyone decides on it
+        agreed = view(model, cases, month, known_cost=known, economy=then)
+        vw = view(model, cases, month, economy=held)
+        needs = vw.true_need()
+        rows = np.arange(len(cases))
+        v = np.array([c.agreement["variant"] for c in cases])
+        value_fall = agreed.val.surplus[rows, v] - vw.val.surplus[rows, v]
+        cost_rise = ((vw.val.construction_cost - agreed.val.construction_cost)[:, 0]
+                     * (vw.val.mid_share[rows, v] + vw.val.social_share[:, 0]))
+        for r, case in enumerate(cases):
+            _decide(model, case, month, needs[r, :, v[r]], float(value_fall[r]), float(cost_rise[r]))
+
+
+def _decide(model, case, month, needs, value_fall: float, cost_rise: float) -> None:
+    """One case's signatories due this month decide (``needs``: each slot's board reservation at the variant)."""
     claims = case.agreement["claims"]
-    v = case.agreement["variant"]
-    # agreed prices are indexed (bouwkostenindexatie): compare in the prices of the agreement's month,
-    # so what moves is real: investors' yields, the concrete plan's own cost, and the boards' positions
-    then = model.economy_at(case.agreement["month"])
-    held = replace(then, investor_return=model.economy.investor_return)
-    agreed = view(model, [case], month, known_cost=case.agreement["cost_known"], economy=then)
-    vw = view(model, [case], month, economy=held)
-    value_fall = float(agreed.val.surplus[0, v] - vw.val.surplus[0, v])
-    cost_rise = float(((vw.val.construction_cost - agreed.val.construction_cost)
-                       * (vw.val.mid_share + vw.val.social_share))[0, v])
-    loss = {k: 0.0 for k in ("investor", "developer")}
-    loss["developer"] = cost_rise                        # the builder bears the concrete plan's own cost
-    loss["investor" if "investor" in case.cast and case.cast["investor"].unique_id in claims else "developer"] += \
-        value_fall - cost_rise                           # the buyer bears the value its yield puts on the homes
-    needs = vw.true_need()[0]
-    for a in due:
+    loss = {"investor": 0.0, "developer": cost_rise}      # the builder bears the concrete plan's own cost
+    buyer = "investor" if "investor" in case.cast and case.cast["investor"].unique_id in claims else "developer"
+    loss[buyer] += value_fall - cost_rise                  # the buyer bears the value its yield puts on the homes
+    for a in case.parties + case.absent:
         i = a.unique_id
-        claim = claims[i] - loss.get(a.kind, 0.0)
-        need = float(needs[SLOT[a.kind], v])
-        if claim < need - 1e-6:
+        if case.decisions.get(i) != month:
+            continue
+        if claims[i] - loss.get(a.kind, 0.0) < float(needs[SLOT[a.kind]]) - 1e-6:
             _lost(model, case, a, month)
             return
         del case.decisions[i]
@@ -91,6 +107,8 @@ def bind(model, case, month: int) -> None:
         case.process_help = max(case.process_help, model.p["negotiation.priority_months"])
     case.ratify_month = month
     case.pending_ratification = None
+    del model.deciding[case.id]
+    model.ready[case.id] = case
     case.release_month = max(case.release_month, month)
     model.recorder.ratified(month, case)
     model.on_bind(case)
@@ -108,6 +126,7 @@ def _lost(model, case, party, month: int) -> None:
     case.agreement = None
     case.decisions = {}
     case.pending_ratification = None
+    del model.deciding[case.id]
     case.meetings_at_level = max(0, deadline_for(case, p) - p["negotiation.renegotiation_meetings"])
     if case.space.size == 1 and case.kind != "performance":  # a concretised general question: now a plan to work on
         case.space = space_for(case, p, concrete=True, mix_levels=case.table.means.mix_levels)

@@ -1,7 +1,9 @@
 """Data collection: tidy tables of one run (MODEL.md section 8; definitions in docs/ODD.md).
 
-Events are recorded as they happen; :meth:`Recorder.tables` turns them into pandas
-DataFrames with ``run_id``, ``scenario`` and ``seed`` in every row.
+Events are recorded as they happen: flows of homes in arrays (municipality x segment x
+column, the current month), stocks in an array, everything else in row lists.
+:meth:`Recorder.tables` turns them into pandas DataFrames once, at the end, with ``run_id``,
+``scenario`` and ``seed`` in every row.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ import numpy as np
 import pandas as pd
 
 from sim import reciprocity as rc
-from sim.case import SEGMENTS, State
+from sim.case import SEGMENTS, STATES, State
 
 MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned", "pipeline")
+FLOWS = MONTHLY_COLUMNS[:-1]
+ENTERED = tuple(f"entered_{s}" for s in STATES)
+MONTHS_IN = tuple(f"months_{s}" for s in STATES)
 
 
 class Recorder:
     def __init__(self, model):
         self.model = model
-        self.flow = defaultdict(int)           # (month, municipality, segment, column) -> homes
-        self.pipeline = defaultdict(int)       # (municipality, segment) -> homes now in the pipeline
-        self.monthly_rows: list[tuple] = []
+        self.flow: np.ndarray | None = None     # (municipality, segment, column) -> homes this month
+        self.pipeline: np.ndarray | None = None  # (municipality, segment) -> homes now in the pipeline
+        self.monthly_parts: list[tuple] = []   # per month: (municipality index, segment index, flows, pipeline)
         self.queue_rows: list[tuple] = []      # (month, level, table, landsdeel, queued, at table): the ladder's tables
         self.agreements: list[dict] = []
         self.concessions: list[dict] = []
@@ -32,22 +37,23 @@ class Recorder:
         self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
-        self.trust_samples = {}                # (year index, i, j) -> trust at year end
-        self.trust_now: dict[tuple, float] = {}  # (i, j) -> trust, changed this month
-        self.trust_rows: list[tuple] = []      # (month, i, j, trust): the trust table, a change log
+        self.trust_samples = {}                # (year index, i, j) -> trust at year end, for the pairs table
+        self.trust_parts: list[tuple] = []     # (month, agent index i, agent index j, trust): the change log
 
     # --- events -----------------------------------------------------------------------
     def homes_event(self, month, case, column, homes=None) -> None:
-        for seg in SEGMENTS:
+        """Homes of a case moved this month (``month`` is the current month)."""
+        if self.flow is None:
+            n_muni = len(self.model.municipalities)
+            self.flow = np.zeros((n_muni, len(SEGMENTS), len(FLOWS)), dtype=np.int64)
+            self.pipeline = np.zeros((n_muni, len(SEGMENTS)), dtype=np.int64)
+        m, col = case.municipality.index, FLOWS.index(column)
+        sign = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": -1}.get(column, 0)
+        for k, seg in enumerate(SEGMENTS):
             n = case.homes[seg] if homes is None else homes.get(seg, 0)
             if n:
-                self.flow[(month, case.municipality.name, seg, column)] += n
-                if column == "proposed":
-                    self.pipeline[(case.municipality.name, seg)] += n
-                elif column in ("completed", "abandoned"):
-                    self.pipeline[(case.municipality.name, seg)] -= n
-                elif column == "relabelled":
-                    self.pipeline[(case.municipality.name, seg)] += n
+                self.flow[m, k, col] += n
+                self.pipeline[m, k] += sign * n
 
     def relabel(self, month, case, k) -> None:
         """k mid-rent homes of a case became free-sector homes (the count is unchanged)."""
@@ -70,9 +76,18 @@ class Recorder:
     def impasse(self) -> None:
         self.impasses += 1
 
-    def agreement(self, month, case, table, terms) -> None:
-        """The table reached (or imposed) agreement: record the package, the claims, the concessions."""
+    def agreements_reached(self, month, agreed: list) -> None:
+        """Tables reached (or imposed) these agreements ((table, case, terms)); valued together."""
+        if not agreed:
+            return
         from sim.tables import view  # here: sim.tables imports sim.case, as this module does
+        real = view(self.model, [c for _, c, _ in agreed], month, known_cost=True)
+        shortfall = real.total(real.true_need()) - real.val.surplus
+        for r, (table, case, terms) in enumerate(agreed):
+            self._agreement(month, case, table, terms, shortfall[r], float(real.val.rent[r, terms.variant]))
+
+    def _agreement(self, month, case, table, terms, shortfall, rent) -> None:
+        """Record the package, the claims, the concessions of one agreement."""
         m = self.model
         econ = m.economy.local(case.municipality)
         seated = case.parties
@@ -80,9 +95,6 @@ class Recorder:
         cs = {i: rc.concession(terms.openings[i], terms.needs[i], terms.reservations[i]) for i in ids}
         rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in terms.claims)
         v, space = terms.variant, case.space
-        now = view(m, [case], month)
-        real = view(m, [case], month, known_cost=True)
-        shortfall = real.total(real.true_need())[0] - real.val.surplus[0]
         aid = len(self.agreements)
         by_kind = {a.kind: terms.claims[a.unique_id] for a in seated + case.absent}
         n = case.total_homes
@@ -97,7 +109,7 @@ class Recorder:
             "specific": case.specific, "homes": n, "homes_social": case.homes["social"],
             "homes_midrent": mid_homes, "homes_free": n - case.homes["social"] - mid_homes,
             "plan_homes_midrent": case.homes["midrent"],
-            "midrent_rent": float(now.val.rent[0, v]) if mid_homes else np.nan,
+            "midrent_rent": rent if mid_homes else np.nan,
             "commitment_years": float(space.commitment[v]) if mid_homes else np.nan,
             "priority": bool(space.priority[v]), "text_moves": case.text_moves,
             "rounds": case.rounds_total, "meetings": case.meetings, **land,
@@ -185,20 +197,18 @@ class Recorder:
             if row["outcome"] == "":
                 row["month_out"], row["outcome"] = month, outcome
 
-    def trust_changed(self, i, j, value) -> None:
-        self.trust_now[(i, j)] = value
+    def trust_changed(self, month, rows, cols, values) -> None:
+        """Pairs (agent indices) whose trust changed this month, with the new values."""
+        if len(rows):
+            self.trust_parts.append((month, np.asarray(rows), np.asarray(cols), np.asarray(values)))
 
     def end_of_month(self, month) -> None:
-        for (i, j), v in sorted(self.trust_now.items()):
-            self.trust_rows.append((month, i, j, v))
-        self.trust_now.clear()
-        names = [m.name for m in self.model.municipalities]
-        for name in names:
-            for seg in SEGMENTS:
-                vals = [self.flow.pop((month, name, seg, c), 0) for c in MONTHLY_COLUMNS[:-1]]
-                pipe = self.pipeline[(name, seg)]
-                if pipe or any(vals):
-                    self.monthly_rows.append((month, name, seg, *vals, pipe))
+        if self.flow is not None:
+            live = (self.pipeline != 0) | (self.flow != 0).any(axis=2)
+            m_idx, s_idx = np.nonzero(live)
+            self.monthly_parts.append((month, m_idx, s_idx, self.flow[m_idx, s_idx].copy(),
+                                       self.pipeline[m_idx, s_idx].copy()))
+            self.flow[:] = 0
         for t in self.model.tables:
             if t.level == 0 or not (t.queue or t.agenda):
                 continue
@@ -210,13 +220,15 @@ class Recorder:
             else:
                 self.queue_rows.append((month, t.level_name, t.name, "", len(t.queue), len(t.agenda)))
         if month % 12 == 11 or month == self.model.p["run.months"] - 1:
-            for i, j, d in self.model.trust.edges(data=True):
-                self.trust_samples[(month // 12, i, j)] = d["weight"]
+            store, index = self.model.trust_store, self.model.agent_index
+            for (y, i, j) in {k for k in self.given if k[0] == month // 12}:
+                self.trust_samples[(y, i, j)] = store.get(index[i], index[j])
+                self.trust_samples[(y, j, i)] = store.get(index[j], index[i])
 
     # --- tables -----------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
         m = self.model
-        monthly = pd.DataFrame(self.monthly_rows, columns=["month", "municipality", "segment", *MONTHLY_COLUMNS])
+        monthly = self._monthly()
         start = m.p["run.start_year"]
         monthly.insert(1, "year", start + monthly["month"] // 12)
         region = {x.name: x.region for x in m.municipalities}
@@ -254,10 +266,10 @@ class Recorder:
                "blocked_by": c.blocked_by, "plan_reviewed": c.reviewed, "sent_back": c.sent_back,
                "text_moves": c.text_moves, "absent_signatories": ",".join(sorted(a.kind for a in c.absent)),
                "cost_factor": c.cost_factor}
-        for s in State:
-            row[f"entered_{s.value}"] = c.entered.get(s.value, np.nan)
-        for s in State:
-            row[f"months_{s.value}"] = c.months_in[s.value]
+        for s, name in zip(STATES, ENTERED):
+            row[name] = c.entered.get(s, np.nan)
+        for s, name in zip(STATES, MONTHS_IN):
+            row[name] = c.months_in[s]
         return row
 
     def _pairs(self) -> pd.DataFrame:
@@ -278,12 +290,36 @@ class Recorder:
                          "trust_j_in_i": self.trust_samples.get((y, j, i), t0)})
         return pd.DataFrame(rows)
 
+    def _monthly(self) -> pd.DataFrame:
+        names = np.array([x.name for x in self.model.municipalities], dtype=object)
+        cols = ["month", "municipality", "segment", *MONTHLY_COLUMNS]
+        if not self.monthly_parts:
+            return pd.DataFrame(columns=cols)
+        month = np.concatenate([np.full(len(mi), t) for t, mi, _, _, _ in self.monthly_parts])
+        m_idx = np.concatenate([p[1] for p in self.monthly_parts])
+        s_idx = np.concatenate([p[2] for p in self.monthly_parts])
+        flows = np.concatenate([p[3] for p in self.monthly_parts])
+        pipe = np.concatenate([p[4] for p in self.monthly_parts])
+        data = {"month": month, "municipality": names[m_idx], "segment": np.array(SEGMENTS, dtype=object)[s_idx]}
+        for k, c in enumerate(FLOWS):
+            data[c] = flows[:, k]
+        data["pipeline"] = pipe
+        return pd.DataFrame(data, columns=cols)
+
     def _trust(self) -> pd.DataFrame:
-        """Graph trust as a change log: a row when trust of i in j changed that month (its value at month end)."""
-        agents = {a.unique_id: a for a in self.model.agents}
-        rows = [(month, agents[i].name, agents[i].kind, agents[j].name, agents[j].kind, v)
-                for month, i, j, v in self.trust_rows]
-        return pd.DataFrame(rows, columns=["month", "agent_i", "kind_i", "agent_j", "kind_j", "trust"])
+        """Store trust as a change log: a row when trust of i in j changed that month (its value at month end)."""
+        cols = ["month", "agent_i", "kind_i", "agent_j", "kind_j", "trust"]
+        if not self.trust_parts:
+            return pd.DataFrame(columns=cols)
+        agents = list(self.model.agents)
+        names = np.array([a.name for a in agents], dtype=object)
+        kinds = np.array([a.kind for a in agents], dtype=object)
+        month = np.concatenate([np.full(len(r), t) for t, r, _, _ in self.trust_parts])
+        i = np.concatenate([p[1] for p in self.trust_parts])
+        j = np.concatenate([p[2] for p in self.trust_parts])
+        v = np.concatenate([p[3] for p in self.trust_parts])
+        return pd.DataFrame({"month": month, "agent_i": names[i], "kind_i": kinds[i], "agent_j": names[j],
+                             "kind_j": kinds[j], "trust": v}, columns=cols)
 
     def given_totals(self) -> dict[tuple, float]:
         totals = defaultdict(float)

@@ -39,7 +39,7 @@ class Means:
 
 @dataclass
 class Table:
-    id: int
+    id: int                              # row of the model's insight array
     name: str
     level: int
     switches: dict
@@ -49,7 +49,6 @@ class Table:
     phase: int = 0
     agenda: list = field(default_factory=list)
     queue: list = field(default_factory=list)
-    insight: dict = field(default_factory=dict)   # agent id -> insight (structural memory)
     learned: bool = False
     meetings: int = 0
     intake: dict = field(default_factory=dict)    # landsdeel ("" for one member) -> cases it may still take up
@@ -122,20 +121,19 @@ def signatories(case) -> list:
 
 
 # --- trust and insight stores ---------------------------------------------------------
+# Structural tables keep trust in the model's store (agents x agents, sim/trust.py) and insight in
+# the model's table x agent array; a one-off table keeps both in the case, by party slot:
+# ``case.trust_local`` (5 x 5) and ``case.insight_local`` (5), NaN where nothing is known yet.
+
 def trust_in(model, case, agent, other) -> float:
     if case.trust_local is not None:  # one-off table: trust that lives and dies with the case
-        return case.trust_local.get((agent.unique_id, other.unique_id), model.p["trust.initial"])
+        return float(case.trust_local[SLOT[agent.kind], SLOT[other.kind]])
     return model.trust_between(agent, other)
 
 
-def mean_trust(model, case, agent, others) -> float:
-    if not others:
-        return model.p["trust.initial"]
-    return sum(trust_in(model, case, agent, o) for o in others) / len(others)
-
-
-def adjust_trust(model, case, parties, delta_for) -> None:
-    """Apply ``delta_for(i, j)`` to trust of i in j, in the table's memory or the case's own."""
+def adjust_trust(model, case, parties, delta_for, now: bool = False) -> None:
+    """Apply ``delta_for(i, j)`` to trust of i in j: in the case's own store at once, or in the
+    model's store at the end of the month (``now``: at once)."""
     for a in parties:
         for b in parties:
             if a is b:
@@ -144,20 +142,70 @@ def adjust_trust(model, case, parties, delta_for) -> None:
             if not d:
                 continue
             if case.trust_local is not None:
-                key = (a.unique_id, b.unique_id)
-                case.trust_local[key] = min(1.0, max(0.0, case.trust_local.get(key, model.p["trust.initial"]) + d))
+                i, j = SLOT[a.kind], SLOT[b.kind]
+                case.trust_local[i, j] = min(1.0, max(0.0, case.trust_local[i, j] + d))
             else:
-                model.add_trust(a, b, d)
+                model.add_trust(a, b, d, now=now)
 
 
-def insight_of(table: Table, case, agent) -> float:
-    store = table.insight if table.structural else case.insight_local
-    return store.get(agent.unique_id, base_insight(agent))
+def insight_of(model, table: Table, case, agent) -> float:
+    if table.structural:
+        v = model.insight[table.id, model.agent_index[agent.unique_id]]
+    else:
+        v = case.insight_local[SLOT[agent.kind]]
+    return base_insight(agent) if v != v else float(v)
 
 
-def set_insight(table: Table, case, agent, value: float) -> None:
-    store = table.insight if table.structural else case.insight_local
-    store[agent.unique_id] = min(1.0, max(0.0, value))
+def set_insight(model, table: Table, case, agent, value: float) -> None:
+    value = min(1.0, max(0.0, value))
+    if table.structural:
+        model.insight[table.id, model.agent_index[agent.unique_id]] = value
+    else:
+        case.insight_local[SLOT[agent.kind]] = value
+
+
+def learn_insight(model, table: Table, case, agent, gain: float) -> None:
+    """Insight grows by ``gain`` of what is still to learn."""
+    v = insight_of(model, table, case, agent)
+    set_insight(model, table, case, agent, v + gain * (1 - v))
+
+
+def guardedness_rows(model, items: list, seated: np.ndarray, agents: list) -> np.ndarray:
+    """(1 - trust) * (1 - insight) of every seated party of every (table, case) item, shape (M, 5).
+
+    How guarded a party is: it pads its opening by this much and keeps this much of its range
+    back (MODEL.md 5.4, 6: 'padding and low trust keep the parties apart'). The trust that
+    counts is its mean trust in the other parties; under a municipal chair, whose text it
+    must accept, its trust in the municipality. At a vertical table governments steer, so
+    trust counts only ``trust.vertical_weight`` as much, the rest taken at ``trust.vertical_anchor``
+    (seed 003).
+    """
+    p = model.p
+    m = len(items)
+    n = len(KINDS)
+    idx = np.array([[model.agent_index[a.unique_id] if a is not None else 0 for a in row] for row in agents],
+                   dtype=int).reshape(m, n)
+    trust = model.trust_store.value[idx[:, :, None], idx[:, None, :]]
+    insight = np.full((m, n), np.nan)
+    base = np.array([[base_insight(a) if a is not None else 0.0 for a in row] for row in agents]).reshape(m, n)
+    vertical = np.zeros(m, dtype=bool)
+    muni_chair = np.zeros(m, dtype=bool)
+    for r, (table, case) in enumerate(items):
+        if case.trust_local is not None:
+            trust[r] = case.trust_local
+        insight[r] = model.insight[table.id, idx[r]] if table.structural else case.insight_local
+        vertical[r] = table.vertical
+        muni_chair[r] = table.switches["chair"] == "municipality" and seated[r, SLOT["municipality"]]
+    insight = np.where(np.isnan(insight), base, insight)
+    others = seated[:, None, :] & ~np.eye(n, dtype=bool)[None, :, :]            # (M, i, j)
+    count = others.sum(axis=2)
+    mean = np.where(count > 0, (trust * others).sum(axis=2) / np.maximum(count, 1), p["trust.initial"])
+    in_muni = trust[:, :, SLOT["municipality"]]
+    is_muni = np.arange(n)[None, :] == SLOT["municipality"]
+    tau = np.where(muni_chair[:, None] & ~is_muni, in_muni, mean)
+    w = p["trust.vertical_weight"]
+    tau = np.where(vertical[:, None], w * tau + (1.0 - w) * p["trust.vertical_anchor"], tau)
+    return np.where(seated, (1.0 - tau) * (1.0 - insight), 0.0)
 
 
 def base_insight(agent) -> float:
@@ -183,9 +231,8 @@ def learning_programme(model, table: Table, case, parties) -> None:
     gain, trust = model.p["learning.session_gain"], model.p["learning.session_trust"]
     for _ in range(n):
         for a in parties:
-            v = insight_of(table, case, a)
-            set_insight(table, case, a, v + gain * (1 - v))
-        adjust_trust(model, case, parties, lambda a, b: trust)
+            learn_insight(model, table, case, a, gain)
+        adjust_trust(model, case, parties, lambda a, b: trust, now=True)
 
 
 def roster(model, table: Table) -> list:
@@ -208,13 +255,13 @@ def roster(model, table: Table) -> list:
 
 
 # --- seating --------------------------------------------------------------------------
-def seat(model, table: Table, case) -> None:
+def seat(model, table: Table, case, pad: bool = True) -> None:
     """Bring a case to this table: who negotiates, who must sign from a distance, and how much each pads.
 
     Padding falls with trust and insight (000: 'inzicht in elkaars belangen'). Parties facing
     a municipality that cannot judge a business case pad more (seed 004: assessing a bid
     'vergt financiële kennis'); mediation at higher levels reveals reservation points, which is
-    modelled as insight.
+    modelled as insight. ``pad=False`` leaves the padding to a later ``set_padding`` for many cases at once.
     """
     p = model.p
     parties = table.parties(case)
@@ -222,7 +269,8 @@ def seat(model, table: Table, case) -> None:
     case.absent = [a for a in signatories(case) if a not in parties]
     case.table = table
     if not table.structural:
-        case.trust_local, case.insight_local = {}, {}
+        case.trust_local = np.full((len(KINDS), len(KINDS)), p["trust.initial"])
+        case.insight_local = np.full(len(KINDS), np.nan)
     else:
         case.trust_local = None
     if table.switches["learning_sessions"]:
@@ -233,23 +281,40 @@ def seat(model, table: Table, case) -> None:
             table.learned = True
     for a in parties:
         if table.means.mediation:
-            set_insight(table, case, a, max(insight_of(table, case, a), table.means.mediation))
+            set_insight(model, table, case, a, max(insight_of(model, table, case, a), table.means.mediation))
     if table.switches["specificity"] == "concrete":
         case.concrete = True  # a higher table works on the concrete case (seed 003: 'interveniëren bij knelpunten')
     case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels)
     case.variant = case.space.plan
     muni = case.cast.get("municipality")
-    exploit = 0.0
-    if muni in parties:
-        exploit = p["negotiation.expertise_padding"] * (1.0 - muni.expertise(pooled_expertise(model, table)))
-    case.padding = np.zeros(len(KINDS))
-    for a in parties:
-        factor = 1.0 + (exploit if a is not muni else 0.0)
-        case.padding[SLOT[a.kind]] = min(1.0, p["negotiation.padding"] * factor * guardedness(model, table, case, a))
+    case.slots = None
+    case.slots = slot_agents(case)
+    if pad:
+        set_padding(model, [(table, case)])
     case.meetings_at_level = 0
     case.assessed = muni not in parties or case.kind == "pipeline"
     case.assessment_meetings = 0 if case.assessed else math.ceil(
         p["municipality.assessment_meetings"] * (1.0 - muni.expertise(pooled_expertise(model, table))))
+
+
+def set_padding(model, items: list) -> None:
+    """Each seated party's padding at its table: ``negotiation.padding`` x guardedness, more facing a
+    municipality that cannot check a business case (``negotiation.expertise_padding``)."""
+    if not items:
+        return
+    p = model.p
+    agents = [c.slots[0] for _, c in items]
+    seated = np.array([c.slots[1] for _, c in items], dtype=bool).reshape(len(items), len(KINDS))
+    guarded = guardedness_rows(model, items, seated, agents)
+    m = SLOT["municipality"]
+    exploit = np.zeros(len(items))
+    for r, (table, case) in enumerate(items):
+        if seated[r, m]:
+            exploit[r] = p["negotiation.expertise_padding"] * (1.0 - agents[r][m].expertise(pooled_expertise(model, table)))
+    factor = np.where(np.arange(len(KINDS))[None, :] == m, 1.0, 1.0 + exploit[:, None])
+    padding = np.where(seated, np.minimum(1.0, p["negotiation.padding"] * factor * guarded), 0.0)
+    for r, (_, case) in enumerate(items):
+        case.padding = padding[r]
 
 
 def pooled_expertise(model, table: Table) -> float:
@@ -258,25 +323,9 @@ def pooled_expertise(model, table: Table) -> float:
 
 
 def guardedness(model, table: Table, case, agent) -> float:
-    """(1 - trust) * (1 - insight) of a party at this table, in [0, 1].
-
-    How guarded a party is: it pads its opening by this much and keeps this much of its range
-    back (MODEL.md 5.4, 6: 'padding and low trust keep the parties apart'). The trust that
-    counts is its mean trust in the other parties; under a municipal chair, whose text it
-    must accept, its trust in the municipality. At a vertical table governments steer, so
-    trust counts only ``trust.vertical_weight`` as much, the rest taken at ``trust.vertical_anchor``
-    (seed 003).
-    """
-    others = [o for o in case.parties if o is not agent]
-    muni = case.cast.get("municipality")
-    if table.switches["chair"] == "municipality" and muni in others:
-        trust = trust_in(model, case, agent, muni)
-    else:
-        trust = mean_trust(model, case, agent, others)
-    if table.vertical:
-        w = model.p["trust.vertical_weight"]
-        trust = w * trust + (1.0 - w) * model.p["trust.vertical_anchor"]
-    return (1.0 - trust) * (1.0 - insight_of(table, case, agent))
+    """One party's guardedness at this table (``guardedness_rows`` for one case)."""
+    agents, seated, _ = slot_agents(case)
+    return float(guardedness_rows(model, [(table, case)], np.array([seated]), [agents])[0, SLOT[agent.kind]])
 
 
 def deadline_for(case, p) -> int:
@@ -328,7 +377,9 @@ class View:
 
 
 def slot_agents(case) -> tuple[list, list, list]:
-    """The case's agent per slot, and whether it is seated or an absent signatory."""
+    """The case's agent per slot, and whether it is seated or an absent signatory (kept from its seating)."""
+    if case.slots is not None:
+        return case.slots
     seated_ids = {a.unique_id for a in case.parties}
     absent_ids = {a.unique_id for a in case.absent}
     agents, seated, absent = [], [], []
@@ -360,7 +411,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
         who = [agents[r][k] for r in rows]
         own[rows, k] = cls.reservations(val, rows, who)
         stake[rows, k] = cls.stakes(val, rows, who)
-        position[rows, k] = [a.position(month) for a in who]
+        position[rows, k] = model.drift[[model.agent_index[a.unique_id] for a in who], min(month, model.drift.shape[1] - 1)]
         guess = np.flatnonzero(absent[rows, k])
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
@@ -387,42 +438,47 @@ def financial_gap(model, case, month: int) -> float:
 
 
 # --- a meeting ------------------------------------------------------------------------
-def hold_meeting(model, table: Table, case, month: int) -> negotiation.Terms | None:
-    """One meeting on one case: negotiate, then learn and update trust.
+def hold_meetings(model, items: list, month: int) -> list:
+    """One meeting on each of ``items`` ((table, case) pairs), all negotiated at once; then every
+    party learns and trust moves (at a structural table: at the end of the month).
 
     A tenant organisation that does not yet know the themes (seed 004) cannot negotiate: the
     meeting is spent explaining, it learns, and the concession clock does not move, so the
     case is delayed rather than failed. A municipality that cannot judge a business case needs
     meetings to assess it before it can sign (``municipality.assessment_meetings``), and a
     performance agreement needs ``performance.meetings_required`` meetings (bid, reaction,
-    negotiation, signing). Returns the agreed terms, or None.
+    negotiation, signing). Returns the agreed terms per item, or None.
     """
     p = model.p
-    parties = case.parties
-    deadline = deadline_for(case, p)
-    tenant = case.cast.get("tenant")
-    tenant_ready = tenant is None or tenant not in parties or \
-        tenant.effective_knowledge >= p["tenant.knowledge_required"]
-    steps = np.zeros(len(KINDS))
-    terms = None
-    if not tenant_ready and case.tenant_waits < deadline:
+    gated, talks = [], []
+    for k, (table, case) in enumerate(items):
+        tenant = case.cast.get("tenant")
+        ready = tenant is None or tenant not in case.parties or \
+            tenant.effective_knowledge >= p["tenant.knowledge_required"]
+        (talks if ready or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
+    terms: list = [None] * len(items)
+    steps = np.zeros((len(items), len(KINDS)))
+    rounds = np.zeros(len(items), dtype=int)
+    for k in gated:
+        case = items[k][1]
         case.tenant_waits += 1  # after a full clock of waiting it negotiates anyway (its reservation binds)
         case.blocked_by = "tenant_knowledge"
-        rounds = 0
-    else:
-        meetings = assemble(model, [(table, case)], month)
+    if talks:
+        batch = [items[k] for k in talks]
+        meetings = assemble(model, batch, month)
         outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
-        disassemble(meetings, outcome, [case])
-        steps = outcome.steps[0]
-        rounds = int(outcome.rounds[0])
-        if outcome.agreed[0]:
-            terms = terms_of(meetings, outcome, 0, case)
-    case.meetings += 1
-    case.rounds_total += rounds
-    table.meetings += 1
-    model.recorder.meeting(month, table, case)
-    _learn(model, table, case, parties)
-    _trust_after_meeting(model, case, parties, terms is not None, steps)
+        disassemble(meetings, outcome, [c for _, c in batch])
+        for r, k in enumerate(talks):
+            steps[k], rounds[k] = outcome.steps[r], outcome.rounds[r]
+            if outcome.agreed[r]:
+                terms[k] = terms_of(meetings, outcome, r, items[k][1])
+    for k, (table, case) in enumerate(items):
+        case.meetings += 1
+        case.rounds_total += int(rounds[k])
+        table.meetings += 1
+        model.recorder.meeting(month, table, case)
+        _learn(model, table, case, case.parties)
+    _trust_after_meetings(model, items, np.array([t is not None for t in terms]), steps)
     return terms
 
 
@@ -474,7 +530,6 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
     insight = np.zeros((m, len(KINDS)))
     bonus = np.zeros((m, width))
     exponent = np.ones((m, len(KINDS)))
-    hold = np.zeros((m, len(KINDS)))
     can_sign = np.zeros(m, dtype=bool)
     chair = np.zeros(m, dtype=int)
     rule = np.zeros(m, dtype=int)
@@ -483,6 +538,8 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
     agent = np.full((m, len(KINDS)), -1)
     t_start, t_step = np.zeros(m), np.zeros(m)
     rounds = p["negotiation.rounds_per_meeting"]
+    steer = []                             # rows where a municipal chair writes and steers
+    hold = p["negotiation.distrust_hold"] * guardedness_rows(model, items, vw.seated, vw.agents)
     for r, (table, case) in enumerate(items):
         sw = table.switches
         seated = vw.seated[r]
@@ -490,7 +547,6 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
             a = vw.agents[r][k]
             agent[r, k] = a.unique_id
             exponent[r, k] = eco.concession_exponent(a.autonomy, p["negotiation.exponent_range"])
-            hold[r, k] = p["negotiation.distrust_hold"] * guardedness(model, table, case, a)
         muni = case.cast.get("municipality")
         if seated[SLOT["municipality"]]:
             muni_slot[r] = SLOT["municipality"]
@@ -507,9 +563,9 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
             else:
                 w = case.parties[case.meetings % len(case.parties)]  # the parties write in turn
             writer[r] = KINDS.index(w.kind)
-            insight[r] = np.where(seated, insight_of(table, case, w), 0.0)
+            insight[r] = np.where(seated, insight_of(model, table, case, w), 0.0)
             if sw["chair"] == "municipality" and w is muni:
-                bonus[r] = p["negotiation.chair_steering"] * Municipality.affordability_values(vw.val, [r], [muni])[0]
+                steer.append(r)
         deadline = deadline_for(case, p)
         t_start[r] = case.meetings_at_level / deadline
         t_step[r] = 1.0 / (rounds * deadline)
@@ -519,6 +575,10 @@ def assemble(model, items: list, month: int) -> negotiation.Meetings:
         can_sign[r] = not (blocked or too_early or assessing)
         case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked else \
             ("assessment" if assessing else "")
+    if steer:
+        rows = np.array(steer)
+        bonus[rows] = p["negotiation.chair_steering"] * Municipality.affordability_values(
+            vw.val, rows, [vw.agents[r][SLOT["municipality"]] for r in steer])
     return negotiation.Meetings(
         seated=vw.seated, absent=vw.absent, res=res, opening=opening, surplus=surplus, candidates=candidates,
         writer=writer, writer_insight=insight, bonus=bonus, variant=np.array([c.variant for c in cases]),
@@ -538,34 +598,51 @@ def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: li
 
 
 def _learn(model, table: Table, case, parties) -> None:
-    """Insight grows with every meeting; on a general question, with the numbers off the table, less."""
+    """Insight grows with every meeting; on a general question, with the numbers off the table, less.
+
+    At a structural table, and for a tenant organisation's knowledge, the gain takes effect at the
+    end of the month (the tables of a month meet in parallel); a one-off table's case learns at once.
+    """
     p = model.p
     gain = p["learning.insight_gain"] * (1.0 if case.concrete else p["learning.general_question_share"])
     for a in parties:
-        v = insight_of(table, case, a)
-        set_insight(table, case, a, v + gain * (1 - v))
+        if table.structural:
+            model.insight_updates.append((table, a, gain))
+        else:
+            learn_insight(model, table, case, a, gain)
         if a.kind == "tenant":
-            a.learn(p["learning.insight_gain"])
+            model.tenant_learning.append((a, p["learning.insight_gain"]))
 
 
-def _trust_after_meeting(model, case, parties, agreed: bool, steps: np.ndarray) -> None:
+def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndarray) -> None:
     """Reciprocated concessions build trust, unreciprocated ones erode it (MODEL.md 5.4).
 
     After an agreement every pair gains ``trust.gain``. Otherwise i's trust in j moves by
     ``trust.meeting_share`` of ``trust.gain`` if j moved at least ``trust.reciprocated_share`` of
     what i moved this meeting, and by that share of ``-trust.loss`` if not; a party that did not
-    move judges nobody.
+    move judges nobody. One-off tables change the case's own trust at once; structural tables the
+    model's store at the end of the month.
     """
+    if not items:
+        return
     p = model.p
     tg, tl, share = p["trust.gain"], p["trust.loss"], p["trust.reciprocated_share"]
     part = p["trust.meeting_share"]
-
-    def delta(a, b):
-        if agreed:
-            return tg
-        mine, theirs = steps[SLOT[a.kind]], steps[SLOT[b.kind]]
-        if mine <= negotiation.EPS:
-            return 0.0
-        return part * tg if theirs >= share * mine else -part * tl
-
-    adjust_trust(model, case, parties, delta)
+    n = len(KINDS)
+    seated = np.array([c.slots[1] for _, c in items], dtype=bool).reshape(len(items), n)
+    pair = seated[:, :, None] & seated[:, None, :] & ~np.eye(n, dtype=bool)[None]
+    mine, theirs = steps[:, :, None], steps[:, None, :]
+    delta = np.where(mine <= negotiation.EPS, 0.0, np.where(theirs >= share * mine, part * tg, -part * tl))
+    delta = np.where(agreed[:, None, None], tg, delta) * pair
+    store_rows = []
+    for r, (_, case) in enumerate(items):
+        if case.trust_local is not None:
+            case.trust_local = np.clip(case.trust_local + delta[r], 0.0, 1.0)
+        else:
+            store_rows.append(r)
+    if store_rows:
+        rows = np.array(store_rows)
+        idx = np.array([[model.agent_index[a.unique_id] if a is not None else 0 for a in items[r][1].slots[0]]
+                        for r in store_rows])
+        r_k, i_k, j_k = np.nonzero(delta[rows])
+        model.trust_store.add_many(idx[r_k, i_k], idx[r_k, j_k], delta[rows][r_k, i_k, j_k])

@@ -49,7 +49,7 @@ class Valuation:
     social_land_price: np.ndarray   # (M, 1)
     operating_cost_share: float
     tenant_discount: float
-    k_investor: float          # investors' reference net yield this month
+    k_investor: np.ndarray     # (M, 1) investors' reference net yield in each case's month
     k_corporation: float
     rent: np.ndarray           # (M, V) mid-rent rent, EUR/month
     v_mid: np.ndarray          # (M, V) value of a mid-rent home at the reference yield
@@ -79,8 +79,9 @@ class Valuation:
                                                      self.market_rent)
         return self._cache[key]
 
-    def social_value_at(self, k: np.ndarray) -> np.ndarray:
-        return eco.capitalised_value(self.social_rent, self.operating_cost_share, np.maximum(k, 1e-3))
+    def social_value_at(self, k: np.ndarray, rows) -> np.ndarray:
+        """Value of a social home at other required returns, one per given case (k of shape (len(rows), 1))."""
+        return eco.capitalised_value(self.social_rent[rows], self.operating_cost_share, np.maximum(k, 1e-3))
 
 
 def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -> Valuation:
@@ -89,50 +90,44 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     ``known_cost``: a concrete case's own construction cost (``case.cost_factor``) is on the
     table; a general question is valued at the standard cost until it is concretised. None:
     each case as it stands; True: every case at its own cost (what its parties will face).
-    ``economy``: other prices than this month's (ratification compares agreed terms in real terms).
+    ``economy``: other prices than this month's, one Economy for all cases or one per case
+    (ratification compares agreed terms in the prices of each agreement's month).
     """
     p = model.p
-    econ = model.economy if economy is None else economy
     m = len(cases)
+    econs = [model.economy] * m if economy is None else (economy if isinstance(economy, list) else [economy] * m)
+
+    def col(name):
+        return np.array([getattr(e, name) for e in econs], dtype=float).reshape(m, 1)
+
+    econ = econs[0]
     width = max(c.space.size for c in cases)
-    valid = np.zeros((m, width), dtype=bool)
-    mid = np.empty((m, width))
-    free = np.empty((m, width))
-    level = np.empty((m, width))
-    commitment = np.empty((m, width))
-    priority = np.empty((m, width))
-    soc = np.empty((m, 1))
-    cost = np.empty((m, 1))
-    land_f = np.empty((m, 1))
-    rent_f = np.empty((m, 1))
-    for i, c in enumerate(cases):
-        s = c.space
-        n = s.size
-        valid[i, :n] = True
-        for arr, src in ((mid, s.mid_share), (free, s.free_share), (level, s.rent_level),
-                         (commitment, s.commitment), (priority, s.priority)):
-            arr[i, :n] = src
-            arr[i, n:] = src[s.plan]
-        soc[i] = s.social_share
-        own = c.concrete if known_cost is None else known_cost
-        cost[i] = econ.construction_cost * (c.cost_factor if own else 1.0)
-        land_f[i] = c.municipality.land_price_factor
-        rent_f[i] = c.municipality.rent_factor
-    market = econ.market_rent * rent_f
-    highest = np.minimum(market, econ.midrent_cap)
-    rent = np.maximum(econ.social_rent, highest * (1.0 - p["negotiation.rent_step"] * level))
-    k_inv, k_corp = econ.investor_return, max(econ.corporation_return, 1e-3)
+    sizes = np.array([c.space.size for c in cases])
+    valid = np.arange(width)[None, :] < sizes[:, None]
+    grid = np.stack([c.space.padded(width) for c in cases])            # (M, 5, V)
+    mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
+    soc = np.array([c.space.social_share for c in cases]).reshape(m, 1)
+    own = np.array([c.concrete if known_cost is None else known_cost for c in cases])
+    factor = np.where(own, np.array([c.cost_factor for c in cases]), 1.0)
+    cost = (col("construction_cost")[:, 0] * factor).reshape(m, 1)
+    land_f = np.array([c.municipality.land_price_factor for c in cases]).reshape(m, 1)
+    rent_f = np.array([c.municipality.rent_factor for c in cases]).reshape(m, 1)
+    market = col("market_rent") * rent_f
+    social_rent = col("social_rent")
+    highest = np.minimum(market, col("midrent_cap"))
+    rent = np.maximum(social_rent, highest * (1.0 - p["negotiation.rent_step"] * level))
+    k_inv, k_corp = col("investor_return"), max(econ.corporation_return, 1e-3)
     opex = econ.operating_cost_share
     v_mid = eco.capitalised_value(rent, opex, k_inv, commitment, market)
-    v_soc = np.full((m, 1), eco.capitalised_value(econ.social_rent, opex, k_corp))
+    v_soc = eco.capitalised_value(social_rent, opex, k_corp)
     months = p["negotiation.priority_months"]
     gain = eco.earlier_delivery_gain(mid * v_mid, k_inv, months) + eco.earlier_delivery_gain(soc * v_soc, k_corp, months)
-    p_own = econ.owner_land_price * land_f
-    d = econ.land_development_cost * land_f
+    p_own = col("owner_land_price") * land_f
+    d = col("land_development_cost") * land_f
     surplus = mid * (v_mid - cost) + soc * (v_soc - cost) + free * p_own - d + priority * gain
     return Valuation(cases=list(cases), valid=valid, mid_share=mid, free_share=free, social_share=soc,
                      commitment=commitment, priority=priority, construction_cost=cost, market_rent=market,
-                     social_rent=np.full((m, 1), econ.social_rent), owner_land_price=p_own,
-                     land_development_cost=d, social_land_price=econ.social_land_price * land_f,
+                     social_rent=social_rent, owner_land_price=p_own,
+                     land_development_cost=d, social_land_price=col("social_land_price") * land_f,
                      operating_cost_share=opex, tenant_discount=econ.tenant_discount, k_investor=k_inv,
                      k_corporation=k_corp, rent=rent, v_mid=v_mid, v_soc=v_soc, surplus=surplus)

@@ -193,10 +193,11 @@ def test_structural_learning_programme_reaches_every_member():
     with built("gooi-vechtstreek-2024", {"run.months": 12}, 1) as m:
         for _ in range(12):
             m.step()
+        from sim.tables import insight_of
         table = next(t for t in m.tables if t.level == 0 and t.learned)
         base = m.p["learning.base_insight"]
         members = [a for a in m.developers + m.corporations + m.municipalities]
-        assert all(table.insight.get(a.unique_id, base) > base for a in members)
+        assert all(insight_of(m, table, None, a) > base for a in members)
 
 
 def test_low_financial_expertise_invites_padding_and_takes_longer():
