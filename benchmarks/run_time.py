@@ -1,50 +1,154 @@
-"""Wall time of one run per built-in scenario, against the one-second budget for the 12-city scenario.
+"""Run time of one run per built-in scenario, this tree against a base commit, with scaling and memory.
 
-Run on demand (not in CI):  python benchmarks/run_time.py [--repeat 7] [--write results/benchmarks/run_time.md]
+Run on demand (not in CI):
 
-Every scenario is timed in the same process, interleaved, after one warm-up run each, so the
-ratios between them (and to the budget) are measured side by side.
+    python benchmarks/run_time.py [--base REV] [--repeat 3] [--write results/benchmarks/run_time.md]
+
+Measured side by side in one invocation, so that the ratios hold even on a busy machine:
+
+1. every built-in scenario, full default horizon, in the base commit (checked out into a
+   temporary git worktree) and in this tree, alternating, each in its own process; the CPU
+   time of the run alone (``time.process_time`` around ``sim.run``, imports excluded) and
+   the ratio base / this;
+2. this tree's `nederland` on nested subsets of its municipalities (40, 85, 170 and all 342,
+   the first n in the data file's order), and the exponent b of time ~ municipalities^b
+   fitted on a log-log scale (1 is linear);
+3. the peak resident memory of a `nederland` run (``ru_maxrss`` of its process);
+4. the import time of `sim` and the start-up of `tafelsim --help` and `tafelsim scenarios`.
+
+Targets (issue 11): `nederland` under 2 s of model time on one core of a quiet machine,
+cost at most linear in municipalities, peak memory under 250 MB, the 12-city default
+under 0.1 s of model time, `tafelsim --help` and `scenarios` under 0.5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-import sim
-from common import emit
-from sim.scenario import builtin_names
+import numpy as np
 
-BUDGET_S = 1.0  # issue 3: the 12-city scenario should take well under a second
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import emit  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ONE_RUN = r"""
+import json, resource, sys, time
+import sim
+scenario, seed = sys.argv[1], int(sys.argv[2])
+overrides = json.loads(sys.argv[3])
+sim.run("middenhuur-2017", seed=0, months=1)          # imports and file caches, not timed
+start = time.process_time()
+sim.run(scenario, seed=seed, overrides=overrides)
+cpu = time.process_time() - start
+print(json.dumps({"cpu": cpu, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def one_run(tree: Path, scenario: str, seed: int, overrides: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", ONE_RUN, scenario, str(seed), json.dumps(overrides or {})],
+                         cwd=tree, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def subset_scenario(n: int) -> Path:
+    """`nederland` restricted to the first n municipalities of its data file (a nested subset)."""
+    import csv
+    import yaml
+    sys.path.insert(0, str(ROOT))
+    data = yaml.safe_load((ROOT / "scenarios" / "nederland.yaml").read_text())
+    with open(ROOT / "scenarios" / "data" / "municipalities_nl.csv", newline="", encoding="utf-8") as fh:
+        names = [row["name"] for row in csv.DictReader(fh)][:n]
+    data["name"] = f"nederland-{n}"
+    data["municipalities_file"]["path"] = str(ROOT / "scenarios" / "data" / "municipalities_nl.csv")
+    data["municipalities_file"]["names"] = names
+    data["actors"]["corporations"] = max(1, round(data["actors"]["corporations"] * n / 342))
+    data["actors"]["developers"] = max(1, round(data["actors"]["developers"] * n / 342))
+    data["actors"]["investors"] = max(1, round(data["actors"]["investors"] * n / 342))
+    path = Path(tempfile.mkdtemp()) / f"nederland-{n}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def start_up(tree: Path, args: list[str]) -> float:
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", *args], cwd=tree, env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+                       capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    return min(times)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--scenarios", nargs="*", default=builtin_names())
+    ap.add_argument("--base", default="HEAD~1", help="the commit to compare with")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scenarios", nargs="*")
     ap.add_argument("--write", type=Path)
     args = ap.parse_args()
-    times = {name: [] for name in args.scenarios}
-    for name in args.scenarios:
-        sim.run(name, seed=0)  # warm-up: imports, YAML, CSV
-    for rep in range(args.repeat):
-        for name in args.scenarios:
-            t0 = time.perf_counter()
-            sim.run(name, seed=rep)
-            times[name].append(time.perf_counter() - t0)
-    lines = ["| scenario | runs | min s | median s | max s | median / 1 s budget |", "|---|---|---|---|---|---|"]
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        lines.append(f"| {name} | {len(ts)} | {min(ts):.3f} | {med:.3f} | {max(ts):.3f} | {med / BUDGET_S:.2f} |")
-    header = (f"One run's wall time (full default horizon, seeds 0..{args.repeat - 1}), "
-              f"Python {platform.python_version()}, {platform.machine()}, tafelsim {sim.__version__}.\n"
-              f"Command: `python benchmarks/run_time.py --repeat {args.repeat}"
-              f"{' --write ' + str(args.write) if args.write else ''}`\n")
-    text = header + "\n" + "\n".join(lines) + "\n"
-    emit(text, args.write)
+    sys.path.insert(0, str(ROOT))
+    from sim.scenario import builtin_names
+    names = args.scenarios or builtin_names()
+    base_rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    head_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            times: dict = {(tree, name): [] for tree in ("base", "this") for name in names}
+            for rep in range(args.repeat):
+                for name in names:
+                    times[("base", name)].append(one_run(base, name, rep)["cpu"])
+                    times[("this", name)].append(one_run(ROOT, name, rep)["cpu"])
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
+    lines = [f"Model run time (CPU seconds of `sim.run` alone, imports excluded), this tree ({head_rev}) against "
+             f"{base_rev}, {args.repeat} runs each (seeds 0..{args.repeat - 1}), alternating, one process per run.",
+             f"Python {platform.python_version()}, {platform.machine()}, {platform.node() and 'this machine'}; "
+             f"load average at the start {', '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}.",
+             f"Command: `python benchmarks/run_time.py --base {args.base} --repeat {args.repeat}"
+             f"{' --write ' + str(args.write) if args.write else ''}`", "",
+             "| scenario | base median s | this median s | this min s | base / this |", "|---|---|---|---|---|"]
+    for name in names:
+        b, t = statistics.median(times[("base", name)]), statistics.median(times[("this", name)])
+        lines.append(f"| {name} | {b:.3f} | {t:.3f} | {min(times[('this', name)]):.3f} | {b / t:.2f} |")
+    # scaling with municipalities
+    sizes = [40, 85, 170, 342]
+    scale = []
+    for n in sizes:
+        path = subset_scenario(n) if n < 342 else None
+        runs = [one_run(ROOT, str(path) if path else "nederland", seed)["cpu"] for seed in range(args.repeat)]
+        scale.append(statistics.median(runs))
+    b, _ = np.polyfit(np.log(sizes), np.log(scale), 1)
+    lines += ["", "Time against municipalities (nested subsets of `nederland`, the first n of the data file, actors "
+              "scaled in proportion; this tree, median CPU s):", "",
+              "| municipalities | " + " | ".join(str(n) for n in sizes) + " | fitted exponent b |",
+              "|---|" + "---|" * (len(sizes) + 1),
+              "| CPU s | " + " | ".join(f"{s:.2f}" for s in scale) + f" | {b:.2f} |"]
+    peak = one_run(ROOT, "nederland", 0)["maxrss_mb"]
+    imp = start_up(ROOT, ["sim.params"])
+    helps = start_up(ROOT, ["tafelsim", "--help"])
+    scen = start_up(ROOT, ["tafelsim", "scenarios"])
+    lines += ["", "| measure | value | target |", "|---|---|---|",
+              f"| peak resident memory of a `nederland` run | {peak:.0f} MB | < 250 MB |",
+              f"| `tafelsim --help` (wall, best of 3) | {helps:.2f} s | < 0.5 s |",
+              f"| `tafelsim scenarios` (wall, best of 3) | {scen:.2f} s | < 0.5 s |",
+              f"| `python -m sim.params` start-up (wall, best of 3; no scipy, no plotting) | {imp:.2f} s | |"]
+    emit("\n".join(lines) + "\n", args.write)
 
 
 if __name__ == "__main__":

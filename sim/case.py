@@ -97,9 +97,9 @@ class Case:
     cast: dict = field(default_factory=dict)          # kind -> the agent of that kind for this case
     parties: list = field(default_factory=list)       # who negotiates at the current table
     table: object = None                              # current table
-    padding: np.ndarray = field(default_factory=lambda: np.zeros(5))  # per slot: padding at this level
+    padding: np.ndarray | None = None                 # per slot: padding at this level (set at seating)
     trust_local: np.ndarray | None = None             # one-off tables: trust by slot (5 x 5) that dies with the case
-    insight_local: np.ndarray = field(default_factory=lambda: np.full(5, np.nan))  # one-off tables: by slot
+    insight_local: np.ndarray | None = None           # one-off tables: insight by slot (NaN: nothing learned yet)
     unblock_month: int | None = None                  # infrastructure bottleneck moved from this month
     table_history: list = field(default_factory=list)  # level names of the tables it left
     escalation_rows: list = field(default_factory=list)
@@ -111,8 +111,8 @@ class Case:
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
     tranche_of: int | None = None                     # multi-year performance agreement: parent case
-    conceded: np.ndarray = field(default_factory=lambda: np.zeros(5))  # per party slot: share of its range conceded
-    last: np.ndarray = field(default_factory=lambda: np.full(5, np.nan))  # per slot: last round's step (NaN: none)
+    conceded: np.ndarray | None = None                # per party slot: share of its range conceded (from the first seating)
+    last: np.ndarray | None = None                    # per slot: last round's step (NaN: none)
     agreement: dict | None = None
     bottleneck: str = ""
     space: object = None                              # the package's variants (sim/package.py), set at seating
@@ -155,6 +155,15 @@ class Case:
         self.entered.setdefault(new.value, month)
         if self.index is not None:
             self.index.moved(self, old)
+
+    def leave_the_table(self) -> None:
+        """A case that is bound or abandoned will not negotiate again: drop its negotiation state
+        (package space, concessions, the one-off stores), which is most of a case's memory."""
+        self.space = None
+        self.trust_local = None
+        self.insight_local = None
+        self.conceded = self.last = self.padding = None
+        self.slots = None
 
     def close_books(self, month: int) -> None:
         """Book the months up to ``month`` to the current state (end of run)."""

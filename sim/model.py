@@ -449,6 +449,7 @@ class HousingTablesModel(mesa.Model):
         self.recorder.escalation_out(month, case, outcome)
         case.move(State.ABANDONED, month)
         self.recorder.homes_event(month, case, "abandoned")
+        case.leave_the_table()
 
     def _meet(self, month: int) -> None:
         """Every table that meets this month gives each case on its agenda one meeting, all at once."""
@@ -513,7 +514,7 @@ class HousingTablesModel(mesa.Model):
                      homes=dict(case.homes), land_owner="municipality", specific=True, opened=month,
                      objection=case.objection, tranche_of=case.id)
             t.cast, t.parties, t.table = case.cast, case.parties, case.table
-            t.space, t.variant = case.space, case.variant
+            t.variant = case.variant
             t.state, t.entered = State.AGREED, {State.AGREED.value: month}
             t.agreed_month = t.ratify_month = month      # bound by the parent's ratified agreement
             t.release_month = month + 12 * j

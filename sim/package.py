@@ -63,16 +63,13 @@ class PackageSpace:
 
     def padded(self, width: int) -> np.ndarray:
         """mix-rent-commitment-priority arrays stacked (mid share, free share, rent level, commitment,
-        priority), padded to ``width`` variants with copies of the plan (cached per width)."""
-        cache = self.__dict__.setdefault("_padded", {})
-        if width not in cache:
-            n = self.size
-            out = np.empty((5, width))
-            for k, src in enumerate((self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority)):
-                out[k, :n] = src
-                out[k, n:] = src[self.plan]
-            cache[width] = out
-        return cache[width]
+        priority), padded to ``width`` variants with copies of the plan."""
+        n = self.size
+        out = np.empty((5, width))
+        for k, src in enumerate((self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority)):
+            out[k, :n] = src
+            out[k, n:] = src[self.plan]
+        return out
 
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),

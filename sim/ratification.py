@@ -114,6 +114,7 @@ def bind(model, case, month: int) -> None:
     model.on_bind(case)
     if case.kind == "performance" and model.p["performance.multi_year"] and case.tranche_of is None:
         model.make_tranches(case, month)  # the later years of a multi-year agreement bind with it
+    case.leave_the_table()
 
 
 def _lost(model, case, party, month: int) -> None:

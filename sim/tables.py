@@ -268,6 +268,8 @@ def seat(model, table: Table, case, pad: bool = True) -> None:
     case.parties = parties
     case.absent = [a for a in signatories(case) if a not in parties]
     case.table = table
+    if case.conceded is None:  # concessions and the record carry over between levels (3.4.6)
+        case.conceded, case.last = np.zeros(len(KINDS)), np.full(len(KINDS), np.nan)
     if not table.structural:
         case.trust_local = np.full((len(KINDS), len(KINDS)), p["trust.initial"])
         case.insight_local = np.full(len(KINDS), np.nan)
