@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class PackageSpace:
     social_share: float
     rent_step: float
     plan: int                    # index of the municipality's plan (where the text starts)
+    levels: tuple = ()           # the levels of each issue; spaces with the same levels share their neighbours
 
     @property
     def size(self) -> int:
@@ -55,25 +57,28 @@ class PackageSpace:
 
     def neighbours(self, v: int) -> np.ndarray:
         """Variants one step away on one issue (the single text moves one issue at a time)."""
-        cache = self.__dict__.setdefault("_nb", {})
-        if v not in cache:
-            levels = np.stack([self.mix_level, self.rent_level, self.commitment_level, self.priority], axis=1)
-            cache[v] = np.flatnonzero(np.abs(levels - levels[v]).sum(axis=1) == 1)
-        return cache[v]
+        return _neighbours(self.levels)[v]
 
-    def padded(self, width: int) -> np.ndarray:
-        """mix-rent-commitment-priority arrays stacked (mid share, free share, rent level, commitment,
-        priority), padded to ``width`` variants with copies of the plan."""
-        n = self.size
-        out = np.empty((5, width))
-        for k, src in enumerate((self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority)):
-            out[k, :n] = src
-            out[k, n:] = src[self.plan]
-        return out
+
+    @property
+    def stacked(self) -> np.ndarray:
+        """Mid share, free share, rent level, commitment and priority as one (5, variants) array."""
+        if "_stacked" not in self.__dict__:
+            object.__setattr__(self, "_stacked", np.stack(
+                [self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority]))
+        return self.__dict__["_stacked"]
 
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),
                 "commitment_years": float(self.commitment[v]), "priority": bool(self.priority[v])}
+
+
+@lru_cache(maxsize=None)
+def _neighbours(levels: tuple) -> list:
+    """Neighbours of every variant of a grid with these levels per issue (in itertools.product order)."""
+    grid = np.array(list(itertools.product(*levels)), dtype=float)
+    step = np.abs(grid[:, None, :] - grid[None, :, :]).sum(axis=2)
+    return [np.flatnonzero(row == 1) for row in step]
 
 
 def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpace:
@@ -104,4 +109,5 @@ def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpac
                         commitment_level=levels, commitment=t0 + levels * p["negotiation.commitment_step"],
                         priority=np.array([g[3] for g in grid], dtype=float),
                         mid_share=mid, free_share=np.clip(1.0 - soc - mid, 0.0, 1.0), social_share=soc,
-                        rent_step=p["negotiation.rent_step"], plan=plan)
+                        rent_step=p["negotiation.rent_step"], plan=plan,
+                        levels=(tuple(mixes), tuple(rents), tuple(commitments), tuple(priorities)))

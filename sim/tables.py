@@ -361,8 +361,10 @@ class View:
         its own numbers and board position once a veto made them known, with the same room for its
         board."""
         seated = self.own + (self.position + margin[:, None])[:, :, None] * self.stake
-        known = np.array([[a is not None and a.unique_id in c.known for a in row]
-                          for c, row in zip(self.val.cases, self.agents)], dtype=bool).reshape(self.seated.shape)
+        known = np.zeros(self.seated.shape, dtype=bool)
+        for r in np.flatnonzero(self.absent.any(axis=1)):
+            case = self.val.cases[r]
+            known[r] = [a is not None and a.unique_id in case.known for a in self.agents[r]]
         # an absent party decides at its board, so the table keeps the room a negotiator without a
         # mandate would keep; once a veto made its numbers known, its board's position counts too
         room = self.board_margin * self.stake
