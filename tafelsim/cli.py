@@ -17,6 +17,7 @@ from typing import Optional
 import typer
 
 from dashboard import cli as dashboard_cli
+from experiments import cli as experiments_cli
 from sim import __version__
 from sim import cli as model_cli
 
@@ -24,6 +25,7 @@ app = typer.Typer(cls=model_cli.GuardedGroup, rich_markup_mode=None, add_complet
                   pretty_exceptions_show_locals=False,
                   help="Agent-based simulation of Dutch housing negotiation tables.")
 model_cli.register(app)
+experiments_cli.register(app)
 dashboard_cli.register(app)
 
 

@@ -1,0 +1,282 @@
+"""Analysis of a sweep: paired comparison of policies, and sensitivity of outcomes to parameters.
+
+compare: replication r of every policy ran on the same seed at the same design point, so
+the difference from the baseline is taken pair by pair and gets a Student-t interval
+(``experiments.stats``). Per design point when parameters vary, and pooled over the
+design: there each (point, replication) pair is one observation, so the interval covers
+both the seeds' noise and how the effect varies over the design.
+
+sensitivity: SALib's Sobol (first-order S1 and total ST) or Morris (mu*, sigma)
+indices per policy and outcome, on the outcome averaged over replications at each
+design point. The design's ``dummy`` parameter, which the model never sees, gives the
+noise floor: an index whose interval does not clear the dummy's cannot be told apart
+from noise. Failed runs or NaN outcomes are refused, not silently zeroed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.results import experiment_of, read_runs
+from experiments.spec import DUMMY
+from experiments.stats import mean_ci, paired_difference
+from sim.errors import InputError
+from sim.outputs import METRICS
+
+COMPARE_COLUMNS = ["outcome", "unit", "policy", "baseline", "point", "n", "mean", "mean_low", "mean_high",
+                   "n_pairs", "diff", "diff_low", "diff_high"]
+
+
+def _runs_and_meta(source, baseline):
+    if isinstance(source, pd.DataFrame):
+        runs = source
+        policies = list(dict.fromkeys(runs["policy"]))
+        outcomes = [c for c in runs.columns if c in METRICS]
+        default = policies[0] if policies else None
+    else:
+        exp = experiment_of(source)
+        runs, policies, outcomes, default = read_runs(source), list(exp.policies), exp.outcomes, exp.baseline
+    baseline = baseline or default
+    if baseline not in policies:
+        raise InputError("compare", "--baseline", f"{baseline!r} is not a policy; policies: {', '.join(policies)}")
+    return runs, policies, outcomes, baseline
+
+
+def _rows(wide: pd.DataFrame, outcome: str, policies: list[str], baseline: str, point) -> list[dict]:
+    out = []
+    base = wide[baseline] if baseline in wide else pd.Series(np.nan, index=wide.index)
+    for policy in policies:
+        x = wide[policy] if policy in wide else pd.Series(np.nan, index=wide.index)
+        m = mean_ci(x)
+        row = {"outcome": outcome, "unit": METRICS[outcome].unit if outcome in METRICS else "", "policy": policy,
+               "baseline": baseline, "point": point, "n": m.n, "mean": m.mean, "mean_low": m.low,
+               "mean_high": m.high, "n_pairs": 0, "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan}
+        if policy != baseline:
+            d = paired_difference(x.to_numpy(), base.to_numpy())
+            row.update(n_pairs=d.n, diff=d.mean, diff_low=d.low, diff_high=d.high)
+        out.append(row)
+    return out
+
+
+def compare(source, baseline: str | None = None, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Per outcome x policy (x design point, and pooled with point = <NA>): mean with its CI, the
+    paired difference from the baseline with its 95% CI, and the numbers of runs and pairs."""
+    runs, policies, known, baseline = _runs_and_meta(source, baseline)
+    outcomes = _chosen(outcomes, known)
+    ok = runs[runs["status"] == "ok"]
+    rows = []
+    for outcome in outcomes:
+        wide = ok.set_index(["point", "replication", "policy"])[outcome].unstack("policy")
+        rows += _rows(wide, outcome, policies, baseline, pd.NA)
+        if runs["point"].nunique() > 1:
+            for point, g in wide.groupby(level="point"):
+                rows += _rows(g, outcome, policies, baseline, int(point))
+    df = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    df["point"] = df["point"].astype("Int64")
+    return df
+
+
+def _chosen(outcomes, known):
+    if not outcomes:
+        return list(known)
+    bad = [o for o in outcomes if o not in known]
+    if bad:
+        raise InputError("analysis", "--outcome", f"{', '.join(bad)} not among this sweep's outcomes: "
+                                                  f"{', '.join(known)}")
+    return list(outcomes)
+
+
+def _analysis_dir(directory) -> Path:
+    d = Path(directory) / "analysis"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+def compare_figure(df: pd.DataFrame):
+    """Pooled paired differences with their 95% CIs, one panel per outcome."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    pooled = df[df["point"].isna() & (df["policy"] != df["baseline"])]
+    outcomes = list(dict.fromkeys(pooled["outcome"]))
+    fig = make_subplots(rows=max(1, len(outcomes)), cols=1, vertical_spacing=0.35 / max(1, len(outcomes)),
+                        subplot_titles=[f"{o} ({METRICS[o].unit}): difference from {pooled['baseline'].iloc[0]}"
+                                        if o in METRICS else o for o in outcomes])
+    for i, o in enumerate(outcomes, start=1):
+        g = pooled[pooled["outcome"] == o]
+        fig.add_trace(go.Scatter(
+            x=g["diff"], y=g["policy"], mode="markers", name=o, showlegend=False, marker={"size": 10},
+            error_x={"type": "data", "symmetric": False, "array": (g["diff_high"] - g["diff"]).tolist(),
+                     "arrayminus": (g["diff"] - g["diff_low"]).tolist()},
+            customdata=np.stack([g["diff_low"], g["diff_high"], g["n_pairs"]], axis=-1),
+            hovertemplate="%{y}: %{x:.3g} (95% CI %{customdata[0]:.3g} to %{customdata[1]:.3g}, "
+                          "n=%{customdata[2]})<extra></extra>"), row=i, col=1)
+        fig.add_vline(x=0, line_dash="dot", line_color="grey", row=i, col=1)
+    fig.update_layout(height=170 * max(1, len(outcomes)) + 80, margin={"l": 160, "r": 30, "t": 60, "b": 30},
+                      title="Paired difference from the baseline (95% CI over replications)")
+    return fig
+
+
+def write_compare(df: pd.DataFrame, directory) -> list[Path]:
+    d = _analysis_dir(directory)
+    df.to_csv(d / "compare.csv", index=False)
+    compare_figure(df).write_html(d / "compare.html", include_plotlyjs=True)
+    return [d / "compare.csv", d / "compare.html"]
+
+
+def num(v: float) -> str:
+    """A number as a reader wants it: 2.1, 0.046, 1,234."""
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 1:
+        return f"{v:.1f}"
+    return f"{v:.2g}"
+
+
+def _fmt(v) -> str:
+    return "" if pd.isna(v) else num(v)
+
+
+def print_compare(df: pd.DataFrame) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    t = Table(title="Pooled over the design: mean and paired difference from the baseline (95% CI)")
+    for c in ("outcome", "policy", "mean", "diff", "95% CI", "pairs"):
+        t.add_column(c, justify="left" if c in ("outcome", "policy") else "right")
+    for _, r in df[df["point"].isna()].iterrows():
+        ci = "" if r["policy"] == r["baseline"] else f"{_fmt(r['diff_low'])} to {_fmt(r['diff_high'])}"
+        t.add_row(r["outcome"], r["policy"] + (" (baseline)" if r["policy"] == r["baseline"] else ""),
+                  _fmt(r["mean"]), _fmt(r["diff"]), ci, "" if r["policy"] == r["baseline"] else str(r["n_pairs"]))
+    Console(width=120).print(t)
+
+
+# --- sensitivity ---------------------------------------------------------------------------
+
+SENSITIVITY_COLUMNS = ["method", "outcome", "policy", "parameter", "S1", "S1_low", "S1_high", "ST", "ST_low",
+                       "ST_high", "mu_star", "mu_star_low", "mu_star_high", "sigma", "rank", "above_dummy"]
+
+
+def indices(method: str, names: list[str], unit_x: np.ndarray, y: np.ndarray, levels: int = 4,
+            seed: int = 0) -> pd.DataFrame:
+    """SALib indices of ``y`` over a design drawn by ``experiments.design.unit_sample``.
+
+    Returns one row per name with the index (ST or mu_star) as ``value`` and its 95% CI;
+    ``above_dummy`` says whether the lower bound clears the dummy's upper bound.
+    """
+    from experiments.design import salib_problem
+    problem = salib_problem(names)
+    rows = pd.DataFrame({"parameter": names})
+    if method == "sobol":
+        from SALib.analyze import sobol
+        s = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, num_resamples=200, seed=seed)
+        for k in ("S1", "ST"):
+            rows[k], rows[f"{k}_low"], rows[f"{k}_high"] = s[k], s[k] - s[f"{k}_conf"], s[k] + s[f"{k}_conf"]
+        key = "ST"
+    else:
+        from SALib.analyze import morris
+        s = morris.analyze(problem, unit_x, y, conf_level=0.95, num_resamples=200, num_levels=levels, seed=seed)
+        rows["mu_star"], rows["sigma"] = np.asarray(s["mu_star"]), np.asarray(s["sigma"])
+        rows["mu_star_low"] = rows["mu_star"] - np.asarray(s["mu_star_conf"])
+        rows["mu_star_high"] = rows["mu_star"] + np.asarray(s["mu_star_conf"])
+        key = "mu_star"
+    rows["rank"] = rows[key].rank(ascending=False, method="min").astype(int)
+    if DUMMY in names:
+        floor = float(rows.loc[rows["parameter"] == DUMMY, f"{key}_high"].iloc[0])
+        rows["above_dummy"] = rows[f"{key}_low"] > floor
+    return rows
+
+
+def sensitivity(directory, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Sobol or Morris indices per policy and outcome (the method follows the design)."""
+    from experiments.design import unit_sample
+    exp = experiment_of(directory)
+    method = exp.design["type"]
+    if method not in ("sobol", "morris"):
+        raise InputError(str(directory), "design", f"sensitivity needs a sobol or morris design; this sweep's is "
+                                                   f"{method} (use `tafelsim compare`)")
+    outcomes = _chosen(outcomes, exp.outcomes)
+    runs = read_runs(directory)
+    if len(runs) < exp.runs:
+        raise InputError(str(directory), "runs", f"{exp.runs - len(runs)} of {exp.runs} runs are not stored yet; "
+                                                 "finish the sweep with --resume")
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        raise InputError(str(directory), "runs", f"{len(failed)} runs failed (e.g. {failed['run_id'].iloc[0]}: "
+                                                 f"{failed['error'].iloc[0]}); redo them with --resume --retry-failed "
+                                                 "before a sensitivity analysis")
+    _check_design(exp, runs, directory)
+    unit_x = unit_sample(method, exp.varied, exp.design)
+    nan = []
+    out = []
+    for policy in exp.policies:
+        mine = runs[runs["policy"] == policy]
+        for outcome in outcomes:
+            y = mine.groupby("point")[outcome].mean().sort_index().to_numpy()
+            if np.isnan(y).any():
+                nan.append(f"{outcome} ({policy}: NaN at {int(np.isnan(y).sum())} of {len(y)} points)")
+                continue
+            rows = indices(method, exp.varied, unit_x, y, exp.design["levels"], exp.design["seed"])
+            out.append(rows.assign(method=method, outcome=outcome, policy=policy))
+    if nan:
+        raise InputError(str(directory), "outcomes", "undefined (NaN) outcomes cannot be ranked: " + "; ".join(nan)
+                         + "; leave them out with --outcome or run longer (months)")
+    return pd.concat(out, ignore_index=True).reindex(columns=SENSITIVITY_COLUMNS)
+
+
+def _check_design(exp, runs: pd.DataFrame, directory) -> None:
+    """The regenerated design must be the one the runs were made with."""
+    stored = runs.drop_duplicates("point").set_index("point").sort_index()[exp.varied]
+    drawn = exp.points.set_index("point")[exp.varied]
+    if stored.shape != drawn.shape or not np.allclose(stored.to_numpy(float), drawn.to_numpy(float)):
+        raise InputError(str(directory), "design", "experiment.yaml no longer reproduces the stored design points "
+                                                   "(another SALib or scipy version?); rerun the sweep")
+
+
+def sensitivity_figure(df: pd.DataFrame):
+    """Ranking per outcome: the index with its CI per parameter, the dummy's as the noise floor."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    key = "ST" if (df["method"] == "sobol").all() else "mu_star"
+    panels = list(dict.fromkeys(zip(df["outcome"], df["policy"])))
+    fig = make_subplots(rows=max(1, len(panels)), cols=1, subplot_titles=[f"{o} ({p})" for o, p in panels],
+                        vertical_spacing=0.3 / max(1, len(panels)))
+    for i, (o, p) in enumerate(panels, start=1):
+        g = df[(df["outcome"] == o) & (df["policy"] == p)].sort_values(key)
+        fig.add_trace(go.Bar(x=g[key], y=g["parameter"], orientation="h", name=key, showlegend=False,
+                             marker_color=["lightgrey" if n == DUMMY else "steelblue" for n in g["parameter"]],
+                             error_x={"type": "data", "symmetric": False,
+                                      "array": (g[f"{key}_high"] - g[key]).tolist(),
+                                      "arrayminus": (g[key] - g[f"{key}_low"]).tolist()}), row=i, col=1)
+        floor = g.loc[g["parameter"] == DUMMY, f"{key}_high"]
+        if len(floor):
+            fig.add_vline(x=float(floor.iloc[0]), line_dash="dot", line_color="grey", row=i, col=1)
+    label = "total Sobol index ST" if key == "ST" else "Morris mu* (effect of a full-range step, output units)"
+    fig.update_layout(height=60 + 40 * len(df) + 60 * len(panels), margin={"l": 260, "r": 30, "t": 60, "b": 30},
+                      title=f"Sensitivity: {label}, 95% CI; dotted line: the dummy's upper bound (noise floor)")
+    return fig
+
+
+def write_sensitivity(df: pd.DataFrame, directory) -> list[Path]:
+    d = _analysis_dir(directory)
+    df.to_csv(d / "sensitivity.csv", index=False)
+    sensitivity_figure(df).write_html(d / "sensitivity.html", include_plotlyjs=True)
+    return [d / "sensitivity.csv", d / "sensitivity.html"]
+
+
+def print_sensitivity(df: pd.DataFrame) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    sobol = (df["method"] == "sobol").all()
+    cols = ["S1", "ST"] if sobol else ["mu_star", "sigma"]
+    t = Table(title=("Sobol indices" if sobol else "Morris screening") + " (95% CI); * clears the dummy's noise floor")
+    for c in ("outcome", "policy", "rank", "parameter", *cols):
+        t.add_column(c, justify="right" if c in cols or c == "rank" else "left")
+    for _, r in df.sort_values(["outcome", "policy", "rank"]).iterrows():
+        cells = [f"{_fmt(r[c])} ({_fmt(r[c + '_low'])} to {_fmt(r[c + '_high'])})" if c + "_low" in r else _fmt(r[c])
+                 for c in cols]
+        t.add_row(r["outcome"], r["policy"], str(r["rank"]), r["parameter"] + (" *" if r["above_dummy"] is True else ""),
+                  *cells)
+    Console(width=140).print(t)

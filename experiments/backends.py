@@ -1,0 +1,135 @@
+"""Where runs execute: local worker processes, or a Dask distributed scheduler.
+
+Both take an iterator of tasks and yield ``(row, series)`` in completion order, keeping
+only a bounded number of runs in flight (memory stays flat however long the sweep).
+
+Local: a pebble process pool. A run that passes its timeout has its worker process
+killed and replaced; a worker that dies (killed, out of memory) has its run retried on a
+fresh process, up to ``retries`` times, then recorded as an error.
+
+Dask: each run is one task keyed by its run id. The scheduler re-runs the tasks of a
+lost worker by itself (``distributed.scheduler.allowed-failures``); a future yields its
+result once, so no run is stored twice. A run past its timeout is cancelled and its
+worker restarted (a running Python thread cannot be stopped otherwise); the timeout
+counts from when the scheduler hands the task to a worker.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from typing import Iterable, Iterator
+
+from experiments.tasks import RunContext, Task, failure_row, run_task
+
+RETRIES = 2
+
+
+def _timeout_text(timeout: float) -> str:
+    return f"passed its timeout of {timeout:g} s; its worker process was stopped"
+
+
+def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: float | None = None,
+              retries: int = RETRIES) -> Iterator[tuple[dict, object]]:
+    import multiprocessing
+
+    from pebble import ProcessExpired, ProcessPool
+
+    pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"))
+    pending: dict = {}
+    todo = iter(tasks)
+
+    def submit(task: Task, attempt: int) -> None:
+        pending[pool.schedule(run_task, args=(task, ctx), timeout=timeout)] = (task, attempt)
+
+    def fill() -> None:
+        while len(pending) < 2 * workers + 2:
+            task = next(todo, None)
+            if task is None:
+                return
+            submit(task, 0)
+
+    try:
+        fill()
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                task, attempt = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except TimeoutError:
+                    yield failure_row(task, ctx, "timeout", _timeout_text(timeout), float(timeout)), None
+                except ProcessExpired as e:
+                    if attempt < retries:
+                        submit(task, attempt + 1)
+                    else:
+                        yield failure_row(task, ctx, "error", f"its worker process died {attempt + 1} times ({e})"), None
+                except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be pickled back
+                    yield failure_row(task, ctx, "error", f"{type(e).__name__}: {e}"), None
+            fill()
+    finally:
+        pool.stop()
+        pool.join()
+
+
+def run_dask(tasks: Iterable[Task], ctx: RunContext, scheduler, timeout: float | None = None
+             ) -> Iterator[tuple[dict, object]]:
+    """``scheduler``: an address (``tcp://HOST:PORT``) or a ``distributed.Client``."""
+    from distributed import Client, KilledWorker
+    from distributed import wait as dask_wait
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        threads = max(1, sum(client.nthreads().values()))
+        pending: dict[str, tuple] = {}   # key -> (future, task)
+        started: dict[str, float] = {}
+        todo = iter(tasks)
+        poll = min(1.0, timeout / 4) if timeout else None
+
+        def fill() -> None:
+            while len(pending) < 2 * threads + 2:
+                task = next(todo, None)
+                if task is None:
+                    return
+                key = f"tafelsim-run-{task.run_id}"
+                pending[key] = (client.submit(run_task, task, ctx, key=key, pure=False), task)
+
+        fill()
+        while pending:
+            try:
+                done = dask_wait([f for f, _ in pending.values()], timeout=poll, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for fut in done:
+                _, task = pending.pop(fut.key)
+                started.pop(fut.key, None)
+                try:
+                    yield fut.result()
+                except KilledWorker as e:
+                    yield failure_row(task, ctx, "error", f"its worker died too often: {e}"), None
+                except Exception as e:  # noqa: BLE001
+                    yield failure_row(task, ctx, "error", f"{type(e).__name__}: {e}"), None
+                fut.release()
+            if timeout:
+                yield from _stop_overdue(client, pending, started, ctx, timeout)
+            fill()
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _stop_overdue(client, pending: dict, started: dict, ctx: RunContext, timeout: float):
+    now = time.monotonic()
+    restart = set()
+    for address, keys in client.processing().items():
+        for key in keys:
+            if key not in pending:
+                continue
+            if now - started.setdefault(key, now) > timeout:
+                fut, task = pending.pop(key)
+                started.pop(key)
+                fut.cancel()
+                restart.add(address)
+                yield failure_row(task, ctx, "timeout", _timeout_text(timeout), float(timeout)), None
+    if restart:
+        client.restart_workers(sorted(restart), raise_for_error=False)

@@ -1,0 +1,135 @@
+"""The experiments' commands of ``tafelsim``: sweep, experiments, compare, sensitivity, export, report.
+
+Thin: each command calls an importable function and turns the project's InputError into
+a short message and exit code 2. Heavy imports happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer()  # the commands below are registered on the root app by `register`
+
+
+def _fail(err: Exception) -> None:
+    for line in str(err).splitlines():
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("sweep")
+def sweep_cmd(
+    experiment: str = typer.Argument(..., help="built-in experiment name or path to an experiment YAML"),
+    out: Optional[Path] = typer.Option(None, "--out", help="result directory (runs/, series/, manifest.json)"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="local worker processes (default: all cores)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="tcp://HOST:PORT",
+                                            help="run on this Dask distributed scheduler instead"),
+    resume: bool = typer.Option(False, "--resume", help="skip runs already stored in --out"),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="with --resume, also redo failed runs"),
+    timeout_per_run: Optional[float] = typer.Option(None, "--timeout-per-run", metavar="SECONDS",
+                                                    help="stop a run after this long and record it as timeout"),
+    chunk_runs: int = typer.Option(200, "--chunk-runs", min=1, help="runs per Parquet chunk"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check the experiment and print its size; run nothing"),
+):
+    """Run an experiment: every policy x design point x replication, streamed to --out."""
+    from experiments.spec import load_experiment
+    from sim.errors import InputError
+    try:
+        exp = load_experiment(experiment)
+        if dry_run:
+            typer.echo(f"{exp.source}: ok ({exp.name}: {len(exp.points)} design points x {len(exp.policies)} policies "
+                       f"x {exp.replications} replications = {exp.runs} runs of {exp.scenario}, "
+                       f"{exp.months} months)")
+            return
+        if out is None:
+            raise InputError("sweep", "--out", "name a result directory (or use --dry-run)")
+        if retry_failed and not resume:
+            raise InputError("sweep", "--retry-failed", "goes with --resume")
+        from experiments.sweep import run_sweep
+        s = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
+                      timeout_per_run=timeout_per_run, chunk_runs=chunk_runs)
+    except InputError as e:
+        _fail(e)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished runs are stored in {out}; continue with --resume", err=True)
+        raise typer.Exit(130)
+    typer.echo(f"{s.done} runs done ({s.failed} failed), {s.skipped} already stored, {s.total} in all: {s.out}")
+
+
+@app.command("experiments")
+def experiments_cmd():
+    """List the built-in experiments: name, size and description."""
+    from experiments.spec import builtin_names, load_experiment
+    for name in builtin_names():
+        exp = load_experiment(name)
+        typer.echo(f"{name:<24} {exp.runs:>7} runs  {exp.design['type']:<9} {exp.description[:80]}")
+
+
+def _outcome_opt():
+    return typer.Option([], "--outcome", help="only this outcome (repeatable)")
+
+
+@app.command("compare")
+def compare_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
+                baseline: Optional[str] = typer.Option(None, "--baseline", help="policy to compare with"),
+                outcomes: List[str] = _outcome_opt()):
+    """Paired differences from the baseline with 95% CIs; writes analysis/compare.csv and .html."""
+    from experiments import analysis
+    from sim.errors import InputError
+    try:
+        df = analysis.compare(directory, baseline=baseline, outcomes=outcomes or None)
+        paths = analysis.write_compare(df, directory)
+    except InputError as e:
+        _fail(e)
+    analysis.print_compare(df)
+    typer.echo("wrote " + ", ".join(map(str, paths)))
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory (sobol or morris)"),
+                    outcomes: List[str] = _outcome_opt()):
+    """Sobol S1/ST or Morris mu*/sigma per outcome, with CIs and the dummy's noise floor."""
+    from experiments import analysis
+    from sim.errors import InputError
+    try:
+        df = analysis.sensitivity(directory, outcomes=outcomes or None)
+        paths = analysis.write_sensitivity(df, directory)
+    except InputError as e:
+        _fail(e)
+    analysis.print_sensitivity(df)
+    typer.echo("wrote " + ", ".join(map(str, paths)))
+
+
+@app.command("export")
+def export_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
+               ema: Path = typer.Option(..., "--ema", metavar="FILE.tar.gz", help="EMA Workbench results archive")):
+    """Export the runs in EMA Workbench's format (load with ema_workbench.load_results)."""
+    from experiments.export import to_ema
+    from sim.errors import InputError
+    try:
+        n = to_ema(directory, ema)
+    except InputError as e:
+        _fail(e)
+    typer.echo(f"wrote {n} runs to {ema}")
+
+
+@app.command("report")
+def report_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
+               out: Path = typer.Option(..., "--out", metavar="FILE.html", help="the report (one offline page)")):
+    """One self-contained HTML page: description, comparison, sensitivity, series and findings."""
+    from experiments.report import write_report
+    from sim.errors import InputError
+    try:
+        write_report(directory, out)
+    except InputError as e:
+        _fail(e)
+    typer.echo(f"wrote {out}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the experiments' commands to the root ``tafelsim`` app."""
+    for command in app.registered_commands:
+        root.registered_commands.append(command)

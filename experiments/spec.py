@@ -1,0 +1,387 @@
+"""Experiment files: what to run, validated in full before anything runs.
+
+An experiment names a base scenario, the policies to compare (table designs or
+escalation rules: a format preset and/or ``table.*``/``escalation.*`` settings, one of
+them the baseline), the parameters to vary (levels, or ranges with a distribution),
+a design (factorial, lhs, sobol, morris) with its size, replications, a base seed, the
+headline metrics to keep and optional yearly series. Names are checked against the one
+parameter declaration (``sim.params``) and the declared metrics (``sim.outputs``);
+every problem in the file is collected and reported together, naming file and field.
+
+The resolved experiment (defaults filled in, values coerced) is what a sweep stores in
+``DIR/experiment.yaml`` and what its hash is taken of.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.errors import InputError
+from sim.outputs import METRICS
+from sim.params import PARAMETERS, ParameterError, check, nearest
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+# Columns of the run's `monthly` table that are flows of homes; a series sums one per year.
+SERIES = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned")
+DESIGNS = ("factorial", "lhs", "sobol", "morris")
+POLICY_PREFIXES = ("table.", "escalation.")
+DUMMY = "dummy"  # the design's noise-floor parameter (sobol, morris): varied, but the model never sees it
+
+
+class ExperimentError(InputError):
+    """All that is wrong with one experiment file (``problems``: (field, message) pairs)."""
+
+    def __init__(self, where: str, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__(where, problems[0][0], problems[0][1])
+        self.args = ("\n".join(f"{where}: {f}: {m}" for f, m in problems),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file; the one place to swap in the project's hardened loader."""
+    import yaml
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
+        raise ExperimentError(str(path), [(at, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as err:
+        raise ExperimentError(str(path), [("file", f"cannot be read as UTF-8 text ({type(err).__name__})")]) from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DesignSpec(_Strict):
+    type: Literal[DESIGNS] = "factorial"  # type: ignore[valid-type]
+    n: int | None = Field(None, ge=1, le=1_000_000, description="lhs: points; sobol: base sample (a power of 2)")
+    trajectories: int | None = Field(None, ge=2, le=100_000, description="morris: trajectories")
+    levels: int = Field(4, ge=2, le=20, description="morris: grid levels (even)")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the design's sampler")
+
+
+class SeriesSpec(_Strict):
+    name: Literal[SERIES]  # type: ignore[valid-type]
+    by_segment: bool = False
+
+
+class ExperimentFile(_Strict):
+    name: str | None = Field(None, min_length=1)
+    description: str = ""
+    scenario: str = Field(min_length=1)
+    months: int | None = Field(None, ge=1, le=600)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    replications: int = Field(1, ge=1, le=100_000)
+    policies: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"base": {}})
+    baseline: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    design: DesignSpec = Field(default_factory=DesignSpec)
+    outcomes: list[str] = Field(default_factory=lambda: list(METRICS))
+    series: list[SeriesSpec | Literal[SERIES]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+def _jsonable(v):
+    return sorted(v) if isinstance(v, frozenset) else v
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated, resolved experiment. ``to_dict()`` is its canonical form."""
+
+    name: str
+    description: str
+    scenario: str              # built-in name or absolute path
+    scenario_digest: str
+    months: int
+    seed: int
+    replications: int
+    policies: dict[str, dict[str, Any]]
+    baseline: str
+    parameters: dict[str, dict[str, Any]]   # name -> {"values": [...]} or {"low", "high", "distribution", ...}
+    design: dict[str, Any]
+    outcomes: list[str]
+    series: list[dict[str, Any]]
+    source: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "scenario": self.scenario,
+                "scenario_digest": self.scenario_digest, "months": self.months, "seed": self.seed,
+                "replications": self.replications, "policies": self.policies, "baseline": self.baseline,
+                "parameters": self.parameters, "design": self.design, "outcomes": self.outcomes,
+                "series": self.series}
+
+    @cached_property
+    def hash(self) -> str:
+        """Identity of what the sweep computes (not of its name, description or baseline)."""
+        d = self.to_dict()
+        for k in ("name", "description", "baseline"):
+            d.pop(k)
+        d.pop("scenario")  # the content (digest) matters, not where the file lies
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    @property
+    def varied(self) -> list[str]:
+        """Columns of the design: the varied parameters, plus the dummy for sobol and morris."""
+        names = list(self.parameters)
+        return names + [DUMMY] if self.design["type"] in ("sobol", "morris") else names
+
+    @cached_property
+    def points(self):
+        """The design points as a DataFrame (``point`` plus one column per varied name)."""
+        from experiments.design import design_points
+        return design_points(self)
+
+    @property
+    def runs(self) -> int:
+        return len(self.points) * len(self.policies) * self.replications
+
+    def to_yaml(self) -> str:
+        import yaml
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+def _locate(source: str | Path) -> Path:
+    path = Path(source)
+    if not path.suffix and not path.exists():
+        candidate = BUILTIN_DIR / f"{source}.yaml"
+        if not candidate.exists():
+            hint = nearest(str(source), builtin_names())
+            raise ExperimentError(str(source), [("experiment", "no such built-in experiment or file"
+                                                  + (f"; did you mean '{hint}'?" if hint else "")
+                                                  + f"; built-ins: {', '.join(builtin_names())}")])
+        return candidate
+    if not path.is_file():
+        raise ExperimentError(str(path), [("file", "does not exist" if not path.exists() else "is not a file")])
+    return path
+
+
+def load_experiment(source: str | Path | Experiment, resolve_scenario: bool = True) -> Experiment:
+    """A built-in name or a YAML path -> a validated, resolved Experiment.
+
+    ``resolve_scenario=False`` reads an already resolved experiment (``DIR/experiment.yaml``)
+    without loading its scenario, so results stay readable when the scenario file moved.
+    """
+    if isinstance(source, Experiment):
+        return source
+    path = _locate(source)
+    return validate_data(read_yaml(path), path, resolve_scenario)
+
+
+def _pydantic_problems(err: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "literal[")))
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif e["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            shown = repr(e.get("input"))
+            msg = f"{e['msg']} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        out.append((loc or "(top level)", msg))
+    return out
+
+
+def _check_value(name: str, value: Any, field_: str, problems: list) -> Any:
+    try:
+        return check(name, value, field_)
+    except ParameterError as e:
+        problems.append((field_, e.message))
+        return None
+
+
+def _policies(raw: dict, problems: list) -> dict[str, dict[str, Any]]:
+    from sim import formats
+    out = {}
+    for pname, settings in raw.items():
+        resolved = {}
+        for key, value in (settings or {}).items():
+            f = f"policies.{pname}.{key}"
+            if key == "table.format":
+                if value not in formats.preset_names():
+                    problems.append((f, f"unknown preset {value!r}; known: {', '.join(formats.preset_names())}"))
+                resolved[key] = value
+            elif not key.startswith(POLICY_PREFIXES):
+                problems.append((f, "a policy sets table.* or escalation.* parameters (or table.format); "
+                                    "vary other parameters under 'parameters'"))
+            else:
+                resolved[key] = _jsonable(_check_value(key, value, f, problems))
+        out[pname] = resolved
+    seen: dict[str, str] = {}
+    for pname, settings in out.items():
+        key = json.dumps(settings, sort_keys=True, default=str)
+        if key in seen:
+            problems.append((f"policies.{pname}", f"has the same settings as policy '{seen[key]}'"))
+        seen.setdefault(key, pname)
+    return out
+
+
+def _parameter(name: str, spec: Any, problems: list) -> dict | None:
+    f = f"parameters.{name}"
+    if name not in PARAMETERS:
+        hint = nearest(name, PARAMETERS)
+        problems.append((f, "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")))
+        return None
+    prm = PARAMETERS[name]
+    if isinstance(spec, list):
+        spec = {"values": spec}
+    if not isinstance(spec, dict):
+        problems.append((f, "give `values: [...]` (levels) or `low:` and `high:` (a range)"))
+        return None
+    if "values" in spec:
+        if set(spec) != {"values"} or not isinstance(spec["values"], list) or not spec["values"]:
+            problems.append((f, "levels are given as `values: [v1, v2, ...]` and nothing else"))
+            return None
+        values = [_jsonable(_check_value(name, v, f"{f}.values", problems)) for v in spec["values"]]
+        if len({json.dumps(v, default=str) for v in values}) != len(values):
+            problems.append((f"{f}.values", "a level is given twice"))
+        return {"values": values}
+    if prm.kind not in (int, float):
+        problems.append((f, f"a range needs a numeric parameter; {name} takes {prm.allowed()}: give `values`"))
+        return None
+    allowed = {"low", "high", "distribution", "mode", "mean", "sd"}
+    if set(spec) - allowed or not {"low", "high"} <= set(spec):
+        problems.append((f, "a range has `low`, `high` and optionally `distribution` "
+                            "(uniform, triangular with `mode`, normal with `mean` and `sd`, truncated to the range)"))
+        return None
+    low, high = (_check_value(name, spec[k], f"{f}.{k}", problems) for k in ("low", "high"))
+    if low is None or high is None:
+        return None
+    if not low < high:
+        problems.append((f, f"low ({low:g}) must be below high ({high:g})"))
+        return None
+    out = {"low": float(low), "high": float(high), "distribution": spec.get("distribution", "uniform")}
+    dist = out["distribution"]
+    if dist == "uniform":
+        extra = set(spec) & {"mode", "mean", "sd"}
+    elif dist == "triangular":
+        mode = spec.get("mode", (low + high) / 2)
+        if not isinstance(mode, (int, float)) or isinstance(mode, bool) or not low <= mode <= high:
+            problems.append((f"{f}.mode", f"must lie within [{low:g}, {high:g}]"))
+        out["mode"] = float(mode) if isinstance(mode, (int, float)) else mode
+        extra = set(spec) & {"mean", "sd"}
+    elif dist == "normal":
+        mean, sd = spec.get("mean", (low + high) / 2), spec.get("sd", (high - low) / 4)
+        if not isinstance(mean, (int, float)) or not low <= mean <= high:
+            problems.append((f"{f}.mean", f"must lie within [{low:g}, {high:g}]"))
+        if not isinstance(sd, (int, float)) or not (sd > 0 and math.isfinite(sd)):
+            problems.append((f"{f}.sd", "must be a positive number"))
+        out.update(mean=mean, sd=sd)
+        extra = set(spec) & {"mode"}
+    else:
+        problems.append((f"{f}.distribution", f"got {dist!r}; allowed: uniform, triangular, normal"))
+        extra = set()
+    for k in sorted(extra):
+        problems.append((f"{f}.{k}", f"does not apply to a {dist} distribution"))
+    return out
+
+
+def _design_fits(design: DesignSpec, params: dict[str, dict], problems: list) -> None:
+    t = design.type
+    ranges = [n for n, s in params.items() if "low" in s]
+    levels = [n for n, s in params.items() if "values" in s]
+    if t == "factorial":
+        for n in ranges:
+            problems.append((f"parameters.{n}", "a factorial design needs `values` (levels), not a range"))
+        for k in ("n", "trajectories"):
+            if getattr(design, k) is not None:
+                problems.append((f"design.{k}", "does not apply to a factorial design (its size is the product of "
+                                                "the levels)"))
+        return
+    for n in levels:
+        problems.append((f"parameters.{n}", f"a {t} design samples ranges (`low`, `high`), not levels"))
+    if not params and t != "lhs":
+        problems.append(("design.type", f"a {t} design needs at least one parameter with a range"))
+    size_key = "trajectories" if t == "morris" else "n"
+    other = "n" if t == "morris" else "trajectories"
+    if getattr(design, size_key) is None:
+        problems.append((f"design.{size_key}", f"a {t} design needs its size `{size_key}`"))
+    if getattr(design, other) is not None:
+        problems.append((f"design.{other}", f"does not apply to a {t} design (it takes `{size_key}`)"))
+    if t == "sobol" and design.n is not None and design.n & (design.n - 1):
+        problems.append(("design.n", f"a sobol (Saltelli) design needs a power of 2, got {design.n}"))
+    if t == "morris" and design.levels % 2:
+        problems.append(("design.levels", f"a morris design needs an even number of levels, got {design.levels}"))
+
+
+def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Experiment:
+    """Build a resolved Experiment from parsed YAML, collecting every problem before raising."""
+    where = str(path)
+    if not isinstance(data, dict):
+        raise ExperimentError(where, [("(top level)", "an experiment is a mapping of keys to values")])
+    data = dict(data)
+    stored_digest = data.pop("scenario_digest", None)  # written by a sweep; recomputed when the scenario is loaded
+    problems: list[tuple[str, str]] = []
+    try:
+        spec = ExperimentFile.model_validate(data)
+    except ValidationError as err:
+        raise ExperimentError(where, _pydantic_problems(err)) from None
+
+    scenario, digest, months = spec.scenario, stored_digest or "", spec.months
+    if resolve_scenario:
+        from sim import scenario as scn
+        ref = spec.scenario
+        if not (scn.BUILTIN_DIR / f"{ref}.yaml").exists() and (path.parent / ref).exists():
+            ref = str((path.parent / ref).resolve())
+        try:
+            sc = scn.load(ref)
+            digest = sc.digest()
+            months = months or sc.parameter_values()["run.months"]
+            scenario = ref
+        except InputError as e:
+            problems += [("scenario", line) for line in str(e).splitlines()]
+    elif months is None:
+        problems.append(("months", "a resolved experiment states its months"))
+
+    policies = _policies(spec.policies, problems)
+    if not policies:
+        problems.append(("policies", "name at least one policy (for example `base: {}`)"))
+    baseline = spec.baseline if spec.baseline is not None else next(iter(policies), "")
+    if policies and baseline not in policies:
+        problems.append(("baseline", f"{baseline!r} is not a policy; policies: {', '.join(policies)}"))
+
+    params = {}
+    for name, s in spec.parameters.items():
+        resolved = _parameter(name, s, problems)
+        if resolved is not None:
+            params[name] = resolved
+        setters = [p for p, settings in policies.items() if name in settings]
+        if setters:
+            problems.append((f"parameters.{name}", f"also set by policy '{setters[0]}'; vary it or set it in a "
+                                                   "policy, not both"))
+    _design_fits(spec.design, params, problems)
+
+    for i, o in enumerate(spec.outcomes):
+        if o not in METRICS:
+            hint = nearest(o, METRICS)
+            problems.append((f"outcomes.{i}", f"unknown metric {o!r}" + (f"; did you mean '{hint}'?" if hint else "")
+                                              + "; see sim/outputs.py (METRICS)"))
+    if len(set(spec.outcomes)) != len(spec.outcomes) or not spec.outcomes:
+        problems.append(("outcomes", "list each metric once, at least one"))
+    series = [(s if isinstance(s, SeriesSpec) else SeriesSpec(name=s)).model_dump() for s in spec.series]
+    if len({s["name"] for s in series}) != len(series):
+        problems.append(("series", "list each series once"))
+    if problems:
+        raise ExperimentError(where, problems)
+    design = spec.design.model_dump()
+    return Experiment(name=spec.name or path.stem, description=" ".join(spec.description.split()), scenario=scenario,
+                      scenario_digest=digest, months=int(months), seed=spec.seed, replications=spec.replications,
+                      policies=policies, baseline=baseline, parameters=params, design=design,
+                      outcomes=list(spec.outcomes), series=series, source=where)

@@ -1,0 +1,126 @@
+"""``run_sweep``: run every run of an experiment and stream the results to a directory.
+
+The directory gets its experiment and manifest first, then Parquet chunks as runs
+finish (see ``experiments.results``). ``resume`` skips runs already stored and refuses
+a directory made by another experiment or model version; ``retry_failed`` also redoes
+stored runs that failed or timed out. One sweep at a time may write to a directory (a
+lock file says so). The table read back is the same, row for row after sorting by run
+id, whatever the number of workers, the order of completion or the number of resumes
+(only ``wall_time_s`` differs, being measured).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from experiments import results
+from experiments.spec import Experiment, load_experiment
+from experiments.tasks import RunContext, tasks
+from sim.errors import InputError
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    out: Path
+    total: int      # runs in the experiment
+    skipped: int    # already stored (resume)
+    done: int       # run now
+    failed: int     # of those, error or timeout
+
+
+@contextmanager
+def _locked(out: Path):
+    fh = open(out / ".lock", "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise InputError(str(out), "--out", "another sweep is writing to this directory") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _check_resumable(out: Path, exp: Experiment) -> None:
+    from sim import __version__
+    m = results.read_manifest(out)
+    if (m["experiment_hash"], m["model_version"]) != (exp.hash, __version__):
+        raise InputError(str(out), "--resume",
+                         f"made by experiment '{m['experiment']}' ({m['experiment_hash']}) with model "
+                         f"{m['model_version']}; this is '{exp.name}' ({exp.hash}) with model {__version__}: "
+                         "use another --out")
+
+
+def _prepare(out: Path, exp: Experiment, resume: bool) -> dict[str, str]:
+    """Check or create the directory; return what is stored already (run id -> status)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out", "is a file, not a directory")
+    has_manifest = (out / "manifest.json").exists()
+    if has_manifest and resume:
+        _check_resumable(out, exp)
+        results.remove_leftovers(out)
+        return results.stored_status(out)
+    if has_manifest:
+        raise InputError(str(out), "--out", "already holds a sweep; add --resume to continue it, or use another --out")
+    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+        raise InputError(str(out), "--out", "is not empty and holds no sweep; use a new or empty directory")
+    results.write_header(out, exp)
+    return {}
+
+
+def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resume: bool = False,
+              retry_failed: bool = False, timeout_per_run: float | None = None, chunk_runs: int = 200,
+              progress: bool = True, simulate: Callable | None = None) -> SweepSummary:
+    """Run ``experiment`` (name, path or Experiment) into directory ``out``.
+
+    ``workers``: local processes (default: all cores); ``scheduler``: a Dask scheduler
+    address or Client instead. ``simulate``: a picklable stand-in for ``sim.run`` (same
+    signature), for wrapping the model; None runs the model itself.
+    """
+    exp = load_experiment(experiment)
+    out = Path(out)
+    if timeout_per_run is not None and not timeout_per_run > 0:
+        raise InputError("--timeout-per-run", "timeout_per_run", f"must be a positive number of seconds, "
+                                                                 f"got {timeout_per_run}")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise InputError("--workers", "workers", f"must be at least 1, got {workers}")
+    out.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        stored = _prepare(out, exp, resume or retry_failed)
+        keep = {rid for rid, status in stored.items() if status == "ok" or not retry_failed}
+        count = sum(t.run_id not in keep for t in tasks(exp))   # two passes: the tasks are never all in memory
+        todo = (t for t in tasks(exp) if t.run_id not in keep)
+        ctx = RunContext.of(exp, simulate)
+        manifest = results.read_manifest(out)
+        writer = results.ChunkWriter(out, manifest, chunk_runs)
+        if scheduler is not None:
+            from experiments.backends import run_dask
+            stream = run_dask(todo, ctx, scheduler, timeout_per_run)
+        else:
+            from experiments.backends import run_local
+            stream = run_local(todo, ctx, min(workers, max(1, count)), timeout_per_run)
+        from tqdm import tqdm
+        done = failed = 0
+        with tqdm(total=count, unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+                  desc=exp.name) as bar:
+            try:
+                for row, series in stream:
+                    writer.add(row, series)
+                    done += 1
+                    failed += row["status"] != "ok"
+                    bar.update()
+                    if failed:
+                        bar.set_postfix(failed=failed, refresh=False)
+            finally:
+                stream.close()
+                writer.flush()
+    return SweepSummary(out, exp.runs, exp.runs - count, done, failed)
