@@ -127,13 +127,8 @@ def write_compare(df: pd.DataFrame, directory) -> list[Path]:
 
 
 def num(v: float) -> str:
-    """A number as a reader wants it: 2.1, 0.046, 1,234."""
-    a = abs(v)
-    if a >= 100:
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:.1f}"
-    return f"{v:.2g}"
+    """A number as a reader wants it: 2.1, 0.0457, 40, 1,234 (three significant digits below 100)."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
 def _fmt(v) -> str:

@@ -25,6 +25,9 @@ def ema_results(directory):
     for col in experiments.columns:
         if experiments[col].dtype == object or str(experiments[col].dtype) == "str":
             experiments[col] = experiments[col].astype("category")
+        elif experiments[col].dtype.kind in "iu":
+            # EMA 2.5.3's PRIM writes float box limits into the frame, which pandas 3 refuses for int columns
+            experiments[col] = experiments[col].astype("float64")
     experiments["scenario"] = ok["point"].to_numpy()
     experiments["policy"] = ok["policy"].astype("category")
     experiments["model"] = "tafelsim"

@@ -84,7 +84,8 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
             c = colours[i % len(colours)]
             fig.add_trace(go.Scatter(x=years + years[::-1], y=[e.high for e in est] + [e.low for e in est][::-1],
                                      fill="toself", fillcolor=c, opacity=0.2, line={"width": 0}, hoverinfo="skip",
-                                     showlegend=False, legendgroup=policy), row=1, col=j)
+                                     mode="lines", name=f"{policy}: 95% band", showlegend=False, legendgroup=policy),
+                          row=1, col=j)
             fig.add_trace(go.Scatter(x=years, y=[e.mean for e in est], mode="lines+markers", name=policy,
                                      line={"color": c}, legendgroup=policy, showlegend=j == 1), row=1, col=j)
     fig.update_layout(height=360, title=f"Homes {name} per year (mean and 95% band over replications)",

@@ -137,6 +137,7 @@ def read_manifest(out: str | Path) -> dict:
 
 def experiment_of(out: str | Path) -> Experiment:
     """The resolved experiment stored with the results (its scenario need not be at hand)."""
+    read_manifest(out)   # a clear message when ``out`` is not a result directory at all
     return load_experiment(Path(out) / "experiment.yaml", resolve_scenario=False)
 
 

@@ -332,10 +332,18 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as err:
-        raise ExperimentError(where, _pydantic_problems(err)) from None
+        # report these, then check the rest of the file too: all problems at once
+        problems += _pydantic_problems(err)
+        bad = {e["loc"][0] for e in err.errors() if e["loc"]}
+        try:
+            spec = ExperimentFile.model_validate({k: v for k, v in data.items() if k not in bad} | {"scenario": "-"})
+        except ValidationError:
+            raise ExperimentError(where, problems) from None
+        if "scenario" not in bad:
+            spec = spec.model_copy(update={"scenario": data["scenario"]})
 
     scenario, digest, months = spec.scenario, stored_digest or "", spec.months
-    if resolve_scenario:
+    if resolve_scenario and spec.scenario != "-":
         from sim import scenario as scn
         ref = spec.scenario
         if not (scn.BUILTIN_DIR / f"{ref}.yaml").exists() and (path.parent / ref).exists():

@@ -1,0 +1,73 @@
+"""The sweep report as a reader opens it: offline in headless Chromium, figures holding the stored numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sweep_helpers
+from experiments import analysis, results
+from experiments.stats import mean_ci
+from tafelsim.cli import app
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    small = sweep_helpers.small_sweep(tmp)
+    out = tmp / "report.html"
+    r = CliRunner().invoke(app, ["report", str(small), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    return small, out
+
+
+def test_report_opens_offline_and_its_figures_hold_the_stored_numbers(report, page):
+    small, out = report
+    outbound, errors = [], []
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+               else (outbound.append(route.request.url), route.abort()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    assert outbound == [] and errors == []
+
+    cmp = analysis.compare(small)
+    pooled = cmp[cmp["point"].isna() & (cmp["policy"] != cmp["baseline"])]
+    traces = page.evaluate("""() => document.getElementById('compare-figure')._fullData.map(t => (
+        {y: Array.from(t.y), x: Array.from(t.x), hi: Array.from(t.error_x.array), lo: Array.from(t.error_x.arrayminus)}))""")
+    outcomes = list(dict.fromkeys(pooled["outcome"]))
+    assert len(traces) == len(outcomes)
+    for trace, outcome in zip(traces, outcomes):
+        g = pooled[pooled["outcome"] == outcome]
+        assert trace["y"] == g["policy"].tolist()
+        assert np.allclose(trace["x"], g["diff"], equal_nan=True)
+        assert np.allclose(trace["hi"], g["diff_high"] - g["diff"], equal_nan=True)
+        assert np.allclose(trace["lo"], g["diff"] - g["diff_low"], equal_nan=True)
+
+    series = results.read_series(small)
+    lines = page.evaluate("""() => document.getElementById('series-completed')._fullData
+        .filter(t => t.mode === 'lines+markers').map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
+    assert {line["name"] for line in lines} == {"as-was", "synchronised", "learning"}
+    for line in lines:
+        g = series[(series["series"] == "completed") & (series["policy"] == line["name"])]
+        want = [mean_ci(g.loc[g["year"] == year, "value"]).mean for year in line["x"]]
+        assert np.allclose(line["y"], want)
+
+    text = page.inner_text("body")
+    assert "Findings" in text and "95% CI" in text and "small" in text
+    assert "Three table designs" in text            # the experiment's description
+
+
+def test_findings_are_honest_about_intervals_that_include_zero():
+    from experiments.report import finding
+    row = {"policy": "synchronised", "baseline": "as-was", "outcome": "median_months_to_agreement", "n_pairs": 20,
+           "diff": -2.1, "diff_low": -2.6, "diff_high": -1.6}
+    assert finding(row) == ("synchronised shortens median months from a location case's opening to its agreement "
+                            "(median_months_to_agreement) by 2.1 months (95% CI 1.6-2.6) compared with as-was "
+                            "(n = 20 pairs).")
+    unsure = dict(row, diff=0.4, diff_low=-1.2, diff_high=2.0)
+    assert finding(unsure).startswith("We cannot tell whether synchronised changes")
+    assert "includes no change" in finding(unsure)
+    more = dict(row, outcome="homes_agreed", diff=120.0, diff_low=40.0, diff_high=200.0)
+    assert "raises homes in agreements that bound" in finding(more) and "by 120 homes (95% CI 40-200)" in finding(more)
