@@ -11,7 +11,7 @@ Dask: each run is one task keyed by its run id. The scheduler re-runs the tasks 
 lost worker by itself (``distributed.scheduler.allowed-failures``); a future yields its
 result once, so no run is stored twice. A run past its timeout is cancelled and its
 worker restarted (a running Python thread cannot be stopped otherwise); the timeout
-counts from when the scheduler hands the task to a worker.
+counts from when a worker is first seen running it (polled about once a second).
 """
 
 from __future__ import annotations
@@ -118,10 +118,15 @@ def run_dask(tasks: Iterable[Task], ctx: RunContext, scheduler, timeout: float |
             client.close()
 
 
+def _executing(dask_worker) -> list[str]:
+    """Keys a worker is running right now (not those queued behind them)."""
+    return [ts.key for ts in dask_worker.state.executing]
+
+
 def _stop_overdue(client, pending: dict, started: dict, ctx: RunContext, timeout: float):
     now = time.monotonic()
     restart = set()
-    for address, keys in client.processing().items():
+    for address, keys in client.run(_executing, on_error="ignore").items():
         for key in keys:
             if key not in pending:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -91,26 +92,39 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_table(tmp_path):
     assert len(raw) == raw["run_id"].nunique() == whole.total    # none missing, none twice
 
 
-def test_failing_and_hanging_runs_become_rows_and_the_rest_completes(tmp_path):
+@contextlib.contextmanager
+def backend_options(backend: str):
+    """run_sweep's keyword for local worker processes or a Dask LocalCluster of two worker processes."""
+    if backend == "local":
+        yield {"workers": 2}
+        return
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield {"scheduler": cluster.scheduler_address}
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_failing_and_hanging_runs_become_rows_and_the_rest_completes(tmp_path, backend):
     extra = (f"failing: {{table.learning_sessions: {sweep_helpers.FAIL_SESSIONS}}}\n"
              f"  hanging: {{table.learning_sessions: {sweep_helpers.HANG_SESSIONS}}}")
     exp = experiment(tmp_path, reps=2, extra=extra)
-    start = time.monotonic()
-    s = run_sweep(exp, tmp_path / "out", workers=2, timeout_per_run=3, simulate=sweep_helpers.misbehaving_run,
-                  progress=False)
-    assert time.monotonic() - start < 60
-    runs = results.read_runs(s.out)
-    assert len(runs) == s.total == 4 * 2 * 2
-    failing, hanging = runs[runs["policy"] == "failing"], runs[runs["policy"] == "hanging"]
-    assert (failing["status"] == "error").all() and failing["error"].str.contains("injected failure").all()
-    assert failing["homes_agreed"].isna().all()
-    assert set(hanging.loc[hanging["seed"] % 2 == 0, "status"]) == {"timeout"}
-    assert set(hanging.loc[hanging["seed"] % 2 == 1, "status"]) == {"ok"}
-    others = runs[runs["policy"].isin(["base", "synchronised"])]
-    assert (others["status"] == "ok").all() and others["homes_agreed"].notna().all()
-    assert s.failed == len(failing) + (hanging["status"] == "timeout").sum()
-    # --retry-failed redoes exactly the failed runs; their new rows replace the old ones when read
-    again = run_sweep(exp, s.out, workers=2, resume=True, retry_failed=True, progress=False)
+    with backend_options(backend) as where:
+        start = time.monotonic()
+        s = run_sweep(exp, tmp_path / "out", timeout_per_run=3, simulate=sweep_helpers.misbehaving_run,
+                      progress=False, **where)
+        assert time.monotonic() - start < 60
+        runs = results.read_runs(s.out)
+        assert len(runs) == s.total == 4 * 2 * 2
+        failing, hanging = runs[runs["policy"] == "failing"], runs[runs["policy"] == "hanging"]
+        assert (failing["status"] == "error").all() and failing["error"].str.contains("injected failure").all()
+        assert failing["homes_agreed"].isna().all()
+        assert set(hanging.loc[hanging["seed"] % 2 == 0, "status"]) == {"timeout"}
+        assert set(hanging.loc[hanging["seed"] % 2 == 1, "status"]) == {"ok"}
+        others = runs[runs["policy"].isin(["base", "synchronised"])]
+        assert (others["status"] == "ok").all() and others["homes_agreed"].notna().all()
+        assert s.failed == len(failing) + (hanging["status"] == "timeout").sum()
+        # --retry-failed redoes exactly the failed runs; their new rows replace the old ones when read
+        again = run_sweep(exp, s.out, resume=True, retry_failed=True, progress=False, **where)
     assert again.done == s.failed and again.skipped == s.total - s.failed
     after = results.read_runs(s.out)
     assert (after["status"] == "ok").all() and len(after) == s.total
@@ -120,13 +134,8 @@ def test_failing_and_hanging_runs_become_rows_and_the_rest_completes(tmp_path):
 def test_a_killed_worker_loses_no_run_and_stores_none_twice(tmp_path, backend):
     exp = experiment(tmp_path, reps=3)
     simulate = functools.partial(sweep_helpers.kill_worker_once, str(tmp_path / "killed"), 6)
-    if backend == "local":
-        s = run_sweep(exp, tmp_path / "out", workers=2, simulate=simulate, progress=False)
-    else:
-        from distributed import LocalCluster
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            s = run_sweep(exp, tmp_path / "out", scheduler=cluster.scheduler_address, simulate=simulate,
-                          progress=False)
+    with backend_options(backend) as where:
+        s = run_sweep(exp, tmp_path / "out", simulate=simulate, progress=False, **where)
     assert (tmp_path / "killed").exists()                 # a worker process did die mid-sweep
     reference = run_sweep(exp, tmp_path / "reference", workers=1, progress=False)
     pd.testing.assert_frame_equal(table(s.out), table(reference.out))
