@@ -29,13 +29,20 @@ def _timeout_text(timeout: float) -> str:
     return f"passed its timeout of {timeout:g} s; its worker process was stopped"
 
 
+def _ignore_interrupt() -> None:
+    """Workers leave Ctrl-C to the sweep, which stops them and keeps what finished."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: float | None = None,
               retries: int = RETRIES) -> Iterator[tuple[dict, object]]:
     import multiprocessing
 
     from pebble import ProcessExpired, ProcessPool
 
-    pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"))
+    pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"),
+                       initializer=_ignore_interrupt)
     pending: dict = {}
     todo = iter(tasks)
 

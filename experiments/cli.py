@@ -118,7 +118,7 @@ def export_cmd(directory: Path = typer.Argument(..., help="a sweep's result dire
 
 @app.command("report")
 def report_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
-               out: Path = typer.Option(..., "--out", metavar="FILE.html", help="the report (one offline page)")):
+               out: Path = typer.Option(..., "--out", metavar="FILE.html", help="the report: one offline page (FILE.md: findings and tables)")):
     """One self-contained HTML page: description, comparison, sensitivity, series and findings."""
     from experiments.report import write_report
     from sim.errors import InputError

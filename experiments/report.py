@@ -1,4 +1,4 @@
-"""``write_report``: one self-contained HTML page about a sweep, readable offline.
+"""``write_report``: one self-contained HTML page about a sweep, readable offline (or its Markdown).
 
 The page carries plotly.js inline (no request leaves the page) and shows: what was run,
 findings in plain language, the comparison with its confidence intervals, the
@@ -10,6 +10,7 @@ cannot tell whether the policy changes that outcome.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -124,45 +125,104 @@ def _compare_table(cmp: pd.DataFrame) -> str:
             f"<th>pairs</th></tr>{rows}</table>")
 
 
-def write_report(directory, out_html) -> Path:
-    """Write the report for result directory ``directory`` to ``out_html``."""
-    import plotly.offline
-    directory, out_html = Path(directory), Path(out_html)
-    if not out_html.parent.is_dir():
-        raise InputError(str(out_html), "--out", f"directory {out_html.parent} does not exist")
+@dataclass
+class Content:
+    """What a report says, whatever its format."""
+
+    directory: Path
+    exp: object
+    manifest: dict
+    runs: pd.DataFrame
+    compare: pd.DataFrame
+    findings: list[str]
+    sensitivity: pd.DataFrame | None
+    sensitivity_refused: str
+    series: pd.DataFrame
+
+
+def content(directory) -> Content:
+    directory = Path(directory)
     exp, manifest, runs = experiment_of(directory), read_manifest(directory), read_runs(directory)
-    figures: list[tuple[str, object]] = []
     cmp = analysis.compare(directory)
     findings = [finding(r) for _, r in cmp[cmp["point"].isna() & (cmp["policy"] != cmp["baseline"])].iterrows()]
-    sections = [f"<h2>What was run</h2>{_description(exp, manifest, runs)}"]
-    if len(exp.policies) > 1:
-        figures.append(("compare-figure", analysis.compare_figure(cmp)))
-        sections.append("<h2>Comparison with the baseline</h2><p>Pooled over the design: each policy's mean and "
-                        "its paired difference from the baseline, with the 95% confidence interval over "
-                        f"replications.</p>{_compare_table(cmp)}<div id=slot-compare-figure></div>")
+    sens, refused = None, ""
     if exp.design["type"] in ("sobol", "morris"):
         try:
             sens = analysis.sensitivity(directory)
             findings += sensitivity_findings(sens, exp.baseline)
-            figures.append(("sensitivity-figure", analysis.sensitivity_figure(sens)))
-            sections.append("<h2>Sensitivity</h2><div id=slot-sensitivity-figure></div>")
         except InputError as e:
-            sections.append(f"<h2>Sensitivity</h2><p>Not computed: {html.escape(e.message)}</p>")
+            refused = e.message
     series = read_series(directory) if exp.series else pd.DataFrame()
-    if len(series):
-        sections.append("<h2>Yearly series</h2>")
-        for s in exp.series:
-            div = f"series-{s['name']}"
-            figures.append((div, series_figure(series, s["name"], list(exp.policies))))
-            sections.append(f"<div id=slot-{div}></div>")
-    items = "".join(f"<li>{html.escape(f)}</li>" for f in findings) or "<li>No comparison to report.</li>"
-    body = "".join(sections).replace("<h2>What was run</h2>", f"<h2>Findings</h2><ul>{items}</ul><h2>What was run</h2>", 1)
-    for div, fig in figures:
-        body = body.replace(f"<div id=slot-{div}></div>",
-                            fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config={"responsive": True}))
-    page = (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(exp.name)}: tafelsim "
+    return Content(directory, exp, manifest, runs, cmp, findings, sens, refused, series)
+
+
+def _figure(div: str, fig) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config={"responsive": True})
+
+
+def html_page(c: Content) -> str:
+    import plotly.offline
+    exp = c.exp
+    items = "".join(f"<li>{html.escape(f)}</li>" for f in c.findings) or "<li>No comparison to report.</li>"
+    parts = [f"<h2>Findings</h2><ul>{items}</ul>", f"<h2>What was run</h2>{_description(exp, c.manifest, c.runs)}"]
+    if len(exp.policies) > 1:
+        parts.append("<h2>Comparison with the baseline</h2><p>Pooled over the design: each policy's mean and its "
+                     "paired difference from the baseline, with the 95% confidence interval over replications.</p>"
+                     + _compare_table(c.compare) + _figure("compare-figure", analysis.compare_figure(c.compare)))
+    if c.sensitivity is not None:
+        parts.append("<h2>Sensitivity</h2>" + _figure("sensitivity-figure",
+                                                      analysis.sensitivity_figure(c.sensitivity)))
+    elif c.sensitivity_refused:
+        parts.append(f"<h2>Sensitivity</h2><p>Not computed: {html.escape(c.sensitivity_refused)}</p>")
+    if len(c.series):
+        parts.append("<h2>Yearly series</h2>")
+        parts += [_figure(f"series-{s['name']}", series_figure(c.series, s["name"], list(exp.policies)))
+                  for s in exp.series]
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(exp.name)}: tafelsim "
             f"experiment</title><style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head><body>"
-            f"<h1>Experiment {html.escape(exp.name)}</h1><p class=muted>Result directory {html.escape(str(directory))}"
-            f", created {manifest['created']}; experiment {manifest['experiment_hash']}</p>{body}</body></html>")
-    atomic_write(out_html, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
-    return out_html
+            f"<h1>Experiment {html.escape(exp.name)}</h1><p class=muted>Result directory "
+            f"{html.escape(str(c.directory))}, created {c.manifest['created']}; experiment "
+            f"{c.manifest['experiment_hash']}</p>{''.join(parts)}</body></html>")
+
+
+def markdown(c: Content) -> str:
+    """The findings and tables without figures (small enough to commit under results/)."""
+    exp, m = c.exp, c.manifest
+    ok = int((c.runs["status"] == "ok").sum())
+    lines = [f"# Experiment {exp.name}", "", exp.description, "",
+             f"Scenario `{exp.scenario}`, {exp.months} months, model {m['model_version']}; {exp.design['type']} design "
+             f"with {m['design_points']} points x {len(exp.policies)} policies x {exp.replications} replications "
+             f"(seeds {exp.seed}-{exp.seed + exp.replications - 1}, the same under every policy); {ok} of {m['runs']} "
+             "runs succeeded.", "", "## Findings", ""] + [f"- {f}" for f in c.findings]
+    if len(exp.policies) > 1:
+        lines += ["", "## Comparison with the baseline (pooled over the design, 95% CI)", "",
+                  "| outcome | policy | mean | difference | 95% CI | pairs |", "|---|---|---|---|---|---|"]
+        for r in c.compare[c.compare["point"].isna()].itertuples():
+            base = r.policy == r.baseline
+            lines.append(f"| {r.outcome} | {r.policy}{' (baseline)' if base else ''} | {analysis._fmt(r.mean)} | "
+                         + ("| | |" if base else f"{num(r.diff)} | {num(r.diff_low)} to {num(r.diff_high)} | "
+                                                 f"{r.n_pairs} |"))
+    if c.sensitivity is not None:
+        key = "ST" if exp.design["type"] == "sobol" else "mu_star"
+        lines += ["", f"## Sensitivity ({key}, 95% CI; * clears the dummy's noise floor)", "",
+                  "| outcome | policy | rank | parameter | " + key + " | 95% CI |", "|---|---|---|---|---|---|"]
+        for r in c.sensitivity.sort_values(["outcome", "policy", "rank"]).itertuples():
+            v = getattr(r, key)
+            lo, hi = getattr(r, f"{key}_low"), getattr(r, f"{key}_high")
+            lines.append(f"| {r.outcome} | {r.policy} | {r.rank} | {r.parameter}{' *' if r.above_dummy else ''} | "
+                         f"{num(v)} | {num(lo)} to {num(hi)} |")
+    elif c.sensitivity_refused:
+        lines += ["", "## Sensitivity", "", f"Not computed: {c.sensitivity_refused}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(directory, out) -> Path:
+    """Write the report of result directory ``directory``: one offline HTML page, or Markdown
+    (findings and tables only) when ``out`` ends in ``.md``."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise InputError(str(out), "--out", f"directory {out.parent} does not exist")
+    c = content(directory)
+    text = markdown(c) if out.suffix == ".md" else html_page(c)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return out

@@ -71,3 +71,20 @@ def test_findings_are_honest_about_intervals_that_include_zero():
     assert "includes no change" in finding(unsure)
     more = dict(row, outcome="homes_agreed", diff=120.0, diff_low=40.0, diff_high=200.0)
     assert "raises homes in agreements that bound" in finding(more) and "by 120 homes (95% CI 40-200)" in finding(more)
+
+
+def test_markdown_report_carries_the_findings_and_the_comparison(report, tmp_path):
+    small, _ = report
+    md = tmp_path / "small.md"
+    r = CliRunner().invoke(app, ["report", str(small), "--out", str(md)])
+    assert r.exit_code == 0, r.output
+    text = md.read_text()
+    from experiments.report import content
+    c = content(small)
+    assert all(f in text for f in c.findings) and "## Comparison with the baseline" in text
+    learning = c.compare[c.compare["point"].isna() & (c.compare["policy"] == "learning")
+                         & (c.compare["outcome"] == "homes_agreed")].iloc[0]
+    from experiments.analysis import num
+    assert f"| homes_agreed | learning | {num(learning['mean'])} | {num(learning['diff'])} |" in text
+    r = CliRunner().invoke(app, ["report", str(small), "--out", str(tmp_path / "missing" / "r.html")])
+    assert r.exit_code == 2 and "does not exist" in r.output
