@@ -307,7 +307,7 @@ def _design_fits(design: DesignSpec, params: dict[str, dict], problems: list) ->
         return
     for n in levels:
         problems.append((f"parameters.{n}", f"a {t} design samples ranges (`low`, `high`), not levels"))
-    if not params and t != "lhs":
+    if not params:
         problems.append(("design.type", f"a {t} design needs at least one parameter with a range"))
     size_key = "trajectories" if t == "morris" else "n"
     other = "n" if t == "morris" else "trajectories"

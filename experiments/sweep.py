@@ -61,8 +61,6 @@ def _check_resumable(out: Path, exp: Experiment) -> None:
 
 def _prepare(out: Path, exp: Experiment, resume: bool) -> dict[str, str]:
     """Check or create the directory; return what is stored already (run id -> status)."""
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), "--out", "is a file, not a directory")
     has_manifest = (out / "manifest.json").exists()
     if has_manifest and resume:
         _check_resumable(out, exp)
@@ -88,12 +86,16 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
     exp = load_experiment(experiment)
     out = Path(out)
     if timeout_per_run is not None and not timeout_per_run > 0:
-        raise InputError("--timeout-per-run", "timeout_per_run", f"must be a positive number of seconds, "
-                                                                 f"got {timeout_per_run}")
-    workers = workers or os.cpu_count() or 1
+        raise InputError("sweep", "--timeout-per-run", f"must be a positive number of seconds, got {timeout_per_run}")
+    workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
-        raise InputError("--workers", "workers", f"must be at least 1, got {workers}")
-    out.mkdir(parents=True, exist_ok=True)
+        raise InputError("sweep", "--workers", f"must be at least 1, got {workers}")
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out", "is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(str(out), "--out", f"cannot be created ({e.strerror})") from None
     with _locked(out):
         stored = _prepare(out, exp, resume or retry_failed)
         keep = {rid for rid, status in stored.items() if status == "ok" or not retry_failed}

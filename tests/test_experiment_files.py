@@ -143,3 +143,26 @@ def test_experiment_error_is_the_projects_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_experiment(path)
     assert isinstance(err.value, ExperimentError) and err.value.where == str(path) and err.value.field == "seed"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--workers", "0"], "--workers: must be at least 1"),
+    (["--timeout-per-run", "-1"], "--timeout-per-run: must be a positive number"),
+    (["--retry-failed"], "--retry-failed: goes with --resume"),
+])
+def test_bad_sweep_options_exit_2_before_anything_runs(tmp_path, args, needle):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["sweep", "smoke", "--out", str(out), *args])
+    assert r.exit_code == 2 and needle in r.output and "Traceback" not in r.output
+    assert not (out / "manifest.json").exists()
+
+
+def test_out_that_is_a_file_or_missing_experiment(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("keep me")
+    r = CliRunner().invoke(app, ["sweep", "smoke", "--out", str(f)])
+    assert r.exit_code == 2 and "is a file, not a directory" in r.output and f.read_text() == "keep me"
+    r = CliRunner().invoke(app, ["sweep", "smok", "--dry-run"])
+    assert r.exit_code == 2 and "did you mean 'smoke'" in r.output
+    r = CliRunner().invoke(app, ["sweep", str(tmp_path / "nothere.yaml"), "--dry-run"])
+    assert r.exit_code == 2 and "does not exist" in r.output
