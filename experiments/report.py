@@ -89,6 +89,7 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
                           row=1, col=j)
             fig.add_trace(go.Scatter(x=years, y=[e.mean for e in est], mode="lines+markers", name=policy,
                                      line={"color": c}, legendgroup=policy, showlegend=j == 1), row=1, col=j)
+    fig.update_xaxes(dtick=1, tickformat="d")
     fig.update_layout(height=360, title=f"Homes {name} per year (mean and 95% band over replications)",
                       yaxis_title="homes per year", margin={"t": 80, "b": 40})
     return fig
@@ -99,12 +100,24 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.muted{color:#666}li{margin:.4em 0}"""
 
 
+def _value(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else "+".join(v) if isinstance(v, list) else str(v)
+
+
+def _spec(s: dict) -> str:
+    """A varied parameter as a reader says it: 'levels 1, 2' or 'range 0.03 to 0.05 (uniform)'."""
+    if "values" in s:
+        return "levels " + ", ".join(_value(v) for v in s["values"])
+    extra = {"triangular": f", mode {s.get('mode')}", "normal": f", mean {s.get('mean')}, sd {s.get('sd')}"}
+    return f"range {s['low']:g} to {s['high']:g} ({s['distribution']}{extra.get(s['distribution'], '')})"
+
+
 def _description(exp, manifest: dict, runs: pd.DataFrame) -> str:
     ok = int((runs["status"] == "ok").sum())
     pol = "".join(f"<li><b>{html.escape(p)}</b>{' (baseline)' if p == exp.baseline else ''}: "
-                  f"{html.escape(', '.join(f'{k} = {v}' for k, v in s.items()) or 'the scenario as it is')}</li>"
-                  for p, s in exp.policies.items())
-    params = "".join(f"<li>{html.escape(n)}: {html.escape(str(s))}</li>" for n, s in exp.parameters.items())
+                  f"{html.escape(', '.join(f'{k} = {_value(v)}' for k, v in s.items()) or 'the scenario as it is')}"
+                  "</li>" for p, s in exp.policies.items())
+    params = "".join(f"<li>{html.escape(n)}: {html.escape(_spec(s))}</li>" for n, s in exp.parameters.items())
     return (f"<p>{html.escape(exp.description)}</p><ul>"
             f"<li>Scenario <b>{html.escape(exp.scenario)}</b>, {exp.months} months; model {manifest['model_version']}"
             f"</li><li>Design: {exp.design['type']}, {manifest['design_points']} points; {exp.replications} "
@@ -193,7 +206,13 @@ def markdown(c: Content) -> str:
              f"Scenario `{exp.scenario}`, {exp.months} months, model {m['model_version']}; {exp.design['type']} design "
              f"with {m['design_points']} points x {len(exp.policies)} policies x {exp.replications} replications "
              f"(seeds {exp.seed}-{exp.seed + exp.replications - 1}, the same under every policy); {ok} of {m['runs']} "
-             "runs succeeded.", "", "## Findings", ""] + [f"- {f}" for f in c.findings]
+             "runs succeeded.", "", "Policies: " + "; ".join(
+                 f"**{p}**{' (baseline)' if p == exp.baseline else ''}: "
+                 + (", ".join(f"`{k}` = {_value(v)}" for k, v in st.items()) or "the scenario as it is")
+                 for p, st in exp.policies.items()) + ".", ""]
+    if exp.parameters:
+        lines += ["Varied: " + "; ".join(f"`{n}` {_spec(sp)}" for n, sp in exp.parameters.items()) + ".", ""]
+    lines += ["## Findings", ""] + [f"- {f}" for f in c.findings]
     if len(exp.policies) > 1:
         lines += ["", "## Comparison with the baseline (pooled over the design, 95% CI)", "",
                   "| outcome | policy | mean | difference | 95% CI | pairs |", "|---|---|---|---|---|---|"]

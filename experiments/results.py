@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.spec import DUMMY, Experiment, load_experiment
+from experiments.spec import Experiment, load_experiment
 from sim.params import PARAMETERS
 from sim.storage import ResultsError
 
@@ -206,7 +206,3 @@ def remove_leftovers(out: Path) -> None:
     for p in _chunks(out, "series"):
         if p.name not in committed:
             p.unlink()
-
-
-def varied_columns(manifest: dict) -> list[str]:
-    return [n for n in manifest["parameters"] if n != DUMMY]
