@@ -113,15 +113,15 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
         from tqdm import tqdm
         done = failed = 0
         with tqdm(total=count, unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True,
-                  desc=exp.name) as bar:
+                  desc=exp.name, postfix={"failed": 0}) as bar:
             try:
                 for row, series in stream:
                     writer.add(row, series)
                     done += 1
-                    failed += row["status"] != "ok"
-                    bar.update()
-                    if failed:
+                    if row["status"] != "ok":
+                        failed += 1
                         bar.set_postfix(failed=failed, refresh=False)
+                    bar.update()
             finally:
                 stream.close()
                 writer.flush()

@@ -191,7 +191,8 @@ def test_sweep_cli_runs_smoke_by_name_and_prints_a_summary(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tafelsim", "sweep", str(exp), "--out", str(tmp_path / "o"),
                         "--workers", "1"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "4 runs done (0 failed)" in r.stdout and "run/s" in r.stderr    # tqdm's progress bar on stderr
+    assert "4 runs done (0 failed)" in r.stdout
+    assert "run/s" in r.stderr and "failed=0" in r.stderr     # tqdm's progress bar: done, rate, ETA, failed
     manifest = results.read_manifest(tmp_path / "o")
     assert manifest["runs"] == 4 and manifest["model_version"] and manifest["experiment_hash"]
     assert (tmp_path / "o" / "experiment.yaml").exists()
