@@ -33,9 +33,14 @@ COMPARE_COLUMNS = ["outcome", "unit", "policy", "baseline", "point", "n", "mean"
 def _runs_and_meta(source, baseline):
     if isinstance(source, pd.DataFrame):
         runs = source
-        policies = list(dict.fromkeys(runs["policy"]))
+        policies = sorted(set(runs["policy"]))
         outcomes = [c for c in runs.columns if c in METRICS]
-        default = policies[0] if policies else None
+        default = policies[0] if len(policies) == 1 else None
+        if baseline is None and default is None:
+            raise InputError("compare", "baseline", f"name the baseline policy when comparing a table of runs "
+                                                    f"(policies: {', '.join(policies)})")
+        if (baseline or default) in policies:   # the baseline first, as an experiment lists it
+            policies = [baseline or default] + [p for p in policies if p != (baseline or default)]
     else:
         exp = experiment_of(source)
         runs, policies, outcomes, default = read_runs(source), list(exp.policies), exp.outcomes, exp.baseline

@@ -67,6 +67,9 @@ def test_compare_is_the_paired_difference_per_point_and_pooled(small):
     assert sorted(per_point["point"]) == [0, 1] and (per_point["n_pairs"] == 4).all()
     assert set(df["outcome"]) == {"homes_agreed", "median_months_to_agreement", "mean_window_wait_months",
                                   "mean_balance"}
+    from_table = analysis.compare(runs, baseline="as-was")       # the same from a table of runs
+    key = ["outcome", "policy", "point"]
+    pd.testing.assert_frame_equal(from_table.sort_values(key, ignore_index=True), df.sort_values(key, ignore_index=True))
     other = analysis.compare(small, baseline="learning")
     assert (other["baseline"] == "learning").all()
     with pytest.raises(InputError, match="'nope' is not a policy"):
