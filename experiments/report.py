@@ -31,7 +31,7 @@ def finding(row) -> str:
     """One sentence about a pooled comparison row (policy vs baseline)."""
     p, b, o = row["policy"], row["baseline"], row["outcome"]
     unit = METRICS[o].unit if o in METRICS else ""
-    unit = f" {unit}" if unit and unit not in ("share", "0..1", "-1..1") else ""
+    unit = f" {unit}" if unit and unit not in ("share", "0..1", "-1..1", "count") else ""
     d, lo, hi, n = row["diff"], row["diff_low"], row["diff_high"], row["n_pairs"]
     if n < 2 or pd.isna(d):
         return f"Too few paired runs ({n}) to compare {p} with {b} on {o}."
