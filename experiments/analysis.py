@@ -8,9 +8,9 @@ both the seeds' noise and how the effect varies over the design.
 
 sensitivity: SALib's Sobol (first-order S1 and total ST) or Morris (mu*, sigma)
 indices per policy and outcome, on the outcome averaged over replications at each
-design point. The design's ``dummy`` parameter, which the model never sees, gives the
-noise floor: an index whose interval does not clear the dummy's cannot be told apart
-from noise. Failed runs or NaN outcomes are refused, not silently zeroed.
+design point. The design's ``dummy`` parameter, which the model never sees but which
+shifts the seed (``experiments.tasks``), gives the noise floor: an index whose interval
+does not clear the dummy's cannot be told apart from the model's own noise. Failed runs or NaN outcomes are refused, not silently zeroed.
 """
 
 from __future__ import annotations

@@ -2,7 +2,17 @@
 
 Each run is (policy, design point, replication). Replication r runs on seed
 ``experiment.seed + r`` under every policy and at every design point (common random
-numbers), so the comparison of two policies is paired. A run's id is a hash of the
+numbers), so the comparison of two policies is paired.
+
+Sobol and Morris designs carry a ``dummy`` parameter that the model never sees, meant as
+the noise floor of the sensitivity indices. With the same seeds everywhere, a step in the
+dummy alone would change nothing and its index would be exactly zero, a floor that says
+nothing. So there the dummy also shifts the seed, ``seed + r + replications *
+floor(1000 * dummy)``: a step in the dummy measures the model's own noise, while every
+step in a real parameter keeps the dummy, hence the seeds (SALib's estimators difference
+exactly such pairs), and all policies at a point still share their seeds.
+
+A run's id is a hash of the
 scenario's content, the parameters it sets (the policy's settings and the point's
 values, the dummy included), its seed, the model version and its place in the design
 (policy name and point index: a Morris grid can visit the same values twice, and each
@@ -70,8 +80,8 @@ def tasks(exp: Experiment) -> Iterator[Task]:
     """Every run, replication by replication (a stopped sweep leaves whole replications behind)."""
     points = [(int(pt["point"]), {n: pt[n] for n in exp.varied}) for pt in exp.points.to_dict("records")]
     for r in range(exp.replications):
-        seed = exp.seed + r
         for k, values in points:
+            seed = exp.seed + r + exp.replications * int(1000 * values.get(DUMMY, 0.0))
             for policy, settings in exp.policies.items():
                 params = {**settings, **{n: v for n, v in values.items() if n != DUMMY}}
                 rid = run_id(exp, policy, k, {**settings, **values}, seed)

@@ -114,6 +114,10 @@ def test_sensitivity_of_a_model_sweep_and_its_refusals(tmp_path, design):
     assert set(df["parameter"]) == {"trust.initial", "table.meeting_interval", "dummy"}
     assert set(df["policy"]) == {"base", "sync"} and len(df) == 3 * 2 * 2
     assert df[key].notna().all() and (df[f"{key}_low"] <= df[key]).all() and (df[key] <= df[f"{key}_high"]).all()
+    dummy = df[df["parameter"] == "dummy"]
+    assert (dummy[key] > 0).any()          # the dummy shifts the seed: its index is the model's own noise, not 0
+    runs = results.read_runs(s.out)        # ... while the policies at a design point share their seeds
+    assert (runs.groupby(["point", "replication"])["seed"].nunique() == 1).all()
     r = CliRunner().invoke(app, ["sensitivity", str(s.out), "--outcome", "homes_agreed"])
     assert r.exit_code == 0, r.output
     assert pd.read_csv(s.out / "analysis" / "sensitivity.csv")["outcome"].eq("homes_agreed").all()
