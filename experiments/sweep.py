@@ -100,6 +100,8 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
         stored = _prepare(out, exp, resume or retry_failed)
         keep = {rid for rid, status in stored.items() if status == "ok" or not retry_failed}
         count = sum(t.run_id not in keep for t in tasks(exp))   # two passes: the tasks are never all in memory
+        if count == 0:
+            return SweepSummary(out, exp.runs, exp.runs, 0, 0)
         todo = (t for t in tasks(exp) if t.run_id not in keep)
         ctx = RunContext.of(exp, simulate)
         manifest = results.read_manifest(out)
@@ -109,7 +111,7 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
             stream = run_dask(todo, ctx, scheduler, timeout_per_run)
         else:
             from experiments.backends import run_local
-            stream = run_local(todo, ctx, min(workers, max(1, count)), timeout_per_run)
+            stream = run_local(todo, ctx, min(workers, count), timeout_per_run)
         from tqdm import tqdm
         done = failed = 0
         with tqdm(total=count, unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True,
