@@ -29,10 +29,25 @@ def _timeout_text(timeout: float) -> str:
     return f"passed its timeout of {timeout:g} s; its worker process was stopped"
 
 
-def _ignore_interrupt() -> None:
-    """Workers leave Ctrl-C to the sweep, which stops them and keeps what finished."""
+def _start_worker() -> None:
+    """Import the model before the first run, so that its timeout does not count the imports;
+    leave Ctrl-C to the sweep, which stops the workers and keeps what finished."""
     import signal
+
+    import sim  # noqa: F401
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _preload_plugin():
+    """A Dask worker plugin that imports the model when a worker starts (restarted ones too)."""
+    from distributed import WorkerPlugin
+
+    class Preload(WorkerPlugin):
+        name = "tafelsim-preload"
+
+        def setup(self, worker):
+            import sim  # noqa: F401
+    return Preload()
 
 
 def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: float | None = None,
@@ -42,7 +57,7 @@ def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: flo
     from pebble import ProcessExpired, ProcessPool
 
     pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"),
-                       initializer=_ignore_interrupt)
+                       initializer=_start_worker)
     pending: dict = {}
     todo = iter(tasks)
 
@@ -87,6 +102,7 @@ def run_dask(tasks: Iterable[Task], ctx: RunContext, scheduler, timeout: float |
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
+        client.register_plugin(_preload_plugin())
         threads = max(1, sum(client.nthreads().values()))
         pending: dict[str, tuple] = {}   # key -> (future, task)
         started: dict[str, float] = {}

@@ -48,11 +48,13 @@ def scale(spec: dict, u: np.ndarray) -> np.ndarray:
         return low + u * (high - low)
     from scipy import stats
     if dist == "triangular":
-        return stats.triang(c=(spec["mode"] - low) / (high - low), loc=low, scale=high - low).ppf(u)
-    if dist == "normal":
+        x = stats.triang(c=(spec["mode"] - low) / (high - low), loc=low, scale=high - low).ppf(u)
+    elif dist == "normal":
         mean, sd = spec["mean"], spec["sd"]
-        return stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd).ppf(u)
-    raise ValueError(f"unknown distribution {dist!r}")
+        x = stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd).ppf(u)
+    else:
+        raise ValueError(f"unknown distribution {dist!r}")
+    return np.clip(x, low, high)   # the inverse CDFs can miss the bounds by a rounding error
 
 
 def _typed(name: str, values: np.ndarray) -> list:

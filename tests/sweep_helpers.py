@@ -45,8 +45,8 @@ def slow_run(scenario, seed, overrides, months):
 
 SMALL = """\
 name: small
-description: Three table designs at the 12 city tables over one year, two levels of required return.
-scenario: middenhuur-2017
+description: Three table designs in Gooi en Vechtstreek over one year, two levels of required return.
+scenario: gooi-vechtstreek-2024
 months: 12
 seed: 3
 replications: 4

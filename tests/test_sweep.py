@@ -21,7 +21,7 @@ from sim.errors import InputError
 
 EXPERIMENT = """\
 name: tiny
-scenario: middenhuur-2017
+scenario: gooi-vechtstreek-2024
 months: {months}
 seed: 5
 replications: {reps}
@@ -36,7 +36,7 @@ series: [{{name: agreed, by_segment: true}}]
 """
 
 
-def experiment(tmp_path: Path, months=12, reps=3, extra="") -> Path:
+def experiment(tmp_path: Path, months=6, reps=3, extra="") -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(EXPERIMENT.format(months=months, reps=reps, extra=extra))
     return path
@@ -112,7 +112,7 @@ def test_failing_and_hanging_runs_become_rows_and_the_rest_completes(tmp_path, b
         start = time.monotonic()
         s = run_sweep(exp, tmp_path / "out", timeout_per_run=3, simulate=sweep_helpers.misbehaving_run,
                       progress=False, **where)
-        assert time.monotonic() - start < 60
+        assert time.monotonic() - start < 300   # the hanging runs (an hour each) did not hold it up
         runs = results.read_runs(s.out)
         assert len(runs) == s.total == 4 * 2 * 2
         failing, hanging = runs[runs["policy"] == "failing"], runs[runs["policy"] == "hanging"]
