@@ -16,6 +16,7 @@ counts from when a worker is first seen running it (polled about once a second).
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Iterable, Iterator
@@ -103,14 +104,20 @@ def run_dask(tasks: Iterable[Task], ctx: RunContext, scheduler, timeout: float |
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
         client.register_plugin(_preload_plugin())
-        threads = max(1, sum(client.nthreads().values()))
         pending: dict[str, tuple] = {}   # key -> (future, task)
         started: dict[str, float] = {}
         todo = iter(tasks)
         poll = min(1.0, timeout / 4) if timeout else None
+        capacity = {"threads": 1, "checked": -math.inf}
+
+        def in_flight() -> int:
+            """Twice the cluster's threads; looked up every few seconds, as batch jobs join late."""
+            if time.monotonic() - capacity["checked"] > 5:
+                capacity.update(threads=max(1, sum(client.nthreads().values())), checked=time.monotonic())
+            return 2 * capacity["threads"] + 2
 
         def fill() -> None:
-            while len(pending) < 2 * threads + 2:
+            while len(pending) < in_flight():
                 task = next(todo, None)
                 if task is None:
                     return
