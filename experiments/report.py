@@ -53,14 +53,22 @@ def sensitivity_findings(sens: pd.DataFrame, baseline: str) -> list[str]:
     key = "ST" if (sens["method"] == "sobol").all() else "mu_star"
     label = "total Sobol index" if key == "ST" else "Morris mu*"
     for o, g in sens[sens["policy"] == baseline].groupby("outcome", sort=False):
+        floor = float(g.loc[g["parameter"] == "dummy", f"{key}_high"].iloc[0])
         g = g[g["parameter"] != "dummy"].sort_values("rank")
-        top = g.iloc[0]
-        noise = g.loc[~g["above_dummy"].astype(bool), "parameter"].tolist()
+        clear = g[g["above_dummy"].astype(bool)]
+        if clear.empty:
+            out.append(f"For {o} under {baseline}, no parameter's {label} clears the noise floor (the dummy's, up to "
+                       f"{num(floor)}): with this design the model's own noise hides their effects.")
+            continue
+        top = clear.iloc[0]
         text = (f"For {o} under {baseline}, the most influential parameter is {top['parameter']} ({label} "
-                f"{num(top[key])}, 95% CI {num(top[key + '_low'])} to {num(top[key + '_high'])}).")
+                f"{num(top[key])}, 95% CI {num(top[key + '_low'])} to {num(top[key + '_high'])})")
+        if len(clear) > 1:
+            text += f", then {', '.join(clear['parameter'].iloc[1:])}"
+        noise = g.loc[~g["above_dummy"].astype(bool), "parameter"].tolist()
         if noise:
-            text += f" Not distinguishable from the dummy's noise floor: {', '.join(noise)}."
-        out.append(text)
+            text += f"; not distinguishable from the model's noise (the dummy's, up to {num(floor)}): {', '.join(noise)}"
+        out.append(text + ".")
     return out
 
 

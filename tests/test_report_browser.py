@@ -88,3 +88,16 @@ def test_markdown_report_carries_the_findings_and_the_comparison(report, tmp_pat
     assert f"| homes_agreed | learning | {num(learning['mean'])} | {num(learning['diff'])} |" in text
     r = CliRunner().invoke(app, ["report", str(small), "--out", str(tmp_path / "missing" / "r.html")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_sensitivity_findings_name_what_clears_the_noise_floor():
+    import pandas as pd
+    from experiments.report import sensitivity_findings
+    rows = [("a", 0.5, 0.4, 0.6, True), ("b", 0.04, 0.0, 0.09, False), ("dummy", 0.03, 0.0, 0.06, False)]
+    sens = pd.DataFrame([{"method": "sobol", "outcome": o, "policy": "base", "parameter": n, "ST": v, "ST_low": lo,
+                          "ST_high": hi, "rank": i + 1, "above_dummy": above and o == "homes_agreed"}
+                         for o in ("homes_agreed", "mean_balance") for i, (n, v, lo, hi, above) in enumerate(rows)])
+    clear, hidden = sensitivity_findings(sens, "base")
+    assert clear.startswith("For homes_agreed under base, the most influential parameter is a (total Sobol index 0.5")
+    assert "not distinguishable from the model's noise (the dummy's, up to 0.06): b." in clear
+    assert hidden.startswith("For mean_balance under base, no parameter's total Sobol index clears the noise floor")
