@@ -17,6 +17,7 @@ counts from when a worker is first seen running it (polled about once a second).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Iterable, Iterator
@@ -166,5 +167,6 @@ def _stop_overdue(client, pending: dict, started: dict, ctx: RunContext, timeout
                 fut.cancel()
                 restart.add(address)
                 yield failure_row(task, ctx, "timeout", _timeout_text(timeout), float(timeout)), None
-    if restart:
-        client.restart_workers(sorted(restart), raise_for_error=False)
+    if restart:   # in the background: the sweep goes on polling while those workers come back
+        threading.Thread(target=client.restart_workers, args=(sorted(restart),), kwargs={"raise_for_error": False},
+                         daemon=True).start()
