@@ -49,16 +49,12 @@ class ExperimentError(InputError):
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; the one place to swap in the project's hardened loader."""
-    import yaml
+    """Parse a user's YAML file through the project's hardened loader (``sim/yamlsafe.py``)."""
+    from sim.yamlsafe import load_yaml
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
-        raise ExperimentError(str(path), [(at, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as err:
-        raise ExperimentError(str(path), [("file", f"cannot be read as UTF-8 text ({type(err).__name__})")]) from None
+        return load_yaml(path, "experiment file")
+    except InputError as e:
+        raise ExperimentError(e.where, [(e.field, e.message)]) from None
 
 
 class _Strict(BaseModel):

@@ -108,6 +108,7 @@ BAD = {
     "unknown preset": ("policies: {a: {}, b: {table.format: woondeal}}\n", ["policies.b.table.format", "unknown preset"]),
     "unknown key": ("replicatoins: 3\n", ["replicatoins", "unknown key"]),
     "broken yaml": ("policies: [unclosed\n", ["not valid YAML", "line"]),
+    "duplicate key": ("seed: 1\nseed: 2\n", ["duplicate key 'seed'", "line 4"]),
 }
 
 
