@@ -10,7 +10,8 @@ sensitivity: SALib's Sobol (first-order S1 and total ST) or Morris (mu*, sigma)
 indices per policy and outcome, on the outcome averaged over replications at each
 design point. The design's ``dummy`` parameter, which the model never sees but which
 shifts the seed (``experiments.tasks``), gives the noise floor: an index whose interval
-does not clear the dummy's cannot be told apart from the model's own noise. Failed runs or NaN outcomes are refused, not silently zeroed.
+does not clear the dummy's cannot be told apart from the model's own noise. Failed runs
+or NaN outcomes are refused, not silently zeroed.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def _runs_and_meta(source, baseline):
         if baseline is None and default is None:
             raise InputError("compare", "baseline", f"name the baseline policy when comparing a table of runs "
                                                     f"(policies: {', '.join(policies)})")
-        if (baseline or default) in policies:   # the baseline first, as an experiment lists it
-            policies = [baseline or default] + [p for p in policies if p != (baseline or default)]
+        chosen = baseline or default
+        if chosen in policies:   # the baseline first, as an experiment lists it
+            policies = [chosen] + [p for p in policies if p != chosen]
     else:
         exp = experiment_of(source)
         runs, policies, outcomes, default = read_runs(source), list(exp.policies), exp.outcomes, exp.baseline
