@@ -153,6 +153,17 @@ def per_run_seconds(months: int, n: int = 100) -> tuple[float, float]:
     return statistics.median(cached), statistics.median(reread)
 
 
+def time_batch_run(months: int, replications: int, workers: int, seed: int):
+    params = {"scenario": SCENARIO, "months": months, **GRID, "seed": range(seed, seed + replications)}
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        rows = mesa.batch_run(BatchRunModel, params, number_processes=workers, iterations=1, max_steps=months,
+                              display_progress=False)
+        wall = time.perf_counter() - t0
+    assert len(rows) == grid_runs(replications)
+    return wall, mem, rows
+
+
 def same_outputs(ours, rows) -> bool:
     key = ["investor.required_return", "table.meeting_interval", "seed"]
     theirs = {tuple(r[k] for k in key): tuple(r[o] for o in OUTCOMES) for r in rows}
