@@ -193,6 +193,7 @@ def main() -> None:
         r1_wall, _, _ = time_runner(folder, args.months, small, 1, seed=0)
         rl_wall, rl_peak, _ = time_runner(folder, args.months, large, 2, seed=0)
         bl_wall, bl_peak, _ = time_batch_run(args.months, large, 2, seed=0)
+    load_after = os.getloadavg()[0]
     n, nl = grid_runs(small), grid_runs(large)
     throughput = (n / r_wall) / (n / b_wall)
     memory = r_peak.peak / b_peak.peak
@@ -210,7 +211,8 @@ def main() -> None:
         f"Machine: {platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} cores, mesa {mesa.__version__}. Grid: {' x '.join(f'{k} ({len(v)})' for k, v in GRID.items())}"
         f" x seeds; both tools run the same runs with 2 worker processes unless said otherwise; the same headline "
-        f"metrics from both: {'yes' if same else 'NO'}.", "",
+        f"metrics from both: {'yes' if same else 'NO'}. Load average {load_before:.1f} before and "
+        f"{load_after:.1f} after (a shared machine shows here; regenerate on a quiet one).", "",
         "| measure | tafelsim sweep | mesa.batch_run | ratio | target | |", "|---|---|---|---|---|---|",
         f"| throughput, {n:,} runs (runs/s, wall time incl. start-up) | {n / r_wall:.1f} | {n / b_wall:.1f} | "
         f"{throughput:.2f}x | >= {TARGETS['throughput']:g}x | {verdict(throughput >= TARGETS['throughput'])} |",
@@ -227,7 +229,6 @@ def main() -> None:
         f"| 2 workers against 1, {n:,} runs (wall s) | {r_wall:.1f} vs {r1_wall:.1f} | | {scaling:.2f}x | "
         f">= {TARGETS['scaling']:g}x | {verdict(scaling >= TARGETS['scaling'])} |",
     ]
-    load_after = os.getloadavg()[0]
     reasons = []
     if throughput < TARGETS["throughput"]:
         reasons.append(
