@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.errors import InputError
 from sim.outputs import METRICS
 from sim.params import PARAMETERS, ParameterError, check, nearest
+from sim import scenario as scn
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 # Columns of the run's `monthly` table that are flows of homes; a series sums one per year.
@@ -180,21 +181,6 @@ def load_experiment(source: str | Path | Experiment, resolve_scenario: bool = Tr
     return validate_data(read_yaml(path), path, resolve_scenario)
 
 
-def _pydantic_problems(err: ValidationError) -> list[tuple[str, str]]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "literal[")))
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
-        else:
-            shown = repr(e.get("input"))
-            msg = f"{e['msg']} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
-        out.append((loc or "(top level)", msg))
-    return out
-
-
 def _check_value(name: str, value: Any, field_: str, problems: list) -> Any:
     try:
         return check(name, value, field_)
@@ -278,7 +264,8 @@ def _parameter(name: str, spec: Any, problems: list) -> dict | None:
         if not isinstance(mean, (int, float)) or not low <= mean <= high:
             problems.append((f"{f}.mean", f"must lie within [{low:g}, {high:g}]"))
         if not isinstance(sd, (int, float)) or not (sd > 0 and math.isfinite(sd)):
-            problems.append((f"{f}.sd", "must be a positive number"))
+            hint = "" if "sd" in spec else f" (not given: a quarter of high - low, which is {sd!r}; give sd or widen the range)"
+            problems.append((f"{f}.sd", "must be a positive number" + hint))
         out.update(mean=mean, sd=sd)
         extra = set(spec) & {"mode"}
     else:
@@ -329,7 +316,7 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
         spec = ExperimentFile.model_validate(data)
     except ValidationError as err:
         # report these, then check the rest of the file too: all problems at once
-        problems += _pydantic_problems(err)
+        problems += scn.pydantic_problems(err)
         bad = {e["loc"][0] for e in err.errors() if e["loc"]}
         try:
             spec = ExperimentFile.model_validate({k: v for k, v in data.items() if k not in bad} | {"scenario": "-"})
@@ -340,7 +327,6 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
 
     scenario, digest, months = spec.scenario, stored_digest or "", spec.months
     if resolve_scenario and spec.scenario != "-":
-        from sim import scenario as scn
         ref = spec.scenario
         if not (scn.BUILTIN_DIR / f"{ref}.yaml").exists() and (path.parent / ref).exists():
             ref = str((path.parent / ref).resolve())

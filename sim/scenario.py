@@ -307,10 +307,12 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
-def _problems_from_pydantic(err: ValidationError) -> list[tuple[str, str]]:
+def pydantic_problems(err: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) pairs for a pydantic error, in the words the CLI shows (scenario and
+    experiment files alike); pydantic's internal location parts (validator names) are dropped."""
     out = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-", "literal[")))
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
         elif e["type"] == "missing":
@@ -319,7 +321,7 @@ def _problems_from_pydantic(err: ValidationError) -> list[tuple[str, str]]:
             msg = f"got {e['input']}; a number is needed here (true and false are not numbers)"
         else:
             msg = f"{e['msg']} (got {shown(e.get('input'))})"
-        out.append((loc, msg))
+        out.append((loc or "(top level)", msg))
     return out
 
 
@@ -336,7 +338,7 @@ def validate_data(data: Any, where: str, base: Path | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        problems += _problems_from_pydantic(err)
+        problems += pydantic_problems(err)
         scenario = None
     params = data.get("parameters") or {}
     if isinstance(params, dict):
