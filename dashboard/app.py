@@ -17,12 +17,13 @@ from pathlib import Path
 from dash import Dash, DiskcacheManager, dcc, html
 
 from dashboard import export
-from dashboard.tabs import compare, design, inside
+from dashboard.tabs import compare, design, inside, sweep
 
-TABS = (design, compare, inside)   # a new tab: a module with NAME, LABEL, layout() and register(app, workdir)
+TABS = (design, compare, inside, sweep)   # a new tab: a module with NAME, LABEL, layout() and register(app, workdir)
 
 
-def create_app(workdir: Path) -> Dash:
+def create_app(workdir: Path, results: Path = Path(".")) -> Dash:
+    """The app; its runs go to ``workdir``, and the sweep explorer looks for sweeps under ``results``."""
     import diskcache
     import scipy.stats  # noqa: F401  (the summary's intervals need it: import it now, not on the first comparison)
 
@@ -38,17 +39,18 @@ def create_app(workdir: Path) -> Dash:
         dcc.Tabs(id="tabs", value=TABS[0].NAME, children=[
             dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
     ], className="page")
+    app.server.config[sweep.RESULTS_KEY] = str(results)
     for tab in TABS:
         tab.register(app, workdir)
     export.register(app, workdir)
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path(".")) -> None:
     """Serve the dashboard until interrupted."""
     workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    app = create_app(workdir)
+    app = create_app(workdir, results)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # a stop by signal also removes the working directory
     print(f"tafelsim dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     app.run(host=host, port=port, debug=False)

@@ -1,8 +1,9 @@
-"""The dashboard's command of ``tafelsim``: ``tafelsim dashboard [--port N] [--host H]``."""
+"""The dashboard's command of ``tafelsim``: ``tafelsim dashboard [--port N] [--host H] [--results DIR]``."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import typer
 
@@ -12,8 +13,15 @@ app = typer.Typer()  # the command below is registered on the root app by `regis
 @app.command("dashboard")
 def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, help="port to serve on"),
                   host: str = typer.Option("127.0.0.1", "--host",
-                                           help="address to bind; the default serves this machine only")):
-    """Serve the interactive dashboard: design two tables, run them on common seeds, compare them."""
+                                           help="address to bind; the default serves this machine only"),
+                  results: Path = typer.Option(Path("."), "--results", metavar="DIR",
+                                               help="where the sweep explorer looks for result directories of "
+                                                    "`tafelsim sweep` (DIR and up to 3 levels below it)")):
+    """Serve the interactive dashboard: design two tables, run them on common seeds, compare them; explore sweeps."""
+    if not results.is_dir():
+        typer.echo(f"error: --results {results}: {'is not a directory' if results.exists() else 'does not exist'}",
+                   err=True)
+        raise typer.Exit(2)
     try:
         with socket.create_server((host, port)):
             pass
@@ -22,7 +30,7 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                    f"choose another port with --port", err=True)
         raise typer.Exit(2)
     from dashboard.app import serve
-    serve(host=host, port=port)
+    serve(host=host, port=port, results=results)
 
 
 def register(root: typer.Typer) -> None:

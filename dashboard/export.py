@@ -13,6 +13,7 @@ so that it opens offline.
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -95,8 +96,9 @@ def render(name: str, workdir: Path, view: dict, fmt: str) -> tuple[bytes | str,
     if fmt not in FORMATS:
         raise InputError("export", fmt, "allowed: " + ", ".join(FORMATS))
     fig, data = FIGURES[name](workdir, **view)
-    stem = "-".join(str(v) for v in (name, *view.values()))
-    which = ", ".join(f"{k} {v}" for k, v in view.items() if k != "job")
+    shown = {k: Path(str(v)).name or str(v) for k, v in view.items()}   # a directory by its name
+    stem = re.sub(r"[^\w.=-]+", "_", "-".join((name, *shown.values())))
+    which = ", ".join(f"{k} {v}" for k, v in shown.items() if k != "job")
     designs = fig.layout.meta.get("designs") if isinstance(fig.layout.meta, dict) else None
     extra = 70 if designs else 40
     fig.update_layout(title=dict(text=TITLES[name] + (f" ({which})" if which else ""), x=0.01, y=0.995,

@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 DESIGN_COLOURS = {"A": "#0072B2", "B": "#D55E00"}   # Okabe-Ito blue and vermillion: colour-blind safe
+# the sweep explorer's policies, in order (Okabe-Ito again, then its other colours)
+POLICY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 FONT = dict(family="Helvetica, Arial, sans-serif", size=13, color="#222")
 
 

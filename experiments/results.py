@@ -127,11 +127,11 @@ def read_manifest(out: str | Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ResultsError(f"{path}: missing; {out} is not a sweep's result directory", str(path)) from None
+        raise ResultsError(f"missing; {out} is not a sweep's result directory", str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ResultsError(f"{path}: not valid JSON ({e})", str(path)) from None
+        raise ResultsError(f"not valid JSON ({e})", str(path)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ResultsError(f"{path}: not a tafelsim sweep manifest (format {FORMAT})", str(path))
+        raise ResultsError(f"not a tafelsim sweep manifest (format {FORMAT})", str(path))
     return manifest
 
 
@@ -150,17 +150,17 @@ def _read_chunk(path: Path, schema: pa.Schema, manifest: dict) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as e:
-        raise ResultsError(f"{path}: corrupt or not a Parquet file ({e}); move it out of the directory "
+        raise ResultsError(f"corrupt or not a Parquet file ({e}); move it out of the directory "
                            "(the other chunks are intact) and resume the sweep to redo its runs", where) from None
     meta = table.schema.metadata or {}
     got = (meta.get(HASH_KEY, b"").decode(), meta.get(VERSION_KEY, b"").decode())
     want = (manifest["experiment_hash"], manifest["model_version"])
     if got != want:
-        raise ResultsError(f"{path}: belongs to another sweep (experiment {got[0] or '?'}, model {got[1] or '?'}; "
+        raise ResultsError(f"belongs to another sweep (experiment {got[0] or '?'}, model {got[1] or '?'}; "
                            f"this directory's: experiment {want[0]}, model {want[1]}); it was not mixed in: move it "
                            "out of the directory", where)
     if not table.schema.remove_metadata().equals(schema):
-        raise ResultsError(f"{path}: its columns are not this sweep's ({', '.join(table.schema.names)})", where)
+        raise ResultsError(f"its columns are not this sweep's ({', '.join(table.schema.names)})", where)
     return table
 
 

@@ -1,27 +1,34 @@
 """The dashboard as a person uses it: `tafelsim dashboard` in its own process, a real Chromium.
 
 Runs are short (24 months, two replications) so that the whole module takes well under a
-minute; the numbers the page plots are checked against `sim.run` for the same seeds.
+minute; the numbers the page plots are checked against `sim.run` for the same seeds, and
+the sweep explorer's against the committed sweep's own files.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sim
 from dashboard.tabs.compare import fmt
+from experiments import analysis
+from experiments.results import read_runs
 from sim.params import PARAMETERS
 
 MONTHS, REPS = 24, 2
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SWEEP = RESULTS / "sweeps" / "middenhuur-screening"   # committed; read, never regenerated here
 B_SWITCHES = {"table.synchronised_cycles": True, "table.permanence": "structural", "escalation.enabled": True}
 
 
@@ -36,7 +43,8 @@ def server(tmp_path_factory):
     """`tafelsim dashboard` on a free localhost port; stopped (with its workers) afterwards."""
     port, log = _free_port(), tmp_path_factory.mktemp("dashboard") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port),
+                                 "--results", str(RESULTS)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -190,3 +198,54 @@ def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, serve
     page.click("#run")
     traces = graph_data(page, "homes")
     assert {t["meta"]["design"] for t in traces if t["meta"]} == {"A", "B"}
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    page.locator(dropdown).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_sweep_explorer_shows_the_directory_and_reports_a_corrupt_chunk(page, server, tmp_path):
+    page.goto(server)
+    page.get_by_text("Sweep explorer", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#sweep-root').innerText.includes('found under')")
+    choose(page, "#sweep-dir", "sweeps/middenhuur-screening")
+    choose(page, "#sweep-outcome", "midrent_agreed (homes)")
+    choose(page, "#sweep-parameter", "trust.initial (0..1)")
+
+    # the scatter shows every run of the directory, by policy, with units on its axes
+    gd = """document.getElementById('{"name":"sweep-scatter","type":"graph"}')?.querySelector('.js-plotly-plot')"""
+    page.wait_for_function(f"""() => {{ const g = {gd}; return g?.layout?.yaxis?.title?.text === 'midrent_agreed (homes)'
+                                         && g.layout.xaxis?.title?.text === 'trust.initial (0..1)' }}""", timeout=60_000)
+    traces = page.evaluate(f"() => {gd}._fullData.map(t => ({{policy: t.meta.policy, x: Array.from(t.x),"
+                           f" y: Array.from(t.y)}}))")
+    runs = read_runs(SWEEP)
+    assert sum(len(t["x"]) for t in traces) == len(runs) == 180
+    for t in traces:
+        mine = runs[runs["policy"] == t["policy"]]
+        assert sorted(zip(t["x"], t["y"])) == sorted(zip(mine["trust.initial"], mine["midrent_agreed"]))
+
+    # the comparison with the baseline and the sensitivity ranking are there
+    compare = analysis.compare(SWEEP, outcomes=["midrent_agreed"])
+    row = compare[compare["point"].isna() & (compare["policy"] == "structural")].iloc[0]
+    table = page.locator("#sweep-compare-table tr", has_text="structural").nth(1).inner_text()
+    assert fmt(row["diff"], "homes", signed=True) in table and "structural higher" in table
+    page.wait_for_selector("#sweep-sensitivity-table")
+    assert "investor.required_return" in page.inner_text("#sweep-sensitivity-table")
+    bars = graph_data(page, "sweep-sensitivity")
+    assert len(bars) == 3 and all(len(b["x"]) == 4 for b in bars)   # per policy: three parameters and the dummy
+
+    # a copy with a corrupt chunk is reported by that file's name, and the page keeps working
+    broken = tmp_path / "broken"
+    shutil.copytree(SWEEP, broken)
+    chunk = sorted((broken / "runs").glob("*.parquet"))[0]
+    chunk.write_bytes(chunk.read_bytes()[:300])
+    page.fill("#sweep-path", str(broken))
+    page.press("#sweep-path", "Enter")
+    page.wait_for_function("() => document.querySelector('#sweep-message').innerText.includes('cannot be explored')")
+    assert chunk.name in page.inner_text("#sweep-message") and "corrupt" in page.inner_text("#sweep-message")
+    page.wait_for_function(f"() => {gd}?._fullData?.length === 0")   # no figures left of the sweep before
+    page.fill("#sweep-path", str(SWEEP))
+    page.click("#sweep-open")
+    page.wait_for_function("() => document.querySelector('#sweep-message').innerText === ''")
+    assert sum(len(t["x"]) for t in graph_data(page, "sweep-scatter")) == 180

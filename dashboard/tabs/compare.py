@@ -88,32 +88,36 @@ def fmt(v: float, unit: str, signed: bool = False, scale_of: float | None = None
     return sign + text if scale_of is not None else sign + prefix + text + suffix
 
 
-def reading(row) -> str:
-    if row["pairs"] == 0:
+def estimate(mean: float, low: float, high: float, unit: str, signed: bool = False) -> str:
+    """"EUR 1.2 mln (0.9 to 1.5)": an estimate with its interval, on one scale."""
+    return f"{fmt(mean, unit, signed)} ({fmt(low, unit, signed, mean)} to {fmt(high, unit, signed, mean)})"
+
+
+def reading(pairs: int, low: float, high: float, subject: str = "B") -> str:
+    """A paired difference's interval in words: is ``subject`` higher, lower, or can we not tell?"""
+    if pairs == 0:
         return "not defined"
-    if row["pairs"] == 1:
+    if pairs == 1:
         return "one replication: no interval"
-    if row["diff_low"] == row["diff_high"] == 0:
+    if low == high == 0:
         return "the same"
-    if row["diff_low"] > 0:
-        return "B higher"
-    if row["diff_high"] < 0:
-        return "B lower"
+    if low > 0:
+        return f"{subject} higher"
+    if high < 0:
+        return f"{subject} lower"
     return "no clear difference"
 
 
 def summary_table(s: pd.DataFrame) -> pd.DataFrame:
     """The summary as text cells (what the page and the table figure show)."""
     def est(row, key, signed=False):
-        u, mean = row["unit"], row[f"{key}_mean"]
-        return f"{fmt(mean, u, signed)} ({fmt(row[f'{key}_low'], u, signed, mean)} to " \
-               f"{fmt(row[f'{key}_high'], u, signed, mean)})"
+        return estimate(row[f"{key}_mean"], row[f"{key}_low"], row[f"{key}_high"], row["unit"], signed)
     return pd.DataFrame({
         "metric": s["metric"], "meaning": s["meaning"], "unit": s["unit"].replace({"share": "%"}),
         "A (95% CI)": [est(r, "A") for _, r in s.iterrows()],
         "B (95% CI)": [est(r, "B") for _, r in s.iterrows()],
         "B − A (95% CI)": [est(r, "diff", signed=True) for _, r in s.iterrows()],
-        "reading": [reading(r) for _, r in s.iterrows()],
+        "reading": [reading(r["pairs"], r["diff_low"], r["diff_high"]) for _, r in s.iterrows()],
     })
 
 
