@@ -35,6 +35,9 @@ def create_app(workdir: Path, results: Path = Path(".")) -> Dash:
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="scenario-store", data=design.DEFAULT_SCENARIO),
         dcc.Store(id="job"),
+        # plotly.js (4.6 MB) is loaded with the first graph on the page: this hidden one loads it while the
+        # user designs, so that the comparison's figures do not wait for it
+        dcc.Graph(id="plotly-preload", style={"display": "none"}),
         design.header(),
         dcc.Tabs(id="tabs", value=TABS[0].NAME, children=[
             dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
