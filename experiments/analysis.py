@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.outcomes import OUTCOMES
 from experiments.results import experiment_of, read_runs
 from experiments.spec import DUMMY
 from experiments.stats import mean_ci, paired_difference
+from experiments.tasks import cell
 from sim.errors import InputError
-from sim.outputs import METRICS
 
 COMPARE_COLUMNS = ["outcome", "unit", "policy", "baseline", "point", "n", "mean", "mean_low", "mean_high",
                    "n_pairs", "diff", "diff_low", "diff_high"]
@@ -35,7 +36,7 @@ def _runs_and_meta(source, baseline):
     if isinstance(source, pd.DataFrame):
         runs = source
         policies = sorted(set(runs["policy"]))
-        outcomes = [c for c in runs.columns if c in METRICS]
+        outcomes = [c for c in runs.columns if c in OUTCOMES]
         default = policies[0] if len(policies) == 1 else None
         if baseline is None and default is None:
             raise InputError("compare", "baseline", f"name the baseline policy when comparing a table of runs "
@@ -58,7 +59,7 @@ def _rows(wide: pd.DataFrame, outcome: str, policies: list[str], baseline: str, 
     for policy in policies:
         x = wide[policy] if policy in wide else pd.Series(np.nan, index=wide.index)
         m = mean_ci(x)
-        row = {"outcome": outcome, "unit": METRICS[outcome].unit if outcome in METRICS else "", "policy": policy,
+        row = {"outcome": outcome, "unit": OUTCOMES[outcome].unit if outcome in OUTCOMES else "", "policy": policy,
                "baseline": baseline, "point": point, "n": m.n, "mean": m.mean, "mean_low": m.low,
                "mean_high": m.high, "n_pairs": 0, "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan}
         if policy != baseline:
@@ -109,8 +110,8 @@ def compare_figure(df: pd.DataFrame):
     pooled = df[df["point"].isna() & (df["policy"] != df["baseline"])]
     outcomes = list(dict.fromkeys(pooled["outcome"]))
     fig = make_subplots(rows=max(1, len(outcomes)), cols=1, vertical_spacing=0.35 / max(1, len(outcomes)),
-                        subplot_titles=[f"{o} ({METRICS[o].unit}): difference from {pooled['baseline'].iloc[0]}"
-                                        if o in METRICS else o for o in outcomes])
+                        subplot_titles=[f"{o} ({OUTCOMES[o].unit}): difference from {pooled['baseline'].iloc[0]}"
+                                        if o in OUTCOMES else o for o in outcomes])
     for i, o in enumerate(outcomes, start=1):
         g = pooled[pooled["outcome"] == o]
         fig.add_trace(go.Scatter(
@@ -232,7 +233,12 @@ def _check_design(exp, runs: pd.DataFrame, directory) -> None:
     """The regenerated design must be the one the runs were made with."""
     stored = runs.drop_duplicates("point").set_index("point").sort_index()[exp.varied]
     drawn = exp.points.set_index("point")[exp.varied]
-    if stored.shape != drawn.shape or not np.allclose(stored.to_numpy(float), drawn.to_numpy(float)):
+
+    def same(a: pd.Series, b: pd.Series) -> bool:
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            return bool(np.allclose(a.to_numpy(float), b.to_numpy(float)))
+        return bool((a.astype(str).to_numpy() == b.map(cell).astype(str).to_numpy()).all())
+    if stored.shape != drawn.shape or not all(same(stored[n], drawn[n]) for n in exp.varied):
         raise InputError(str(directory), "design", "experiment.yaml no longer reproduces the stored design points "
                                                    "(another SALib or scipy version?); rerun the sweep")
 

@@ -117,13 +117,15 @@ def export_cmd(directory: Path = typer.Argument(..., help="a sweep's result dire
 
 
 @app.command("report")
-def report_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
+def report_cmd(directories: List[Path] = typer.Argument(..., metavar="DIR...",
+                                                      help="a sweep's result directory, or several for one page"),
                out: Path = typer.Option(..., "--out", metavar="FILE.html", help="the report: one offline page (FILE.md: findings and tables)")):
-    """One self-contained HTML page: description, comparison, sensitivity, series and findings."""
+    """One self-contained HTML page: description, comparison, sensitivity, series and findings
+    (several sweeps: a section each, plotly.js once)."""
     from experiments.report import write_report
     from sim.errors import InputError
     try:
-        write_report(directory, out)
+        write_report(directories, out)
     except InputError as e:
         _fail(e)
     typer.echo(f"wrote {out}")

@@ -6,6 +6,11 @@ of its distribution. The unit sample is kept: SALib's analysis of a Sobol or Mor
 design needs the design exactly as it was drawn, before integer parameters are rounded.
 Sobol and Morris designs carry a ``dummy`` column that the model never sees; its
 sensitivity index is the noise floor of the others.
+
+A parameter given as levels (a table switch, a choice, or chosen values) is drawn
+uniformly among them: the unit value u picks level floor(u * k) of k. On a Morris grid
+of 6 levels a switch of two or three levels is then visited evenly and every step of the
+design changes it (with 4 levels, a three-way choice is visited 0, 1, 2, 2).
 """
 
 from __future__ import annotations
@@ -57,6 +62,12 @@ def scale(spec: dict, u: np.ndarray) -> np.ndarray:
     return np.clip(x, low, high)   # the inverse CDFs can miss the bounds by a rounding error
 
 
+def levels(values: list, u: np.ndarray) -> list:
+    """Levels drawn uniformly by unit values (u = 1 takes the last)."""
+    k = len(values)
+    return [values[i] for i in np.minimum(np.floor(u * k + 1e-9).astype(int), k - 1)]
+
+
 def _typed(name: str, values: np.ndarray) -> list:
     if name in PARAMETERS and PARAMETERS[name].kind is int:
         return [int(v) for v in np.rint(values)]
@@ -72,7 +83,8 @@ def design_points(exp) -> pd.DataFrame:
         cols = {n: [row[i] for row in grid] for i, n in enumerate(names)}
         return pd.DataFrame({"point": range(len(grid)), **cols})
     u = unit_sample(kind, exp.varied, exp.design)
-    cols = {n: _typed(n, scale(exp.parameters[n], u[:, i])) for i, n in enumerate(names)}
+    cols = {n: levels(exp.parameters[n]["values"], u[:, i]) if "values" in exp.parameters[n]
+            else _typed(n, scale(exp.parameters[n], u[:, i])) for i, n in enumerate(names)}
     if kind in ("sobol", "morris"):
         cols[exp.varied[-1]] = [float(v) for v in u[:, -1]]
     return pd.DataFrame({"point": range(len(u)), **cols})

@@ -17,20 +17,20 @@ import pandas as pd
 
 from experiments import analysis
 from experiments.analysis import num
+from experiments.outcomes import OUTCOMES
 from experiments.results import atomic_write, experiment_of, read_manifest, read_runs, read_series
 from experiments.stats import mean_ci
 from sim.errors import InputError
-from sim.outputs import METRICS
 
 
 def _what(outcome: str) -> str:
-    return METRICS[outcome].meaning if outcome in METRICS else outcome
+    return OUTCOMES[outcome].meaning if outcome in OUTCOMES else outcome
 
 
 def finding(row) -> str:
     """One sentence about a pooled comparison row (policy vs baseline)."""
     p, b, o = row["policy"], row["baseline"], row["outcome"]
-    unit = METRICS[o].unit if o in METRICS else ""
+    unit = OUTCOMES[o].unit if o in OUTCOMES else ""
     unit = f" {unit}" if unit and unit not in ("share", "0..1", "-1..1", "count") else ""
     d, lo, hi, n = row["diff"], row["diff_low"], row["diff_high"], row["n_pairs"]
     if n < 2 or pd.isna(d):
@@ -41,7 +41,7 @@ def finding(row) -> str:
         return (f"We cannot tell whether {p} changes {_what(o)} ({o}): the difference from {b} is "
                 f"{'+' if d > 0 else ''}{num(d)}{unit}, and its 95% CI ({num(lo)} to {num(hi)}) includes no change "
                 f"(n = {n} pairs).")
-    speed = o in METRICS and METRICS[o].kind == "speed"
+    speed = o in OUTCOMES and OUTCOMES[o].kind == "speed"
     verb = ("shortens" if d < 0 else "lengthens") if speed else ("raises" if d > 0 else "lowers")
     low, high = sorted((abs(lo), abs(hi)))
     return (f"{p} {verb} {_what(o)} ({o}) by {num(abs(d))}{unit} (95% CI {num(low)}-{num(high)}) "
@@ -181,29 +181,46 @@ def _figure(div: str, fig) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config={"responsive": True})
 
 
-def html_page(c: Content) -> str:
-    import plotly.offline
+def _section(c: Content, h: int = 2, sfx: str = "") -> str:
+    """A sweep's findings, description, comparison, sensitivity and series; headings from <h{h}>,
+    figure ids ending in ``sfx`` (unique when a page holds several sweeps)."""
     exp = c.exp
     items = "".join(f"<li>{html.escape(f)}</li>" for f in c.findings) or "<li>No comparison to report.</li>"
-    parts = [f"<h2>Findings</h2><ul>{items}</ul>", f"<h2>What was run</h2>{_description(exp, c.manifest, c.runs)}"]
+    parts = [f"<h{h}>Findings</h{h}><ul>{items}</ul>",
+             f"<h{h}>What was run</h{h}>{_description(exp, c.manifest, c.runs)}"]
     if len(exp.policies) > 1:
-        parts.append("<h2>Comparison with the baseline</h2><p>Pooled over the design: each policy's mean and its "
-                     "paired difference from the baseline, with the 95% confidence interval over replications.</p>"
-                     + _compare_table(c.compare) + _figure("compare-figure", analysis.compare_figure(c.compare)))
+        parts.append(f"<h{h}>Comparison with the baseline</h{h}><p>Pooled over the design: each policy's mean and "
+                     "its paired difference from the baseline, with the 95% confidence interval over replications.</p>"
+                     + _compare_table(c.compare) + _figure(f"compare-figure{sfx}", analysis.compare_figure(c.compare)))
     if c.sensitivity is not None:
-        parts.append("<h2>Sensitivity</h2>" + _figure("sensitivity-figure",
-                                                      analysis.sensitivity_figure(c.sensitivity)))
+        parts.append(f"<h{h}>Sensitivity</h{h}>" + _figure(f"sensitivity-figure{sfx}",
+                                                          analysis.sensitivity_figure(c.sensitivity)))
     elif c.sensitivity_refused:
-        parts.append(f"<h2>Sensitivity</h2><p>Not computed: {html.escape(c.sensitivity_refused)}</p>")
+        parts.append(f"<h{h}>Sensitivity</h{h}><p>Not computed: {html.escape(c.sensitivity_refused)}</p>")
     if len(c.series):
-        parts.append("<h2>Yearly series</h2>")
-        parts += [_figure(f"series-{s['name']}", series_figure(c.series, s["name"], list(exp.policies)))
+        parts.append(f"<h{h}>Yearly series</h{h}>")
+        parts += [_figure(f"series-{s['name']}{sfx}", series_figure(c.series, s["name"], list(exp.policies)))
                   for s in exp.series]
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(exp.name)}: tafelsim "
-            f"experiment</title><style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head><body>"
-            f"<h1>Experiment {html.escape(exp.name)}</h1><p class=muted>Result directory "
-            f"{html.escape(str(c.directory))}, created {c.manifest['created']}; experiment "
-            f"{c.manifest['experiment_hash']}</p>{''.join(parts)}</body></html>")
+    return (f"<p class=muted>Result directory {html.escape(str(c.directory))}, created {c.manifest['created']}; "
+            f"experiment {c.manifest['experiment_hash']}</p>" + "".join(parts))
+
+
+def html_page(contents: list[Content]) -> str:
+    """One offline page (plotly.js inline once) for one sweep, or a section per sweep for several."""
+    import plotly.offline
+    names = [c.exp.name for c in contents]
+    if len(contents) == 1:
+        title, body = f"Experiment {names[0]}", _section(contents[0])
+    else:
+        title = "Experiments " + ", ".join(names)
+        toc = "".join(f"<li><a href='#sweep-{i}'>{html.escape(n)}</a>: {html.escape(c.exp.description)}</li>"
+                      for i, (n, c) in enumerate(zip(names, contents), start=1))
+        body = f"<ul>{toc}</ul>" + "".join(
+            f"<section id='sweep-{i}'><h2>Experiment {html.escape(n)}</h2>{_section(c, 3, f'-{i}')}</section>"
+            for i, (n, c) in enumerate(zip(names, contents), start=1))
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}: tafelsim"
+            f"</title><style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head><body>"
+            f"<h1>{html.escape(title)}</h1>{body}</body></html>")
 
 
 def markdown(c: Content) -> str:
@@ -243,13 +260,15 @@ def markdown(c: Content) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(directory, out) -> Path:
-    """Write the report of result directory ``directory``: one offline HTML page, or Markdown
-    (findings and tables only) when ``out`` ends in ``.md``."""
+def write_report(directories, out) -> Path:
+    """Write the report of a result directory, or of several on one page: one offline HTML page
+    (plotly.js once, however many sweeps), or Markdown (findings and tables only) when ``out``
+    ends in ``.md``."""
     out = Path(out)
     if not out.parent.is_dir():
         raise InputError(str(out), "--out", f"directory {out.parent} does not exist")
-    c = content(directory)
-    text = markdown(c) if out.suffix == ".md" else html_page(c)
+    dirs = [directories] if isinstance(directories, (str, Path)) else list(directories)
+    cs = [content(d) for d in dirs]
+    text = "\n".join(markdown(c) for c in cs) if out.suffix == ".md" else html_page(cs)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return out

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError
+from experiments.outcomes import OUTCOMES
 from sim.outputs import METRICS
 from sim.params import PARAMETERS, ParameterError, check, nearest
 from sim import scenario as scn
@@ -34,6 +35,8 @@ BUILTIN_DIR = Path(__file__).resolve().parent
 SERIES = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned")
 DESIGNS = ("factorial", "lhs", "sobol", "morris")
 POLICY_PREFIXES = ("table.", "escalation.")
+# when a stuck case escalates: the concession clock's end is the ladder's trigger, so a policy may set it
+POLICY_EXTRA = ("negotiation.meetings_to_deadline",)
 DUMMY = "dummy"  # the design's noise-floor parameter (sobol, morris): varied, but the model never sees it
 
 
@@ -200,8 +203,9 @@ def _policies(raw: dict, problems: list) -> dict[str, dict[str, Any]]:
                 if value not in formats.preset_names():
                     problems.append((f, f"unknown preset {value!r}; known: {', '.join(formats.preset_names())}"))
                 resolved[key] = value
-            elif not key.startswith(POLICY_PREFIXES):
-                problems.append((f, "a policy sets table.* or escalation.* parameters (or table.format); "
+            elif not key.startswith(POLICY_PREFIXES) and key not in POLICY_EXTRA:
+                problems.append((f, "a policy sets table.* or escalation.* parameters, "
+                                    f"{', '.join(POLICY_EXTRA)} (when to escalate) or table.format; "
                                     "vary other parameters under 'parameters'"))
             else:
                 resolved[key] = _jsonable(_check_value(key, value, f, problems))
@@ -288,10 +292,11 @@ def _design_fits(design: DesignSpec, params: dict[str, dict], problems: list) ->
                 problems.append((f"design.{k}", "does not apply to a factorial design (its size is the product of "
                                                 "the levels)"))
         return
-    for n in levels:
-        problems.append((f"parameters.{n}", f"a {t} design samples ranges (`low`, `high`), not levels"))
+    for n in levels:   # drawn uniformly among its levels (experiments.design): a switch in a screening
+        if len(params[n]["values"]) < 2:
+            problems.append((f"parameters.{n}", f"a {t} design draws among levels: give at least two, or a range"))
     if not params:
-        problems.append(("design.type", f"a {t} design needs at least one parameter with a range"))
+        problems.append(("design.type", f"a {t} design needs at least one parameter (a range, or levels)"))
     size_key = "trajectories" if t == "morris" else "n"
     other = "n" if t == "morris" else "trajectories"
     if getattr(design, size_key) is None:
@@ -359,10 +364,10 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
     _design_fits(spec.design, params, problems)
 
     for i, o in enumerate(spec.outcomes):
-        if o not in METRICS:
-            hint = nearest(o, METRICS)
+        if o not in OUTCOMES:
+            hint = nearest(o, OUTCOMES)
             problems.append((f"outcomes.{i}", f"unknown metric {o!r}" + (f"; did you mean '{hint}'?" if hint else "")
-                                              + "; see sim/outputs.py (METRICS)"))
+                                              + "; see sim/outputs.py (METRICS) and experiments/outcomes.py"))
     if len(set(spec.outcomes)) != len(spec.outcomes) or not spec.outcomes:
         problems.append(("outcomes", "list each metric once, at least one"))
     series = [(s if isinstance(s, SeriesSpec) else SeriesSpec(name=s)).model_dump() for s in spec.series]

@@ -71,7 +71,7 @@ def run_id(exp: Experiment, policy: str, point: int, overrides: dict, seed: int)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _cell(v):
+def cell(v):
     """A varied value as stored in its column (a set of members as 'a+b+c')."""
     return "+".join(sorted(v)) if isinstance(v, (list, tuple, frozenset, set)) else v
 
@@ -85,13 +85,19 @@ def tasks(exp: Experiment) -> Iterator[Task]:
             for policy, settings in exp.policies.items():
                 params = {**settings, **{n: v for n, v in values.items() if n != DUMMY}}
                 rid = run_id(exp, policy, k, {**settings, **values}, seed)
-                yield Task(rid, policy, k, r, seed, params, {n: _cell(v) for n, v in values.items()})
+                yield Task(rid, policy, k, r, seed, params, {n: cell(v) for n, v in values.items()})
 
 
 @lru_cache(maxsize=4)
 def _scenario(ref: str):
     from sim import scenario
     return scenario.load(ref)
+
+
+@lru_cache(maxsize=4)
+def _municipalities(ref: str):
+    from experiments.outcomes import municipalities
+    return municipalities(_scenario(ref))
 
 
 def failure_row(task: Task, ctx: RunContext, status: str, error: str, wall: float = float("nan")) -> dict:
@@ -129,8 +135,9 @@ def run_task(task: Task, ctx: RunContext) -> tuple[dict, pd.DataFrame | None]:
         else:
             simulate = ctx.simulate
         result = simulate(_scenario(ctx.scenario), seed=task.seed, overrides=task.overrides, months=ctx.months)
-        row = {**_keys(task), **{o: float(result.metrics[o]) for o in ctx.outcomes}, "status": "ok", "error": "",
-               "wall_time_s": time.perf_counter() - start}
+        from experiments.outcomes import values
+        row = {**_keys(task), **values(ctx.outcomes, result, _municipalities(ctx.scenario)), "status": "ok",
+               "error": "", "wall_time_s": time.perf_counter() - start}
         series = _series(result.tables["monthly"], task, ctx) if ctx.series else None
         return row, series
     except Exception as e:  # noqa: BLE001 - a failing run is data, not a crash of the sweep

@@ -107,6 +107,10 @@ BAD = {
                                           ["policies.b.investor.required_return", "table.* or escalation.*"]),
     "unknown preset": ("policies: {a: {}, b: {table.format: woondeal}}\n", ["policies.b.table.format", "unknown preset"]),
     "unknown key": ("replicatoins: 3\n", ["replicatoins", "unknown key"]),
+    "one level in a sampled design": ("parameters:\n  table.chair: [external]\ndesign: {type: morris, trajectories: 2}\n",
+                                      ["parameters.table.chair", "at least two"]),
+    "unknown derived outcome": ("outcomes: [homes_agreed_per_1000_in_big]\n",
+                                ["outcomes.0", "did you mean 'homes_agreed_per_1000_in_large'"]),
     "broken yaml": ("policies: [unclosed\n", ["not valid YAML", "line"]),
     "duplicate key": ("seed: 1\nseed: 2\n", ["duplicate key 'seed'", "line 4"]),
 }
