@@ -103,7 +103,7 @@ def _queue_months(level: str):
         e = tables["escalations"]
         e = e[e["level"] == level] if len(e) else e
         if not len(e):
-            return 0.0
+            return float("nan")
         left = e["month_admitted"].fillna(e["month_out"]).fillna(months)   # still queued: counted to the run's end
         return float((left - e["month_in"]).mean())
     return f
@@ -120,7 +120,7 @@ RUN_MEASURES: dict[str, tuple[Metric, Callable]] = {
     **{f"mean_queue_months_{lv}": (
         Metric(f"mean_queue_months_{lv}", "months",
                f"mean months an escalated case waited in the {lv} versnellingstafel's queue until taken up or sent "
-               "back (still waiting: to the run's end; 0 when none escalated)", "speed"),
+               "back (still waiting: to the run's end)", "speed", missing="none escalated"),
         _queue_months(lv)) for lv in ("regional", "national")},
 }
 
