@@ -104,12 +104,16 @@ def _analysis_dir(directory) -> Path:
 
 
 def compare_figure(df: pd.DataFrame):
-    """Pooled paired differences with their 95% CIs, one panel per outcome."""
+    """Pooled paired differences with their 95% CIs, one panel per outcome; every policy named on
+    its panel, in the experiment's order from the top (plotly would skip labels on a crowded axis)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     pooled = df[df["point"].isna() & (df["policy"] != df["baseline"])]
-    outcomes = list(dict.fromkeys(pooled["outcome"]))
-    fig = make_subplots(rows=max(1, len(outcomes)), cols=1, vertical_spacing=0.35 / max(1, len(outcomes)),
+    outcomes = list(dict.fromkeys(pooled["outcome"])) or [""]
+    policies = list(dict.fromkeys(pooled["policy"]))
+    panel = max(150, 20 * len(policies) + 50)          # pixels: a row per policy and the panel's title
+    height = panel * len(outcomes) + 80
+    fig = make_subplots(rows=len(outcomes), cols=1, vertical_spacing=min(0.3, 55 / height),
                         subplot_titles=[f"{o} ({OUTCOMES[o].unit}): difference from {pooled['baseline'].iloc[0]}"
                                         if o in OUTCOMES else o for o in outcomes])
     for i, o in enumerate(outcomes, start=1):
@@ -122,7 +126,9 @@ def compare_figure(df: pd.DataFrame):
             hovertemplate="%{y}: %{x:.3g} (95% CI %{customdata[0]:.3g} to %{customdata[1]:.3g}, "
                           "n=%{customdata[2]})<extra></extra>"), row=i, col=1)
         fig.add_vline(x=0, line_dash="dot", line_color="grey", row=i, col=1)
-    fig.update_layout(height=170 * max(1, len(outcomes)) + 80, margin={"l": 160, "r": 30, "t": 60, "b": 30},
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=policies, tickmode="array",
+                     tickvals=policies, autorange="reversed")
+    fig.update_layout(height=height, margin={"l": 220, "r": 30, "t": 60, "b": 30},
                       title="Paired difference from the baseline (95% CI over replications)")
     return fig
 

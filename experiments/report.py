@@ -80,7 +80,8 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
     segments = sorted(s["segment"].unique())
     fig = make_subplots(rows=1, cols=len(segments), shared_yaxes=True,
                         subplot_titles=[seg or "all segments" for seg in segments])
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"]
+    from plotly.colors import qualitative
+    colours = qualitative.Dark24   # one colour per policy up to 24 (a sweep compares up to about 15)
     for j, seg in enumerate(segments, start=1):
         for i, policy in enumerate(policies):
             g = s[(s["segment"] == seg) & (s["policy"] == policy)]
@@ -98,7 +99,8 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
             fig.add_trace(go.Scatter(x=years, y=[e.mean for e in est], mode="lines+markers", name=policy,
                                      line={"color": c}, legendgroup=policy, showlegend=j == 1), row=1, col=j)
     fig.update_xaxes(dtick=1, tickformat="d")
-    fig.update_layout(height=360, title=f"Homes {name} per year (mean and 95% band over replications)",
+    fig.update_layout(height=max(360, 24 * len(policies) + 120),
+                      title=f"Homes {name} per year (mean and 95% band over replications)",
                       yaxis_title="homes per year", margin={"t": 80, "b": 40})
     return fig
 
