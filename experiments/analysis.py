@@ -268,8 +268,9 @@ def sensitivity_figure(df: pd.DataFrame):
         if len(floor):
             fig.add_vline(x=float(floor.iloc[0]), line_dash="dot", line_color="grey", row=i, col=1)
     label = "total Sobol index ST" if key == "ST" else "Morris mu* (effect of a full-range step, output units)"
-    fig.update_layout(height=60 + 40 * len(df) + 60 * len(panels), margin={"l": 260, "r": 30, "t": 60, "b": 30},
-                      title=f"Sensitivity: {label}, 95% CI; dotted line: the dummy's upper bound (noise floor)")
+    fig.update_layout(height=60 + 40 * len(df) + 60 * len(panels), margin={"l": 260, "r": 30, "t": 90, "b": 30},
+                      title=f"Sensitivity: {label}, 95% CI<br><sup>dotted line: the dummy's upper bound, the noise "
+                            "floor (a parameter whose interval lies above it clears the model's noise)</sup>")
     return fig
 
 
