@@ -11,9 +11,12 @@ that the table and this list agree and that every file under ``results/`` is cov
 step). After a step's commands succeed, the step's row in the README gets the model version
 that made it, so the README says which model each result came from.
 
-Resumable: a finished step is recorded in ``out/regenerate/done.json`` with the model version
-and the commit; a later call skips it while both are unchanged (``--fresh`` redoes everything),
-and the sweeps inside a step resume their stored runs (``--resume``).
+Resumable: a step records in ``out/regenerate/done.json`` that it started and that it finished,
+with the model version and the commit. A later call skips a finished step while both are
+unchanged, and continues an unfinished one where it stopped (its sweeps resume their stored
+runs with ``--resume``). Otherwise a step starts from scratch: it first removes its sweeps'
+result directories (``clean``), so a result is never a mix of two models' runs. ``--fresh``
+starts every chosen step from scratch.
 
 The benchmarks measure time and memory, so they are left out of the default run: on a
 machine shared with other jobs their numbers mean little. Name them with ``--benchmarks`` or
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -44,13 +48,14 @@ class Step:
     commands: tuple[str, ...]    # run in order from the repository root; none: written by hand
     what: str
     benchmark: bool = False      # needs a quiet machine: not part of the default run
+    clean: tuple[str, ...] = ()  # directories removed when the step starts from scratch (sweep results)
 
 
 def _experiment(name: str) -> Step:
     return Step(f"experiments-{name}", (f"results/experiments/{name}.md",),
                 (f"tafelsim sweep {name} --out out/{name} --workers 2 --resume",
                  f"tafelsim report out/{name} --out results/experiments/{name}.md"),
-                f"findings and tables of the built-in experiment `{name}`")
+                f"findings and tables of the built-in experiment `{name}`", clean=(f"out/{name}",))
 
 
 TABLE_DESIGN = ("morris", "woondeal", "nederland", "sobol")   # the Sobol factors come from the Morris screening
@@ -73,11 +78,12 @@ STEPS: tuple[Step, ...] = (
             for e in TABLE_DESIGN),
           f"tafelsim report {_TD_DIRS} --out results/table-design/report.html",
           f"tafelsim report {_TD_DIRS} --out results/table-design/report.md"),
-         "table-design study: presets and escalation rules compared on common seeds, Morris then Sobol"),
+         "table-design study: presets and escalation rules compared on common seeds, Morris then Sobol",
+         clean=tuple(f"out/table-design-{e}" for e in TABLE_DESIGN)),
     Step("sweeps", ("results/sweeps/",),
-         ("tafelsim sweep experiments/middenhuur-screening.yaml --out results/sweeps/middenhuur-screening "
-          "--workers 2 --resume",),
-         "sweep result directories committed as they are (Parquet runs, manifest)"),
+         ("tafelsim sweep middenhuur-screening --out results/sweeps/middenhuur-screening --workers 2 --resume",),
+         "a small sweep result directory for the dashboard's sweep explorer and its tests",
+         clean=("results/sweeps/middenhuur-screening",)),
     Step("notes", ("results/README.md", "results/benchmarks/README.md", "results/experiments/README.md",
                    "results/table-effects/README.md", "results/table-design/README.md"), (),
          "written by hand: what the results say; reread them after regenerating"),
@@ -125,7 +131,7 @@ def versions(text: str) -> dict[str, str]:
 def table(model: dict[str, str]) -> str:
     rows = ["| step | result | what | model | command(s) |", "|---|---|---|---|---|"]
     for s in STEPS:
-        commands = "<br>".join(f"`{c}`" for c in s.commands) or "written by hand"
+        commands = "<br>".join(f"`{c}`" for c in (*(f"rm -rf {d}" for d in s.clean), *s.commands)) or "written by hand"
         results = "<br>".join(f"`{c}`" for c in s.covers)
         what = s.what + (" (benchmark: quiet machine, not in the default run)" if s.benchmark else "")
         rows.append(f"| `{s.name}` | {results} | {what} | {model.get(s.name, '-')} | {commands} |")
@@ -157,6 +163,20 @@ def _stamp() -> dict[str, str]:
     return {"model": sim.__version__, "commit": commit}
 
 
+def remove(directory: str) -> None:
+    """Remove a sweep's result directory, which must lie inside the repository."""
+    path = (ROOT / directory).resolve()
+    if ROOT not in path.parents:
+        raise ValueError(f"refusing to remove {path}: not inside {ROOT}")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _record(state: dict, name: str, entry: dict) -> None:
+    state[name] = entry
+    STATE.parent.mkdir(parents=True, exist_ok=True)
+    STATE.write_text(json.dumps(state, indent=1))
+
+
 def chosen(only: list[str] | None, benchmarks: bool) -> list[Step]:
     names = {s.name for s in STEPS}
     unknown = sorted(set(only or ()) - names)
@@ -171,7 +191,8 @@ def main(args: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", metavar="STEP", help="run only this step (repeatable)")
     ap.add_argument("--benchmarks", action="store_true", help="also run the benchmarks (on a quiet machine)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands; run nothing")
-    ap.add_argument("--fresh", action="store_true", help="forget which steps finished; redo them all")
+    ap.add_argument("--fresh", action="store_true",
+                    help="start every chosen step from scratch (removing its sweeps' result directories)")
     ap.add_argument("--readme", action="store_true", help="rewrite results/README.md's table from the steps; run nothing")
     a = ap.parse_args(args)
     if a.readme:
@@ -183,12 +204,20 @@ def main(args: list[str] | None = None) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    done = {} if a.fresh or not STATE.exists() else json.loads(STATE.read_text())
+    state = {} if a.fresh or not STATE.exists() else json.loads(STATE.read_text())
     stamp = _stamp()
     for step in steps:
-        if done.get(step.name) == stamp and not a.dry_run:
+        mine = state.get(step.name, {})
+        same = {k: mine.get(k) for k in stamp} == stamp
+        if same and mine.get("finished") and not a.dry_run:
             print(f"[{step.name}] done for model {stamp['model']} at this commit; skipped (--fresh redoes it)")
             continue
+        for d in () if same else step.clean:   # from scratch: no runs of another model or commit
+            print(f"[{step.name}] rm -rf {d}", flush=True)
+            if not a.dry_run:
+                remove(d)
+        if not a.dry_run:
+            _record(state, step.name, {**stamp, "finished": False})
         for command in step.commands:
             print(f"[{step.name}] {command}", flush=True)
             if a.dry_run:
@@ -198,9 +227,7 @@ def main(args: list[str] | None = None) -> int:
                 print(f"[{step.name}] failed (exit {rc}); rerun to continue from this step", file=sys.stderr)
                 return rc
         if not a.dry_run:
-            done[step.name] = stamp
-            STATE.parent.mkdir(parents=True, exist_ok=True)
-            STATE.write_text(json.dumps(done, indent=1))
+            _record(state, step.name, {**stamp, "finished": True})
             README.write_text(with_table(README.read_text(), {step.name: stamp["model"]}))
     return 0
 

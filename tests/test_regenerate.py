@@ -4,17 +4,15 @@ the list in order, resumably."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from experiments import regenerate
 from experiments.regenerate import ROOT, STEPS, Step
 
-NOT_ON_EVERY_BRANCH = {"patterns", "sweeps"}   # made by branches merged separately
+NOT_ON_EVERY_BRANCH = {"patterns"}   # made by a branch merged separately
 
 
 def test_every_file_under_results_is_covered_by_a_step():
@@ -74,12 +72,12 @@ def _run(*args):
 
 
 def test_dry_run_prints_the_commands_in_order_and_runs_nothing():
-    p = _run("--dry-run", "--only", "table-design", "--only", "calibration")
+    p = _run("--dry-run", "--fresh", "--only", "table-design", "--only", "calibration")
     assert p.returncode == 0, p.stderr
-    lines = p.stdout.splitlines()
     td = next(s for s in STEPS if s.name == "table-design")
-    assert lines == ["[calibration] python -m experiments.calibration --seeds 10 --workers 2"] + [
-        f"[table-design] {c}" for c in td.commands]
+    assert p.stdout.splitlines() == ["[calibration] python -m experiments.calibration --seeds 10 --workers 2"] + [
+        f"[table-design] rm -rf {d}" for d in td.clean] + [f"[table-design] {c}" for c in td.commands]
+    assert all((ROOT / "results" / "table-design" / f).is_file() for f in ("report.html", "report.md"))
 
 
 def test_an_unknown_step_is_refused_in_one_line_naming_the_steps():
@@ -90,22 +88,33 @@ def test_an_unknown_step_is_refused_in_one_line_naming_the_steps():
 
 def test_a_run_resumes_after_the_last_finished_step_and_records_versions(tmp_path, monkeypatch, capsys):
     marks = tmp_path / "ran.txt"
-    steps = tuple(Step(name, (f"results/{name}.md",), (f"python -c \"open({str(marks)!r}, 'a').write('{name} ')\"",),
-                       name) for name in ("first", "second"))
-    steps += (Step("broken", ("results/broken.md",), ("python -c \"raise SystemExit(3)\"",), "fails"),)
+    monkeypatch.setattr(regenerate, "ROOT", tmp_path)
+    sweep = tmp_path / "out" / "sweep"
+
+    def step(name, code, clean=()):
+        return Step(name, (f"results/{name}.md",), (f"python -c \"{code}\"",), name, clean=clean)
+    steps = (step("first", f"open({str(marks)!r}, 'a').write('first ')"),
+             step("second", f"open({str(marks)!r}, 'a').write('second ')", clean=("out/sweep",)),
+             step("broken", "raise SystemExit(3)"))
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{regenerate.BEGIN}\n{regenerate.END}\n")
     monkeypatch.setattr(regenerate, "STEPS", steps)
     monkeypatch.setattr(regenerate, "README", readme)
     monkeypatch.setattr(regenerate, "STATE", tmp_path / "done.json")
+    monkeypatch.setattr(regenerate, "_stamp", lambda: {"model": "9.9.9", "commit": "abc"})
+    sweep.mkdir(parents=True)
     assert regenerate.main([]) == 3                      # the broken step stops the run
     assert marks.read_text() == "first second "
-    import sim
-    assert regenerate.versions(readme.read_text()) == {"first": sim.__version__, "second": sim.__version__,
-                                                        "broken": "-"}
-    assert set(json.loads((tmp_path / "done.json").read_text())) == {"first", "second"}
-    assert regenerate.main([]) == 3                      # rerun: the finished steps are skipped
-    assert marks.read_text() == "first second "
+    assert not sweep.exists()                            # started from scratch: its sweep directory removed
+    assert regenerate.versions(readme.read_text()) == {"first": "9.9.9", "second": "9.9.9", "broken": "-"}
+    sweep.mkdir(parents=True)
+    assert regenerate.main([]) == 3                      # rerun: finished steps skipped, nothing removed
+    assert marks.read_text() == "first second " and sweep.exists()
     assert "skipped" in capsys.readouterr().out
-    assert regenerate.main(["--fresh", "--only", "first"]) == 0
-    assert marks.read_text() == "first second first "
+    assert regenerate.main(["--fresh", "--only", "second"]) == 0
+    assert marks.read_text() == "first second second " and not sweep.exists()
+
+
+def test_only_directories_inside_the_repository_are_removed(tmp_path):
+    with pytest.raises(ValueError, match="not inside"):
+        regenerate.remove("../outside")
