@@ -6,12 +6,33 @@ a short message and exit code 2. Heavy imports happen inside the commands.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 app = typer.Typer()  # the commands below are registered on the root app by `register`
+TERMINATED = 143   # 128 + SIGTERM, what a shell reports for a process stopped that way
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that the sweep stops the same way."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    """A batch system stops a job with SIGTERM (SLURM at its time limit, ``scancel``): end the sweep
+    as Ctrl-C does, storing the runs that finished and stopping the worker processes, instead of
+    dying at once with up to ``--chunk-runs`` finished runs unwritten."""
+    def stop(signum, frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _fail(err: Exception) -> None:
@@ -49,13 +70,15 @@ def sweep_cmd(
         if retry_failed and not resume:
             raise InputError("sweep", "--retry-failed", "goes with --resume")
         from experiments.sweep import run_sweep
-        s = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
-                      timeout_per_run=timeout_per_run, chunk_runs=chunk_runs)
+        with _stop_on_sigterm():
+            s = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
+                          timeout_per_run=timeout_per_run, chunk_runs=chunk_runs)
     except InputError as e:
         _fail(e)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished runs are stored in {out}; continue with --resume", err=True)
-        raise typer.Exit(130)
+    except KeyboardInterrupt as e:
+        how = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+        typer.echo(f"{how}; finished runs are stored in {out}; continue with --resume", err=True)
+        raise typer.Exit(TERMINATED if isinstance(e, Terminated) else 130)
     typer.echo(f"{s.done} runs done ({s.failed} failed), {s.skipped} already stored, {s.total} in all: {s.out}")
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +92,41 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_table(tmp_path):
     pd.testing.assert_frame_equal(results.read_series(out), results.read_series(whole.out))
     raw = raw_rows(out)
     assert len(raw) == raw["run_id"].nunique() == whole.total    # none missing, none twice
+
+
+def test_sigterm_stores_the_finished_runs_and_leaves_no_worker_running(tmp_path):
+    """What a batch system does at a job's time limit: the runs finished so far are written (none
+    would be otherwise: one chunk holds them all), the workers stop with the sweep, and --resume
+    does the rest."""
+    import psutil
+    exp = experiment(tmp_path, months=24, reps=40)
+    out = tmp_path / "terminated"
+    total = 2 * 2 * 40
+    proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "sweep", str(exp), "--out", str(out), "--workers", "2",
+                             "--chunk-runs", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stderr.read(32), "")), daemon=True)
+    reader.start()
+
+    def done() -> int:   # from the progress bar on stderr
+        return max((int(n) for n in re.findall(rf"(\d+)/{total}", "".join(seen))), default=0)
+    deadline = time.monotonic() + 120
+    while done() < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 143
+    reader.join(10)
+    assert "terminated (SIGTERM); finished runs are stored in" in "".join(seen)
+    assert not psutil.wait_procs(workers, timeout=15)[1]   # none left running
+    stored = len(raw_rows(out))
+    assert 4 <= stored < total, stored
+    r = subprocess.run([sys.executable, "-m", "tafelsim", "sweep", str(exp), "--out", str(out), "--workers", "2",
+                        "--resume"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"{stored} already stored, {total} in all" in r.stdout
+    raw = raw_rows(out)
+    assert len(raw) == raw["run_id"].nunique() == total
 
 
 @contextlib.contextmanager
