@@ -48,6 +48,9 @@ _DECLARED = [
     _m("median_months_to_completion", "months",
        "median months from a location case's opening to completion (completed cases)", "speed",
        missing="none completed"),
+    _m("mean_months_to_performance_agreement", "months",
+       "mean months from a corporation's bid to the local triangle's agreement on it (performance agreements)",
+       "speed", missing="none agreed"),
     _m("mean_window_wait_months", "months", "mean months an agreement waited for its parties' decision windows",
        "speed"),
     _m("escalations_regional", "count", "cases sent to a regional versnellingstafel", "process"),
@@ -84,6 +87,9 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
     located = c[c["kind"] == "midrent"] if len(c) else c   # location cases; performance agreements follow the bid cycle
     speed = (located["agreed_month"] - located["opened"]).dropna() if len(c) else pd.Series(dtype=float)
     done = located[located["final_state"] == State.COMPLETED.value] if len(c) else c
+    # negotiated performance cases: a multi-year agreement's tranches never negotiate (no entered_open)
+    bids = c[(c["kind"] == "performance") & c["entered_open"].notna()] if len(c) else c
+    bid_speed = (bids["agreed_month"] - bids["opened"]).dropna() if len(c) else pd.Series(dtype=float)
     agreed_h = total("agreed")
     return {
         "homes_proposed": total("proposed"),
@@ -102,6 +108,7 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "agreements_lost": int(a["lost_at_ratification"].sum()) if len(a) else 0,
         "median_months_to_agreement": float(speed.median()) if len(speed) else float("nan"),
         "median_months_to_completion": float((done["entered_completed"] - done["opened"]).median()) if len(done) else float("nan"),
+        "mean_months_to_performance_agreement": float(bid_speed.mean()) if len(bid_speed) else float("nan"),
         "mean_window_wait_months": float(ratified["window_wait_months"].mean()) if len(ratified) else 0.0,
         "escalations_regional": int((t["escalations"]["level"] == "regional").sum()),
         "escalations_national": int((t["escalations"]["level"] == "national").sum()),

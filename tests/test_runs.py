@@ -67,3 +67,23 @@ def test_many_runs_do_not_keep_models_alive():
     import sim.model as sm
     alive = [o for o in gc.get_objects() if isinstance(o, sm.HousingTablesModel)]
     assert alive == []
+
+
+def test_speed_of_performance_agreements_counts_negotiated_bids_only():
+    """Yearly: every bid is negotiated. Multi-year: the tranches bound with the first year's agreement
+    never negotiate, so they must not pull the mean towards zero months."""
+    for multi in (False, True):
+        r = sim.run("lokale-driehoek-2018", seed=2, months=30, overrides={"performance.multi_year": multi})
+        c = r.cases
+        perf = c[c["kind"] == "performance"]
+        negotiated = perf[perf["entered_open"].notna()]
+        expected = (negotiated["agreed_month"] - negotiated["opened"]).dropna()
+        # the triangle meets monthly and signs at the `performance.meetings_required`-th meeting at the earliest
+        assert len(expected) > 0 and (expected >= r.params["performance.meetings_required"] - 1).all()
+        assert r.metrics["mean_months_to_performance_agreement"] == pytest.approx(expected.mean())
+        assert (len(perf) > len(negotiated)) == multi   # tranches exist only under multi-year agreements
+        if multi:   # counting the tranches (0 months each) would understate the effort of negotiating
+            assert (perf["agreed_month"] - perf["opened"]).mean() < expected.mean()
+    none = sim.run("middenhuur-2017", seed=2, months=12).metrics["mean_months_to_performance_agreement"]
+    assert none != none   # no performance agreements: NaN, not 0
+
