@@ -1,0 +1,29 @@
+"""The six patterns of the seeds (MODEL.md section 7), each rerun in a reduced version: does its
+direction still hold, with its 95% CI? A change to the model that breaks a pattern fails here.
+
+Slow (about N minutes on two cores; see results/patterns/README.md), so not in the default run:
+
+    python -m pytest -m slow tests/test_patterns.py
+
+The full experiments and their verdicts are in results/patterns/ (``python -m experiments.patterns``).
+A pattern whose committed verdict is that it does not hold is checked for what it does show.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.patterns import PATTERNS, reduced_check
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("key", list(PATTERNS))
+def test_pattern_direction_holds_in_a_reduced_rerun(key, tmp_path):
+    pattern = PATTERNS[key]
+    rows = reduced_check(pattern, tmp_path, workers=1)
+    assert len(rows) == len(pattern.guarded)
+    for r in rows.itertuples():
+        assert r.n >= pattern.reduced.get("replications", 30), (key, r.contrast, r.outcome, r.n)
+        assert r.verdict == "holds", (f"{key} {r.label}, {r.outcome}: {r.effect:.4g} (95% CI {r.low:.4g} to "
+                                      f"{r.high:.4g}), expected {r.expected}")
