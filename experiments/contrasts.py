@@ -42,6 +42,17 @@ class Floor:
 
 
 @dataclass(frozen=True)
+class Ceiling:
+    """The expectation that a level stays below ``value`` ("near zero"): it holds when the upper CI
+    bound is below it, and fails when the lower bound is above it."""
+
+    value: float
+
+    def __str__(self) -> str:
+        return f"below {self.value:g}"
+
+
+@dataclass(frozen=True)
 class Term:
     weight: float
     policy: str | None = None
@@ -58,7 +69,7 @@ class Term:
 @dataclass(frozen=True)
 class Contrast:
     """An effect a pattern predicts. ``expect`` maps an outcome to the sign the pattern predicts
-    (+1 up, -1 down) or to a ``Floor``; an outcome without an expectation is reported, not judged."""
+    (+1 up, -1 down), a ``Floor`` or a ``Ceiling``; an outcome without an expectation is reported, not judged."""
 
     key: str
     label: str
@@ -109,6 +120,8 @@ def per_replication(runs: pd.DataFrame, contrast: Contrast, outcome: str, contex
 def _verdict(low: float, high: float, expected, rel_low: float, rel_high: float) -> str:
     if expected is None or low != low:
         return ""
+    if isinstance(expected, Ceiling):
+        return "holds" if high < expected.value else "fails" if low > expected.value else "not clear"
     if isinstance(expected, Floor):
         if rel_low != rel_low:
             return ""
@@ -163,7 +176,7 @@ def _row(c: Contrast, outcome: str, context: str, g: pd.DataFrame) -> dict:
             "unit": METRICS[outcome].unit if outcome in METRICS else "", "context": context, "n": e.n,
             "effect": e.mean, "low": e.low, "high": e.high, "reference": base, "relative": rel(e.mean),
             "relative_low": rel(e.low), "relative_high": rel(e.high),
-            "expected": "" if expected is None else str(expected) if isinstance(expected, Floor) else VERDICTS[expected],
+            "expected": "" if expected is None else str(expected) if isinstance(expected, (Floor, Ceiling)) else VERDICTS[expected],
             "verdict": _verdict(e.low, e.high, expected, rel(e.low), rel(e.high))}
 
 

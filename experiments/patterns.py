@@ -29,7 +29,7 @@ from typing import Callable
 
 import pandas as pd
 
-from experiments.contrasts import Contrast, Floor, Term, diff, effects
+from experiments.contrasts import Ceiling, Contrast, Floor, Term, diff, effects
 
 DERIVED_UNITS = {"midrent_proposed": "homes", "midrent_share_agreed": "share"}
 
@@ -43,13 +43,13 @@ class Pattern:
     sensitivity: str
     contrasts: tuple[Contrast, ...]     # on the main experiment
     checks: tuple[Contrast, ...]        # on the sensitivity experiment, at every design point
-    headline: tuple[tuple[str, str], ...]   # (contrast, outcome): what the summary reports
+    headline: tuple[tuple, ...]   # (contrast, outcome[, context]): what the summary reports
     reduced: dict = field(default_factory=dict)   # replications, months, policies, levels of the slow test
     derive: Callable | None = None       # (runs, series) -> runs with derived outcomes
-    guard: tuple[tuple[str, str], ...] = ()   # what the slow test checks holds (default: the headline)
+    guard: tuple[tuple, ...] = ()   # what the slow test checks holds (default: the headline)
 
     @property
-    def guarded(self) -> tuple[tuple[str, str], ...]:
+    def guarded(self) -> tuple[tuple, ...]:
         return self.guard or self.headline
 
 
@@ -102,39 +102,45 @@ def _midrent_share(runs: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
 
 
 _MID = ("midrent_agreed", "midrent_share_agreed")
+_RR = "investor.required_return"
+NEAR_ZERO = Ceiling(0.1)   # "near zero": under a tenth of the mid-rent homes put forward (66% where a zone exists)
 
 
-def _level(key: str, label: str, policy: str) -> Contrast:
-    return Contrast(key, label, (Term(1.0, policy),), _MID + ("midrent_proposed",))
+def _level(key: str, label: str, policy: str, levels=None, expect=None) -> Contrast:
+    return Contrast(key, label, (Term(1.0, policy, dict(levels or {})),), _MID + ("midrent_proposed",),
+                    dict(expect or {}))
 
 
+_NONE_NO_ZONE = ("no-ladder-no-zone", "no ladder, no zone on mid-rent land (level: share of mid-rent homes agreed)")
+_MONEY_MIX = diff("money-and-mix-vs-mediation", "money and a wider mix - mediation only",
+                  {"policy": "ladder-money-and-mix"}, {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1})
 P3 = Pattern(
     "p3", "p3-no-zone",
     "Where no zone of agreement exists between land price and required return, mid-rent output stays near zero "
     "unless escalation brings money or changes the case (001).",
     "pattern-p3-no-zone", "pattern-p3-no-zone-sensitivity",
-    (_level("no-ladder", "no ladder (level)", "no-ladder"),
+    (_level(*_NONE_NO_ZONE, "no-ladder", {_RR: 0.06}, {"midrent_share_agreed": NEAR_ZERO}),
+     _level("no-ladder", "no ladder (level)", "no-ladder"),
      _level("mediation-only", "ladder of mediation and process help only (level)", "ladder-mediation-only"),
      _level("money-and-mix", "ladder with money and a wider mix (level)", "ladder-money-and-mix"),
      diff("money-and-mix-vs-none", "ladder with money and a wider mix - no ladder", {"policy": "ladder-money-and-mix"},
           {"policy": "no-ladder"}, _MID, {"midrent_agreed": 1}),
      diff("mediation-vs-none", "ladder of mediation only - no ladder", {"policy": "ladder-mediation-only"},
           {"policy": "no-ladder"}, _MID),
-     diff("money-and-mix-vs-mediation", "money and a wider mix - mediation only", {"policy": "ladder-money-and-mix"},
-          {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1}),
+     _MONEY_MIX,
      diff("money-vs-mediation", "money - mediation only", {"policy": "ladder-money"},
           {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1}),
      diff("mix-vs-mediation", "a wider mix - mediation only", {"policy": "ladder-mix"},
           {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1})),
-    (_level("no-ladder", "no ladder (level)", "no-ladder"),
+    (_level(*_NONE_NO_ZONE, "no-ladder", expect={"midrent_share_agreed": NEAR_ZERO}),   # every yield there has no zone
      diff("mediation-vs-none", "ladder of mediation only - no ladder", {"policy": "ladder-mediation-only"},
           {"policy": "no-ladder"}, _MID),
-     diff("money-and-mix-vs-mediation", "money and a wider mix - mediation only", {"policy": "ladder-money-and-mix"},
-          {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1})),
-    (("money-and-mix-vs-mediation", "midrent_agreed"),),
+     _MONEY_MIX),
+    (("no-ladder-no-zone", "midrent_share_agreed"), ("money-and-mix-vs-mediation", "midrent_agreed", "required_return=0.06")),
     reduced={"replications": 6, "policies": ["no-ladder", "ladder-mediation-only", "ladder-money-and-mix"],
-             "levels": {"investor.required_return": [0.06]}},
-    derive=_midrent_share)
+             "levels": {_RR: [0.06]}},
+    derive=_midrent_share,
+    guard=(("no-ladder-no-zone", "midrent_share_agreed"), ("money-and-mix-vs-mediation", "midrent_agreed")))
 
 
 # --- P4 -------------------------------------------------------------------------------------
@@ -273,12 +279,13 @@ def analyse(pattern: Pattern, directory: Path, contrasts) -> pd.DataFrame:
 
 
 def headline(pattern: Pattern, main: pd.DataFrame, keys=None) -> pd.DataFrame:
-    """The rows the summary reports (or ``keys``): the headline contrasts, pooled where a contrast
-    has several contexts."""
+    """The rows the summary reports (or ``keys``): each (contrast, outcome) at the context it names,
+    else pooled where the contrast has several contexts."""
     rows = []
-    for key, outcome in keys or pattern.headline:
+    for key, outcome, *context in keys or pattern.headline:
         g = main[(main["contrast"] == key) & (main["outcome"] == outcome)]
-        rows.append(g[g["context"] == "pooled"] if (g["context"] == "pooled").any() else g)
+        where = context[0] if context else "pooled"
+        rows.append(g[g["context"] == where] if (g["context"] == where).any() else g)
     return pd.concat(rows, ignore_index=True)
 
 
@@ -286,7 +293,7 @@ def reduced_check(pattern: Pattern, out: Path, workers: int = 2) -> pd.DataFrame
     """Run the reduced main experiment and return the rows the slow test checks."""
     exp = experiment(pattern.main, pattern.reduced)
     directory = sweep(exp, out, workers, progress=False)
-    judged = {key for key, _ in pattern.guarded}   # the reduced sweep may lack the other contrasts' cells
+    judged = {key for key, *_ in pattern.guarded}   # the reduced sweep may lack the other contrasts' cells
     return headline(pattern, analyse(pattern, directory, [c for c in pattern.contrasts if c.key in judged]),
                     pattern.guarded)
 

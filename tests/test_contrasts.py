@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from experiments import pattern_report
-from experiments.contrasts import Contrast, Floor, Term, diff, effects, per_replication, tally
+from experiments.contrasts import Ceiling, Contrast, Floor, Term, diff, effects, per_replication, tally
 from experiments.patterns import PATTERNS, Pattern, experiment, headline
 from experiments.stats import mean_ci, paired_difference
 
@@ -95,6 +95,16 @@ def test_a_floor_holds_when_the_cost_is_surely_small_and_fails_when_surely_large
     assert str(Floor(-0.1)) == "no lower than -10%"
 
 
+def test_a_ceiling_judges_a_level_near_zero():
+    """One term: the level of an outcome (here A's, about 100), against a ceiling."""
+    runs = sweep(lambda x: 0.0)
+    level = lambda value: Contrast("a", "A", (Term(1.0, "A", {"x": 0.1}),), ("y",), {"y": Ceiling(value)})
+    assert effects(runs, [level(150.0)], ["x"]).iloc[0]["verdict"] == "holds"
+    assert effects(runs, [level(50.0)], ["x"]).iloc[0]["verdict"] == "fails"
+    row = effects(runs, [level(100.0)], ["x"]).iloc[0]
+    assert row["low"] < 100.0 < row["high"] and row["verdict"] == "not clear" and row["expected"] == "below 100"
+
+
 def test_a_nan_outcome_drops_its_replication_rather_than_counting_zero():
     runs = sweep(lambda x: 5.0)
     runs.loc[(runs["policy"] == "B") & (runs["replication"] == 0), "y"] = np.nan
@@ -127,7 +137,7 @@ def test_every_pattern_selects_cells_its_experiments_have(key):
                     assert level in exp.parameters[param]["values"], (name, c.key, param, level)
             assert set(c.expect) <= set(c.outcomes)
             assert set(c.outcomes) <= set(exp.outcomes) | set(pattern_report.NOT_DRAWN) | {"midrent_share_agreed"}
-    for contrast, outcome in p.headline + p.guarded:
+    for contrast, outcome, *_ in p.headline + p.guarded:
         assert any(c.key == contrast and outcome in c.outcomes and outcome in c.expect for c in p.contrasts)
     exp = experiment(p.main)
     assert exp.replications >= 30
@@ -139,7 +149,7 @@ def test_the_reduced_experiment_is_smaller_and_keeps_the_cells_the_headline_need
     full, small = experiment(p.main), experiment(p.main, p.reduced)
     assert small.name == f"{p.main}-reduced" and small.replications < full.replications
     assert small.months <= full.months
-    for contrast, _ in p.guarded:
+    for contrast, *_ in p.guarded:
         c = next(c for c in p.contrasts if c.key == contrast)
         for t in c.terms:
             assert t.policy is None or t.policy in small.policies
