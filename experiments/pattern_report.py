@@ -94,8 +94,11 @@ def forest(df: pd.DataFrame, title: str, by_context: bool = False):
             hovertemplate="%{y}: %{x:.4g} (95% CI %{customdata[0]:.4g} to %{customdata[1]:.4g}, n=%{customdata[2]})"
                           " %{customdata[3]}<extra></extra>"), row=i, col=1)
         fig.add_vline(x=0, line_dash="dot", line_color="grey", row=i, col=1)
+        for ceiling in {e for e in g["expected"] if e.startswith("below ")}:   # a Ceiling: where "near zero" ends
+            fig.add_vline(x=float(ceiling.split()[1]), line_dash="dash", line_color="#d62728", row=i, col=1,
+                          annotation_text=ceiling, annotation_position="top left")
         unit = g["unit"].iloc[0]
-        fig.update_xaxes(title_text=f"effect ({unit})" if unit else "effect", title_standoff=4, row=i, col=1)
+        fig.update_xaxes(title_text=f"estimate ({unit})" if unit else "estimate", title_standoff=4, row=i, col=1)
     for verdict in dict.fromkeys(df["verdict"]):   # the colour key: one legend entry per verdict shown
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=KEY.get(verdict, verdict),
                                  marker={"size": 9, "color": COLOURS.get(verdict, "#1f77b4")}))

@@ -111,7 +111,7 @@ def _level(key: str, label: str, policy: str, levels=None, expect=None) -> Contr
                     dict(expect or {}))
 
 
-_NONE_NO_ZONE = ("no-ladder-no-zone", "no ladder, no zone on mid-rent land (level: share of mid-rent homes agreed)")
+_NONE_NO_ZONE = ("no-ladder-no-zone", "no ladder (level), where no zone exists")
 _MONEY_MIX = diff("money-and-mix-vs-mediation", "money and a wider mix - mediation only",
                   {"policy": "ladder-money-and-mix"}, {"policy": "ladder-mediation-only"}, _MID, {"midrent_agreed": 1})
 P3 = Pattern(
@@ -120,7 +120,7 @@ P3 = Pattern(
     "unless escalation brings money or changes the case (001).",
     "pattern-p3-no-zone", "pattern-p3-no-zone-sensitivity",
     (_level(*_NONE_NO_ZONE, "no-ladder", {_RR: 0.06}, {"midrent_share_agreed": NEAR_ZERO}),
-     _level("no-ladder", "no ladder (level)", "no-ladder"),
+     _level("no-ladder-zone", "no ladder (level), where most plans have a zone", "no-ladder", {_RR: 0.0375}),
      _level("mediation-only", "ladder of mediation and process help only (level)", "ladder-mediation-only"),
      _level("money-and-mix", "ladder with money and a wider mix (level)", "ladder-money-and-mix"),
      diff("money-and-mix-vs-none", "ladder with money and a wider mix - no ladder", {"policy": "ladder-money-and-mix"},
