@@ -133,7 +133,14 @@ def _verdict(low: float, high: float, expected, rel_low: float, rel_high: float)
 
 
 def _context_label(values: dict) -> str:
-    return ", ".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in values.items()) or "all"
+    return ", ".join(f"{_name(k)}={_short(v)}" for k, v in values.items()) or "all"
+
+
+def _name(parameter: str) -> str:
+    """A parameter's name without its group where the rest says enough (``required_return``), in
+    full where it does not (``trust.initial``, ``tenant.knowledge``)."""
+    last = parameter.split(".")[-1]
+    return last if "_" in last else parameter
 
 
 def _short(v) -> str:
