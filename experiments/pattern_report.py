@@ -59,7 +59,7 @@ def _drawn(df: pd.DataFrame) -> pd.DataFrame:
     return df[~(several & (df["context"] == "pooled"))]
 
 
-KEY = {"holds": "the CI shows the expected direction", "not clear": "the CI does not tell",
+KEY = {"holds": "the CI shows what the pattern expects", "not clear": "the CI does not tell",
        "reversed": "the CI shows the opposite", "fails": "the cost is larger than the pattern allows",
        "": "reported, not judged"}
 
@@ -184,8 +184,9 @@ def write_pattern(pattern, main: pd.DataFrame, sens: pd.DataFrame, main_dir: Pat
     png(figs[0], out / "effects.png")
     png(figs[1], out / "sensitivity.png", width=1300)   # the points' labels take room
     atomic_write(out / "figures.html", lambda tmp: Path(tmp).write_text(
-        page(f"{pattern.key.upper()}: {pattern.claim}", f"Model {version}; green: the CI shows the expected "
-             "direction; grey: it does not tell; red: the opposite; blue: reported, not judged.", figs),
+        page(f"{pattern.key.upper()}: {pattern.claim}", f"Model {version}; green: the CI shows what the pattern "
+             "expects; grey: it does not tell; red: the opposite, or a cost beyond the pattern's floor; "
+             "blue: reported, not judged.", figs),
         encoding="utf-8"))
     write_report(main_dir, out / "report.md")
     write_report(sens_dir, out / "sensitivity-report.md")
