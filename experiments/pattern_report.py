@@ -142,7 +142,8 @@ def page(title: str, intro: str, figures: list) -> str:
     """One page of figures, one under the other, that loads plotly.js from the shared copy one
     folder up: it opens offline as long as the folder ``results/patterns/`` stays together (six
     inline copies would add 28 MB to the repository)."""
-    body = "".join(f.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}) for f in figures)
+    body = "".join(f.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True},
+                             div_id=f"figure-{i}") for i, f in enumerate(figures))   # the same page from the same results
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
             "<style>body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em}</style>"
             f"<script src=\"../{PLOTLY_JS}\"></script></head><body><h1>{html.escape(title)}</h1>"

@@ -15,9 +15,9 @@ the same effect is computed at every point, to see whether the direction survive
 verdicts in the tables are what the confidence intervals show; the text that explains them
 (``results/patterns/<pattern>/README.md``) is written by hand and names the mechanism.
 
-``reduced(pattern)`` is a smaller version of the main experiment (fewer replications, a
-shorter horizon, fewer cells) for the slow tests that guard the patterns
-(``tests/test_patterns.py``, ``pytest -m slow``).
+``Pattern.reduced`` makes a smaller version of the main experiment (its first replications,
+the same seeds; a shorter horizon or fewer cells) for the slow tests that guard the patterns
+(``tests/test_patterns.py``, ``pytest -m slow``); they check ``Pattern.guarded``.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ P3 = Pattern(
           {"policy": "no-ladder"}, _MID),
      _MONEY_MIX),
     (("no-ladder-no-zone", "midrent_share_agreed"), ("money-and-mix-vs-mediation", "midrent_agreed", "required_return=0.06")),
-    reduced={"replications": 6, "policies": ["no-ladder", "ladder-mediation-only", "ladder-money-and-mix"],
+    reduced={"replications": 12, "policies": ["no-ladder", "ladder-mediation-only", "ladder-money-and-mix"],
              "levels": {_RR: [0.06]}},
     derive=_midrent_share,
     guard=(("no-ladder-no-zone", "midrent_share_agreed"), ("money-and-mix-vs-mediation", "midrent_agreed")))
@@ -177,7 +177,7 @@ P4 = Pattern(
      _rise("national-rise", "rise of the national table's added value from trust 0.1 to 0.7", "ladder",
            "regional-only", 0.1, 0.7, _OUT4, _UP4)),
     (("regional-rise", "homes_agreed"), ("ladder-rise", "homes_agreed")),
-    reduced={"replications": 8, "policies": ["regional-only", "no-ladder"],
+    reduced={"replications": 20, "policies": ["regional-only", "no-ladder"],   # a weak effect: 12 do not show it
              "levels": {"trust.initial": [0.1, 0.7]}},
     guard=(("regional-rise", "homes_agreed"),))
 
@@ -323,15 +323,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("patterns", nargs="*", help=f"patterns to regenerate (default: all of {', '.join(PATTERNS)})")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sweeps", type=Path, default=Path("out/patterns"), help="sweep result directories (resumable)")
-    ap.add_argument("--out", type=Path, default=Path("results/patterns"))
+    ap.add_argument("--out", type=Path, default=None,
+                    help="tables, figures, reports (default: results/patterns, or out/patterns-quick with --quick)")
     ap.add_argument("--quick", action="store_true", help="reduced experiments, to try the chain (not for results/)")
     args = ap.parse_args(argv)
     unknown = [k for k in args.patterns if k not in PATTERNS]
     if unknown:
         ap.error(f"unknown pattern(s) {', '.join(unknown)}; choose from {', '.join(PATTERNS)}")
     keys = args.patterns or list(PATTERNS)
-    args.out.mkdir(parents=True, exist_ok=True)
-    rows = regenerate(keys, args.sweeps, args.out, args.workers, args.quick)
+    out = args.out or Path("out/patterns-quick" if args.quick else "results/patterns")
+    out.mkdir(parents=True, exist_ok=True)
+    from sim.cli import guard
+    with guard():   # bad input (a sweep directory of another experiment, one in use): one line, exit 2
+        rows = regenerate(keys, args.sweeps, out, args.workers, args.quick)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(rows[["pattern", "contrast", "outcome", "context", "effect", "low", "high", "verdict"]].to_string(index=False))
 
