@@ -181,3 +181,31 @@ def test_the_effect_table_in_markdown_has_a_row_per_effect_with_its_interval():
     md = pattern_report.table_md(df).splitlines()
     assert len(md) == 2 + len(df)
     assert "| B - A | y | pooled |" in md[-1] and "holds" in md[-1]
+
+
+# --- the command, through its process ---------------------------------------------------------
+def _patterns_command(*args, cwd):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "experiments.patterns", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_an_unknown_pattern_is_refused_with_the_choices(tmp_path):
+    r = _patterns_command("p9", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown pattern(s) p9; choose from p1, p2, p3, p4, p5, p6" in r.stderr
+
+
+def test_a_sweep_directory_of_another_experiment_is_refused_in_a_line_and_left_alone(tmp_path):
+    """Nothing runs: the sweep runner refuses to resume another experiment's directory, and the
+    command says so in one line (no traceback) and exits 2."""
+    from experiments.results import write_header
+    from experiments.spec import load_experiment
+    other = tmp_path / "sweeps" / "pattern-p1-specificity"
+    other.mkdir(parents=True)
+    write_header(other, load_experiment("smoke"))
+    before = {p.name: p.read_bytes() for p in other.iterdir() if p.is_file()}
+    r = _patterns_command("p1", "--sweeps", str(tmp_path / "sweeps"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "made by experiment 'smoke'" in r.stderr
+    assert {name: (other / name).read_bytes() for name in before} == before
