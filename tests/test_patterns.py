@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("key", list(PATTERNS))
 def test_pattern_direction_holds_in_a_reduced_rerun(key, tmp_path):
     pattern = PATTERNS[key]
-    rows = reduced_check(pattern, tmp_path, workers=1)
+    rows = reduced_check(pattern, tmp_path, workers=2)   # P4 (80 woondeal-ladder runs) is the long pole
     assert len(rows) == len(pattern.guarded)
     for r in rows.itertuples():
         assert r.n >= pattern.reduced.get("replications", 30), (key, r.contrast, r.outcome, r.n)
