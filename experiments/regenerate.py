@@ -72,7 +72,8 @@ STEPS: tuple[Step, ...] = (
          "paired effects of each preset, switch and escalation rule, one at a time"),
     *(_experiment(e) for e in ("smoke", "woondeal-designs", "morris-default", "sobol-default")),
     Step("patterns", ("results/patterns/",), ("python -m experiments.patterns --workers 2",),
-         "the six patterns of MODEL.md section 7: effect tables with CIs, figures, verdicts"),
+         "the six patterns of MODEL.md section 7: effect tables with CIs, figures, verdicts",
+         clean=("out/patterns",)),   # its sweeps resume; a new model must not resume an old model's runs
     Step("table-design", ("results/table-design/report.html", "results/table-design/report.md"),
          (*(f"tafelsim sweep experiments/table-design-{e}.yaml --out out/table-design-{e} --workers 2 --resume"
             for e in TABLE_DESIGN),
