@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -32,6 +33,16 @@ def test_builtin_experiments_load_with_expected_sizes():
     wd = load_experiment("woondeal-designs")
     assert wd.scenario == "woondeal-ladder" and wd.baseline in wd.policies and len(wd.policies) >= 3
 
+
+
+def test_the_benchmarks_experiment_files_load():
+    """benchmarks/*.yaml time the runner (results/benchmarks/README.md): they must stay valid as the
+    parameters and outcomes change."""
+    files = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.yaml"))
+    assert files
+    for f in files:
+        exp = load_experiment(f)
+        assert exp.runs >= 1 and exp.name == f.stem
 
 @st.composite
 def experiments_(draw):
