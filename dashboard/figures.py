@@ -24,6 +24,16 @@ def style(fig: go.Figure, height: int, legend: bool = True) -> go.Figure:
     return fig
 
 
+def table_figure(t: pd.DataFrame, widths: list[float]) -> go.Figure:
+    """A table of text cells as a figure, so that it exports (PNG, SVG, HTML) like the others."""
+    fig = go.Figure(go.Table(header=dict(values=list(t.columns), align="left", fill_color="#eef1f5"),
+                             cells=dict(values=[t[c] for c in t.columns], align="left", height=26),
+                             columnwidth=widths))
+    fig = style(fig, 90 + 28 * len(t), legend=False)
+    fig.update_layout(margin=dict(l=10, r=10))
+    return fig
+
+
 def add_bands(fig: go.Figure, b: pd.DataFrame, x: str, panel: str,
               row: int | None = None, col: int | None = None, legend: bool = False, markers: bool = False) -> None:
     """Mean over replications as a line, lowest to highest replication as a band, per design.

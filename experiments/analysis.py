@@ -133,11 +133,16 @@ def compare_figure(df: pd.DataFrame):
     return fig
 
 
-def write_compare(df: pd.DataFrame, directory) -> list[Path]:
+def _write(df: pd.DataFrame, directory, name: str, figure) -> list[Path]:
+    """``analysis/<name>.csv`` and its figure as offline HTML (plotly.js inlined) in a sweep's directory."""
     d = _analysis_dir(directory)
-    df.to_csv(d / "compare.csv", index=False)
-    compare_figure(df).write_html(d / "compare.html", include_plotlyjs=True)
-    return [d / "compare.csv", d / "compare.html"]
+    df.to_csv(d / f"{name}.csv", index=False)
+    figure(df).write_html(d / f"{name}.html", include_plotlyjs=True)
+    return [d / f"{name}.csv", d / f"{name}.html"]
+
+
+def write_compare(df: pd.DataFrame, directory) -> list[Path]:
+    return _write(df, directory, "compare", compare_figure)
 
 
 def num(v: float) -> str:
@@ -275,10 +280,7 @@ def sensitivity_figure(df: pd.DataFrame):
 
 
 def write_sensitivity(df: pd.DataFrame, directory) -> list[Path]:
-    d = _analysis_dir(directory)
-    df.to_csv(d / "sensitivity.csv", index=False)
-    sensitivity_figure(df).write_html(d / "sensitivity.html", include_plotlyjs=True)
-    return [d / "sensitivity.csv", d / "sensitivity.html"]
+    return _write(df, directory, "sensitivity", sensitivity_figure)
 
 
 def print_sensitivity(df: pd.DataFrame) -> None:

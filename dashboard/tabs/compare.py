@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from dashboard import series
 from dashboard.export import FIGURES, card, figure, graph_id, view_id
-from dashboard.figures import add_bands, note, style
+from dashboard.figures import add_bands, note, style, table_figure
 from dashboard.jobs import Job, load_job
 from sim.errors import InputError
 
@@ -127,12 +127,7 @@ def summary_figure(workdir: Path, job: str):
     s = series.summary(j.runs)
     t = summary_table(s)
     shown = t.drop(columns="meaning").assign(metric=t["metric"].str.replace("_", " "))
-    fig = go.Figure(go.Table(header=dict(values=list(shown.columns), align="left", fill_color="#eef1f5"),
-                             cells=dict(values=[shown[c] for c in shown.columns], align="left", height=26),
-                             columnwidth=[2.2, 0.6, 2.2, 2.2, 2.4, 1.5]))
-    fig = style(fig, 90 + 28 * len(t), legend=False)
-    fig.update_layout(margin=dict(l=10, r=10))
-    return fig, s
+    return table_figure(shown, [2.2, 0.6, 2.2, 2.2, 2.4, 1.5]), s
 
 
 def _summary_html(s: pd.DataFrame) -> html.Table:

@@ -22,7 +22,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import sweeps
 from dashboard.export import card, figure, graph_id, view_id
-from dashboard.figures import FONT, POLICY_COLOURS, note, style
+from dashboard.figures import FONT, POLICY_COLOURS, note, style, table_figure
 from dashboard.tabs.compare import estimate, reading
 from experiments import analysis
 from experiments.report import sensitivity_findings
@@ -97,12 +97,7 @@ def compare_figure(workdir: Path, sweep: str):
     c = sweeps.open_sweep(sweep)
     data = sweeps.pooled_comparison(c)
     t = compare_table(data)
-    fig = go.Figure(go.Table(header=dict(values=list(t.columns), align="left", fill_color="#eef1f5"),
-                             cells=dict(values=[t[col] for col in t.columns], align="left", height=26),
-                             columnwidth=[2.2, 1.4, 2.2, 2.2, 0.6, 1.6]))
-    fig = style(fig, 90 + 28 * len(t), legend=False)
-    fig.update_layout(margin=dict(l=10, r=10))
-    return fig, data
+    return table_figure(t, [2.2, 1.4, 2.2, 2.2, 0.6, 1.6]), data
 
 
 @figure("sweep-sensitivity", "Sensitivity ranking")
