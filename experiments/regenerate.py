@@ -179,8 +179,8 @@ def _record(state: dict, name: str, entry: dict) -> None:
 
 
 def chosen(only: list[str] | None, benchmarks: bool) -> list[Step]:
-    names = {s.name for s in STEPS}
-    unknown = sorted(set(only or ()) - names)
+    names = [s.name for s in STEPS]   # in the order they run
+    unknown = sorted(set(only or ()) - set(names))
     if unknown:
         from sim.errors import InputError
         raise InputError("regenerate", "--only", f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(names)}")
