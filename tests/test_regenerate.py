@@ -86,6 +86,12 @@ def test_an_unknown_step_is_refused_in_one_line_naming_the_steps():
     assert "nope" in p.stderr and "calibration" in p.stderr
 
 
+def test_a_step_written_by_hand_is_refused_rather_than_silently_skipped():
+    p = _run("--only", "notes", "--dry-run")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "notes: written by hand, nothing to run" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
 def test_a_run_resumes_after_the_last_finished_step_and_records_versions(tmp_path, monkeypatch, capsys):
     marks = tmp_path / "ran.txt"
     monkeypatch.setattr(regenerate, "ROOT", tmp_path)
