@@ -1,8 +1,8 @@
 """The six patterns of the seeds (MODEL.md section 7), each rerun in a reduced version: does its
 direction still hold, with its 95% CI? A change to the model that breaks a pattern fails here.
 
-Slow (4 min 15 s with -n 2 on two shared cores; results/patterns/README.md), so not in the
-default run:
+Marked slow (1 min 40 s with -n 2 on a quiet 2-core machine; results/patterns/README.md), and
+part of the default run and CI because it fits CI's time; alone:
 
     python -m pytest -m slow -n 2
 
