@@ -41,21 +41,23 @@ def add_bands(fig: go.Figure, b: pd.DataFrame, x: str, panel: str,
     ``b`` is :func:`dashboard.series.bands` output; ``meta`` on every trace names the
     design, the statistic and the panel, so that tests (and curious users) can find them.
     """
-    where = dict(row=row, col=col) if row else {}
+    traces = []
     for design, colour in DESIGN_COLOURS.items():
         s = b[b["design"] == design]
         if s.empty:
             continue
         xs = s[x].to_numpy()
         common = dict(x=xs, legendgroup=design, hoverinfo="skip", showlegend=False)
-        fig.add_trace(go.Scatter(y=s["low"].to_numpy(), line=dict(width=0), mode="lines",
-                                 meta={"design": design, "stat": "low", "panel": panel}, **common), **where)
-        fig.add_trace(go.Scatter(y=s["high"].to_numpy(), line=dict(width=0), mode="lines", fill="tonexty",
-                                 fillcolor=rgba(colour, 0.18),
-                                 meta={"design": design, "stat": "high", "panel": panel}, **common), **where)
-        fig.add_trace(go.Scatter(x=xs, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines",
-                                 name=design, legendgroup=design, showlegend=legend, line=dict(color=colour, width=2),
-                                 meta={"design": design, "stat": "mean", "panel": panel}), **where)
+        traces += [go.Scatter(y=s["low"].to_numpy(), line=dict(width=0), mode="lines",
+                              meta={"design": design, "stat": "low", "panel": panel}, **common),
+                   go.Scatter(y=s["high"].to_numpy(), line=dict(width=0), mode="lines", fill="tonexty",
+                              fillcolor=rgba(colour, 0.18), meta={"design": design, "stat": "high", "panel": panel},
+                              **common),
+                   go.Scatter(x=xs, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines",
+                              name=design, legendgroup=design, showlegend=legend, line=dict(color=colour, width=2),
+                              meta={"design": design, "stat": "mean", "panel": panel})]
+    # one call for all of them: plotly re-validates the figure on every add_trace
+    fig.add_traces(traces, **(dict(rows=row, cols=col) if row else {}))
 
 
 def note(fig: go.Figure, text: str, row: int | None = None, col: int | None = None) -> None:
