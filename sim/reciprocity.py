@@ -5,6 +5,8 @@ All are pure functions of recorded numbers so that tests can check their ranges.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Mapping
 
 
@@ -27,11 +29,11 @@ def balance(concessions: Iterable[float]) -> float:
 def give_and_take(given: Mapping[tuple, float]) -> float:
     """Sum over pairs of 2 min(G_ij, G_ji) / sum of (G_ij + G_ji); 1 when nothing was given."""
     pairs = {tuple(sorted(k)) for k in given}
-    num = den = 0.0
-    for i, j in pairs:
-        gij, gji = given.get((i, j), 0.0), given.get((j, i), 0.0)
-        num += 2.0 * min(gij, gji)
-        den += gij + gji
+    flows = [(given.get((i, j), 0.0), given.get((j, i), 0.0)) for i, j in pairs]
+    # exact sums (math.fsum): the result must not depend on the order a set of pairs is visited in,
+    # which for string ids (the dashboard's yearly series) changes from process to process
+    num = math.fsum(2.0 * min(gij, gji) for gij, gji in flows)
+    den = math.fsum(gij + gji for gij, gji in flows)
     return 1.0 if den <= 0 else num / den
 
 
