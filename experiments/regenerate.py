@@ -179,14 +179,13 @@ def _record(state: dict, name: str, entry: dict) -> None:
 
 
 def chosen(only: list[str] | None, benchmarks: bool) -> list[Step]:
+    from sim.errors import InputError
     names = [s.name for s in STEPS]   # in the order they run
     unknown = sorted(set(only or ()) - set(names))
     if unknown:
-        from sim.errors import InputError
         raise InputError("regenerate", "--only", f"unknown step(s) {', '.join(unknown)}; steps: {', '.join(names)}")
     by_hand = [s.name for s in STEPS if not s.commands and s.name in (only or ())]
     if by_hand:
-        from sim.errors import InputError
         raise InputError("regenerate", "--only", f"{', '.join(by_hand)}: written by hand, nothing to run; "
                                                  "reread it after regenerating the others")
     return [s for s in STEPS if s.commands and ((s.name in only) if only else (benchmarks or not s.benchmark))]
