@@ -58,20 +58,16 @@ _P1 = diff("concrete-vs-general", "concrete case - general question", {"policy":
            ["homes_agreed", "agreements", "midrent_agreed", "homes_abandoned", "impasses", "agreements_lost",
             "median_months_to_agreement", "mean_window_wait_months", "homes_proposed"],
            {"homes_agreed": 1, "agreements": 1, "homes_abandoned": -1, "impasses": -1,
-            "median_months_to_agreement": -1, "mean_window_wait_months": -1})
+            "median_months_to_agreement": -1})
 P1 = Pattern(
     "p1", "p1-specificity", "A concrete case reaches agreement more often and sooner than a general question (001).",
     "pattern-p1-specificity", "pattern-p1-specificity-sensitivity",
     (_P1,),
     (Contrast(_P1.key, _P1.label, _P1.terms, ("homes_agreed", "agreements", "median_months_to_agreement",
                                                "mean_window_wait_months"),
-              {"homes_agreed": 1, "agreements": 1, "median_months_to_agreement": -1, "mean_window_wait_months": -1}),),
-    (("concrete-vs-general", "agreements"), ("concrete-vs-general", "median_months_to_agreement"),
-     ("concrete-vs-general", "mean_window_wait_months")),
-    reduced={"replications": 8, "months": 60},
-    # sooner at the table is a third of a month in the main experiment and nothing at every point of the
-    # sensitivity check: reported, not guarded
-    guard=(("concrete-vs-general", "agreements"), ("concrete-vs-general", "mean_window_wait_months")))
+              {"homes_agreed": 1, "agreements": 1, "median_months_to_agreement": -1}),),
+    (("concrete-vs-general", "agreements"), ("concrete-vs-general", "median_months_to_agreement")),
+    reduced={"replications": 8, "months": 60})
 
 # --- P2 -------------------------------------------------------------------------------------
 _P2 = diff("synchronised-vs-own", "synchronised cycles - own cycles", {"policy": "synchronised"},
@@ -197,14 +193,21 @@ P5 = Pattern(
           _OUT5, {"mean_months_to_performance_agreement": -1, "meetings": -1}),
      diff("experience", "learning from the meetings attended - not learning (new, no advisor)",
           {_K: _NEW, _A: 0.0, _L: 1.0}, {_K: _NEW, _A: 0.0, _L: 0.0}, _OUT5,
-          {"mean_months_to_performance_agreement": -1, "meetings": -1})),
+          {"mean_months_to_performance_agreement": -1, "meetings": -1}),
+     diff("new-vs-familiar-bound", "new to the themes - familiar: a delay under a quarter of a month",
+          {_K: _NEW, _A: 0.0, _L: 1.0}, {_K: _FAMILIAR, _A: 0.0, _L: 1.0}, _OUT5[:1],
+          {"mean_months_to_performance_agreement": Ceiling(0.25)})),
     (diff("new-vs-familiar", "new to the themes - familiar with them (no advisor)", {_K: _NEW, _A: 0.0},
           {_K: _FAMILIAR, _A: 0.0}, _OUT5[:2], {"mean_months_to_performance_agreement": 1, "meetings": 1}),
      diff("advisor", "advisor - none (new to the themes)", {_K: _NEW, _A: 1.0}, {_K: _NEW, _A: 0.0}, _OUT5[:2],
           {"mean_months_to_performance_agreement": -1, "meetings": -1})),
     (("new-vs-familiar", "mean_months_to_performance_agreement"), ("advisor", "mean_months_to_performance_agreement"),
      ("experience", "mean_months_to_performance_agreement")),
-    reduced={"replications": 6, "months": 30})
+    reduced={"replications": 6, "months": 30},
+    # since model 0.4 the delay is derived (a tenant organisation negotiates once it can judge the
+    # package) and in this scenario's roomy packages it is a few hundredths of a month: the slow
+    # test guards that finding, so a change that brings back a large delay is seen
+    guard=(("new-vs-familiar-bound", "mean_months_to_performance_agreement"),))
 
 # --- P6 -------------------------------------------------------------------------------------
 _M = "performance.multi_year"

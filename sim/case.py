@@ -17,7 +17,7 @@ class State(str, Enum):
     OPEN = "open"                      # proposed, waiting for its first meeting
     AT_TABLE = "at_table"              # being negotiated
     ESCALATED = "escalated"            # in the queue of a higher table
-    AGREED = "agreed"                  # agreed; waiting for ratification, concretisation or a procedure slot
+    AGREED = "agreed"                  # agreed; waiting for ratification or a procedure slot
     IN_PROCEDURE = "in_procedure"      # permits, zoning, participation, objections
     UNDER_CONSTRUCTION = "under_construction"
     COMPLETED = "completed"
@@ -111,6 +111,7 @@ class Case:
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
     tranche_of: int | None = None                     # multi-year performance agreement: parent case
+    updates: list = field(default_factory=list)       # multi-year parent: (month, homes) of updates not yet in tranches
     conceded: np.ndarray | None = None                # per party slot: share of its range conceded (from the first seating)
     last: np.ndarray | None = None                    # per slot: last round's step (NaN: none)
     agreement: dict | None = None
@@ -124,7 +125,8 @@ class Case:
     assessed: bool = True
     assessment_meetings: int = 0                      # meetings the municipality needs to assess the business case
     text_moves: int = 0                               # times the single text moved to another variant
-    concrete: bool = True                             # a concrete plan (False: a general question, until concretised)
+    concrete: bool = True                             # a concrete plan (False: a general question, until worked out)
+    agreed_in_principle: int | None = None            # month a general question was agreed in principle (then worked out)
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
 

@@ -33,8 +33,9 @@ def performance_round(model, month: int) -> None:
     municipality (``Corporation.allocate``); the triangle negotiates the bid.
 
     Yearly mode: a new performance case every year. Multi-year mode: a case for the
-    first year of a term whose agreement also fixes the later years' tranches, and in the
-    other years a single update meeting.
+    first year of a term, whose terms then hold for the later years; in each of those a
+    single update meeting turns that year's bid (the corporation's capacity at that year's
+    construction cost) into that year's tranche (``Model.update_performance``).
     """
     p = model.p
     if not p["performance.enabled"] or month % 12 != BID_MONTH:
@@ -51,4 +52,4 @@ def performance_round(model, month: int) -> None:
             if negotiate:
                 model.new_performance_case(m, corp, homes, month)
             else:
-                model.recorder.meetings[("local", "performance_update")] += 1
+                model.update_performance(m, corp, homes, month)

@@ -36,8 +36,9 @@ import mesa
 import numpy as np
 
 from agents import Corporation, Developer, Economy, Investor, Municipality, TenantOrganisation
-from sim import cycles, escalation, formats, pipeline, prices, ratification
+from sim import cycles, escalation, formats, pipeline, prices, ratification, tables
 from sim.case import Case, CaseIndex, State
+from sim.package import space_for
 from sim.recorder import Recorder
 from sim.rng import Streams
 from sim.tables import Means, Table, adjust_trust, deadline_for, hold_meetings, learn_insight, seat, set_padding
@@ -170,6 +171,7 @@ class HousingTablesModel(mesa.Model):
         self.arrival_streams = [self.streams.get("arrivals", k) for k in range(len(self.municipalities))]
         self.election_streams = [self.streams.get("election", k) for k in range(len(self.municipalities))]
         self.performance_streams: dict = {}
+        self.performance_terms: dict = {}    # (municipality, corporation) -> the case of the current multi-year term
         self.tenant_of = {c.unique_id: t for c, t in zip(self.corporations, self.tenant_orgs)}
         self.corporations_in = {m.unique_id: [] for m in self.municipalities}
         for c in self.corporations:
@@ -394,6 +396,8 @@ class HousingTablesModel(mesa.Model):
                     opened=month, objection=bool(draws[0] < self.p["pipeline.objection_probability"]),
                     imposition_draw=float(draws[1]))
         case.cast = {"municipality": m, "corporation": corp, "tenant": self.tenant_of[corp.unique_id]}
+        if self.p["performance.multi_year"]:
+            self.performance_terms[key] = case
         self._propose(case, self.triangle_table[m.unique_id])
         return case
 
@@ -482,7 +486,15 @@ class HousingTablesModel(mesa.Model):
 
     def agree(self, agreed: list, month: int) -> None:
         """Tables reached agreements (or imposed them): record them and send them to the signatories' boards,
-        which decide in the ratification phase of the month (``ratification.decide_all``)."""
+        which decide in the ratification phase of the month (``ratification.decide_all``).
+
+        An agreement on a general question is one on intent: no board can sign a plan that does
+        not exist yet. The table goes on to work out the concrete plan (``work_out``) and the case
+        is agreed when the parties agree on that."""
+        for table, case, _ in agreed:
+            if not case.concrete:
+                self.work_out(table, case, month)
+        agreed = [(table, case, terms) for table, case, terms in agreed if case.agreed_in_principle != month]
         self.recorder.agreements_reached(month, agreed)
         for table, case, terms in agreed:
             table.agenda.remove(case)
@@ -492,10 +504,22 @@ class HousingTablesModel(mesa.Model):
             surplus = terms.available - terms.money + sum(terms.claims[j] for j in terms.absent)
             self.recorder.escalation_out(month, case, "agreed")
             case.agreement = {"variant": terms.variant, "claims": dict(terms.claims), "surplus": surplus,
-                              "openings": dict(terms.openings), "needs": dict(terms.needs), "month": month,
-                              "cost_known": case.concrete}
+                              "openings": dict(terms.openings), "needs": dict(terms.needs), "month": month}
             case.ratify_month = None
             ratification.schedule(self, case, table, month)
+
+    def work_out(self, table: Table, case: Case, month: int) -> None:
+        """Seed 001: a general question agreed in principle becomes a concrete plan, at the same table.
+
+        The plan opens the issues a general question lacked (mix, rent, commitment, priority) and
+        shows the location's own cost (``cases.cost_spread``); the parties negotiate it from where
+        their concessions stand, on a fresh concession clock. How long that takes, and whether the
+        real numbers fit, is the negotiation's, not a fixed delay."""
+        case.concrete = True
+        case.agreed_in_principle = month
+        case.space = space_for(case, self.p, concrete=True, mix_levels=table.means.mix_levels)
+        case.variant = case.space.plan
+        case.meetings_at_level = 0
 
     def on_bind(self, case: Case) -> None:
         """A performance agreement bound: the corporation remembers the municipality's counter-performance."""
@@ -507,17 +531,40 @@ class HousingTablesModel(mesa.Model):
         w = self.p["corporation.priority_weight"]
         corp.reciprocity[muni.name] = (1.0 - w) * conceded + w * priority
 
+    def update_performance(self, m, corp, homes: int, month: int) -> None:
+        """The yearly update of a multi-year performance agreement (seed 004: 'meerjarenafspraken
+        ... met jaarlijks een update'): one meeting, and this year's bid becomes this year's homes
+        on the agreement's terms. Before the term's agreement binds the update waits for it; a term
+        whose negotiation failed has nothing to update."""
+        parent = self.performance_terms.get((m.index, self.corporations.index(corp)))
+        if parent is None or parent.state is State.ABANDONED:
+            return
+        self.recorder.meetings[("local", "performance_update")] += 1
+        parent.updates.append((month, homes))
+        if parent.ratify_month is not None:
+            self.make_tranches(parent, month)
+
     def make_tranches(self, case: Case, month: int) -> None:
-        """A multi-year agreement fixes the later years' homes now; they enter procedure a year apart."""
-        for j in range(1, self.p["performance.term_years"]):
+        """A bound multi-year agreement's updated years: each enters procedure as a tranche of it, or
+        is negotiated anew when the agreement no longer fits that year.
+
+        A tranche is the homes that year's bid pays for (the corporation's capacity at that year's
+        construction cost), not a copy of the first year's. The update keeps the agreement's terms
+        only while they still leave every signatory its reservation at that year's rents, yields and
+        costs (a zone of agreement for the tranche); otherwise the year is a performance negotiation
+        like a yearly one (``new_performance_case``), which then carries the rest of the term."""
+        updates, case.updates = case.updates, []
+        for _, homes in updates:
             t = Case(id=len(self.cases), kind="performance", municipality=case.municipality,
-                     homes=dict(case.homes), land_owner="municipality", specific=True, opened=month,
-                     objection=case.objection, tranche_of=case.id)
-            t.cast, t.parties, t.table = case.cast, case.parties, case.table
-            t.variant = case.variant
+                     homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality",
+                     specific=True, opened=month, objection=case.objection, tranche_of=case.id)
+            t.cast, t.parties, t.absent, t.table, t.slots = case.cast, case.parties, case.absent, case.table, case.slots
+            t.space, t.variant = space_for(t, self.p, concrete=True), case.agreement["variant"]
+            if not tables.true_shortfall(self, t, month)[t.variant] <= 1e-6:
+                self.new_performance_case(case.municipality, case.cast["corporation"], homes, month)
+                continue
             t.state, t.entered = State.AGREED, {State.AGREED.value: month}
-            t.agreed_month = t.ratify_month = month      # bound by the parent's ratified agreement
-            t.release_month = month + 12 * j
+            t.agreed_month = t.ratify_month = t.release_month = month  # bound by the parent's agreement
             t.process_help = case.process_help
             t.agreement = dict(case.agreement)
             self.cases.append(t)

@@ -4,15 +4,13 @@ An agreement binds only when every signatory's organisation has approved it in a
 window (council, board, investment committee; MODEL.md 3.3). A party whose negotiator has a
 mandate (``table.mandate``) signs at the table; at a table with synchronised decision cycles
 the seated parties decide in the month of the agreement; every other signatory, and every
-absent one, decides in its own next window. A general question must first be turned into a
-concrete plan (``negotiation.concretisation_months``), so its signatories decide on the
-concrete numbers after that.
+absent one, decides in its own next window. Only concrete plans come here: a general question
+agreed in principle is first worked out at its table (``HousingTablesModel.work_out``).
 
 Between the table and a window some things move. Agreed prices are indexed (the usual
 bouwkostenindexatie), so general inflation of costs, rents and land changes nothing; what is
 real is checked: investors' required yields (the buyer of the rented homes bears the value its
-yield puts on them), a general question's concrete cost once the plan is worked out (the
-builder bears it), and the boards' positions (``Actor.position``). A party approves if its
+yield puts on them) and the boards' positions (``Actor.position``). A party approves if its
 claim, after what it bears, still meets its board's reservation; otherwise the agreement is
 lost (seed 001: parties without 'bewegingsruimte'), its numbers become known to the table,
 and the case returns to the table for ``negotiation.renegotiation_meetings`` more meetings.
@@ -25,23 +23,19 @@ from dataclasses import replace
 import numpy as np
 
 from sim.case import State
-from sim.package import space_for
 from sim.tables import adjust_trust, deadline_for, view
 from sim.valuation import SLOT
 
 
 def schedule(model, case, table, month: int) -> None:
     """Set each signatory's decision month for the agreement just reached."""
-    p = model.p
-    earliest = month if case.concrete else month + p["negotiation.concretisation_months"]
     at_table = table.switches["mandate"] or table.switches["synchronised_cycles"]
     decide = {}
     for a in case.parties + case.absent:
-        seated = a in case.parties
-        if seated and at_table and case.concrete:
+        if at_table and a in case.parties:
             decide[a.unique_id] = month
         else:
-            decide[a.unique_id] = earliest + a.months_to_window(earliest)
+            decide[a.unique_id] = month + a.months_to_window(month)
     case.decisions = decide
     case.pending_ratification = max(decide.values())
     model.deciding[case.id] = case
@@ -51,37 +45,29 @@ def decide_all(model, month: int) -> None:
     """The signatories whose window is this month decide; the last approval makes an agreement bind.
 
     Agreed prices are indexed: the check is made in the prices of the agreement's month, with
-    today's investors' yield and the concrete plan's own cost (cases valued together, one group
-    per agreement month).
+    today's investors' yield (cases valued together).
     """
-    due = [c for c in model.deciding.values() if month in c.decisions.values()]
-    groups = {known: [c for c in due if c.agreement["cost_known"] == known] for known in (False, True)}
-    for known, cases in groups.items():
-        if not cases:
-            continue
-        then = [model.economy_at(c.agreement["month"]) for c in cases]
-        held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in then}
-        held = [held_of[id(e)] for e in then]
-        for c in cases:
-            c.concrete = True  # a general question is a concrete plan by the time anyone decides on it
-        agreed = view(model, cases, month, known_cost=known, economy=then)
-        vw = view(model, cases, month, economy=held)
-        needs = vw.true_need()
-        rows = np.arange(len(cases))
-        v = np.array([c.agreement["variant"] for c in cases])
-        value_fall = agreed.val.surplus[rows, v] - vw.val.surplus[rows, v]
-        cost_rise = ((vw.val.construction_cost - agreed.val.construction_cost)[:, 0]
-                     * (vw.val.mid_share[rows, v] + vw.val.social_share[:, 0]))
-        for r, case in enumerate(cases):
-            _decide(model, case, month, needs[r, :, v[r]], float(value_fall[r]), float(cost_rise[r]))
+    cases = [c for c in model.deciding.values() if month in c.decisions.values()]
+    if not cases:
+        return
+    then = [model.economy_at(c.agreement["month"]) for c in cases]
+    held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in then}
+    held = [held_of[id(e)] for e in then]
+    agreed = view(model, cases, month, economy=then)
+    vw = view(model, cases, month, economy=held)
+    needs = vw.true_need()
+    rows = np.arange(len(cases))
+    v = np.array([c.agreement["variant"] for c in cases])
+    value_fall = agreed.val.surplus[rows, v] - vw.val.surplus[rows, v]
+    for r, case in enumerate(cases):
+        _decide(model, case, month, needs[r, :, v[r]], float(value_fall[r]))
 
 
-def _decide(model, case, month, needs, value_fall: float, cost_rise: float) -> None:
+def _decide(model, case, month, needs, value_fall: float) -> None:
     """One case's signatories due this month decide (``needs``: each slot's board reservation at the variant)."""
     claims = case.agreement["claims"]
-    loss = {"investor": 0.0, "developer": cost_rise}      # the builder bears the concrete plan's own cost
     buyer = "investor" if "investor" in case.cast and case.cast["investor"].unique_id in claims else "developer"
-    loss[buyer] += value_fall - cost_rise                  # the buyer bears the value its yield puts on the homes
+    loss = {buyer: value_fall}                             # the buyer bears the value its yield puts on the homes
     for a in case.parties + case.absent:
         i = a.unique_id
         if case.decisions.get(i) != month:
@@ -112,8 +98,8 @@ def bind(model, case, month: int) -> None:
     case.release_month = max(case.release_month, month)
     model.recorder.ratified(month, case)
     model.on_bind(case)
-    if case.kind == "performance" and model.p["performance.multi_year"] and case.tranche_of is None:
-        model.make_tranches(case, month)  # the later years of a multi-year agreement bind with it
+    if case.kind == "performance" and case.updates:
+        model.make_tranches(case, month)  # yearly updates made while the agreement waited for its boards
     case.leave_the_table()
 
 
@@ -129,8 +115,5 @@ def _lost(model, case, party, month: int) -> None:
     case.pending_ratification = None
     del model.deciding[case.id]
     case.meetings_at_level = max(0, deadline_for(case, p) - p["negotiation.renegotiation_meetings"])
-    if case.space.size == 1 and case.kind != "performance":  # a concretised general question: now a plan to work on
-        case.space = space_for(case, p, concrete=True, mix_levels=case.table.means.mix_levels)
-        case.variant = case.space.plan
     case.table.agenda.append(case)
     adjust_trust(model, case, case.parties, lambda a, b: -p["trust.loss"])

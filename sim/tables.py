@@ -446,20 +446,18 @@ def hold_meetings(model, items: list, month: int) -> list:
     """One meeting on each of ``items`` ((table, case) pairs), all negotiated at once; then every
     party learns and trust moves (at a structural table: at the end of the month).
 
-    A tenant organisation that does not yet know the themes (seed 004) cannot negotiate: the
-    meeting is spent explaining, it learns, and the concession clock does not move, so the
-    case is delayed rather than failed. A municipality that cannot judge a business case needs
+    A tenant organisation that cannot yet judge the package (seed 004: the themes are new to it;
+    ``tenant_can_judge``) does not negotiate: the meeting is spent explaining, it learns, and the
+    concession clock does not move, so the case is delayed rather than failed. A municipality that cannot judge a business case needs
     meetings to assess it before it can sign (``municipality.assessment_meetings``), and a
     performance agreement needs ``performance.meetings_required`` meetings (bid, reaction,
     negotiation, signing). Returns the agreed terms per item, or None.
     """
     p = model.p
     gated, talks = [], []
+    judges = tenant_can_judge(model, items, month)
     for k, (table, case) in enumerate(items):
-        tenant = case.cast.get("tenant")
-        ready = tenant is None or tenant not in case.parties or \
-            tenant.effective_knowledge >= p["tenant.knowledge_required"]
-        (talks if ready or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
+        (talks if judges[k] or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
     terms: list = [None] * len(items)
     steps = np.zeros((len(items), len(KINDS)))
     rounds = np.zeros(len(items), dtype=int)
@@ -484,6 +482,32 @@ def hold_meetings(model, items: list, month: int) -> list:
         _learn(model, table, case, case.parties)
     _trust_after_meetings(model, items, np.array([t is not None for t in terms]), steps)
     return terms
+
+
+def tenant_can_judge(model, items: list, month: int) -> np.ndarray:
+    """Per item: can its seated tenant organisation (if any) judge the package on the table?
+
+    A volunteer organisation signs for its tenants only when it can tell that the package leaves
+    them what they need. What it cannot see through is ``1 - insight`` of its stake (insight grows
+    with its knowledge of the themes, an advisor and the meetings it attends); it can judge when
+    that is no more than the room the package leaves over every signatory's reservation at the
+    text's variant. So a package with room to spare is judged at once, and a tight one only by an
+    organisation that understands the arithmetic: the delay follows from the case's numbers, not
+    from a fixed knowledge threshold."""
+    judges = np.ones(len(items), dtype=bool)
+    rows = [k for k, (_, case) in enumerate(items)
+            if case.cast.get("tenant") is not None and case.cast["tenant"] in case.parties]
+    if not rows:
+        return judges
+    cases = [items[k][1] for k in rows]
+    vw = view(model, cases, month)
+    v = np.array([c.variant for c in cases])
+    r = np.arange(len(rows))
+    room = (vw.val.surplus[r, v] + np.array([c.money_per_home for c in cases])
+            - vw.total(vw.true_need())[r, v])
+    blind = np.array([1.0 - insight_of(model, items[k][0], items[k][1], items[k][1].cast["tenant"]) for k in rows])
+    judges[rows] = blind * vw.stake[r, SLOT["tenant"], v] <= np.maximum(room, 0.0) + 1e-6
+    return judges
 
 
 def terms_of(m: negotiation.Meetings, out: negotiation.Outcome, r: int, case) -> negotiation.Terms:

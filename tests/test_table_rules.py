@@ -239,3 +239,32 @@ def test_every_preset_sets_every_format_switch():
     switches = {n for n in PARAMETERS if n.startswith("table.") and n != "table.plan_review_threshold"}
     for name in formats.preset_names():
         assert set(formats.preset(name)) == switches, name
+
+
+def test_multi_year_tranches_are_the_year_s_bid_and_refit_or_renegotiate():
+    """Seed 004's multi-year agreement 'met jaarlijks een update': each later year's homes are that
+    year's bid (the corporation's capacity at that year's construction cost), not the first year's
+    repeated; a year whose terms no longer leave every signatory its reservation is negotiated anew."""
+    overrides = {"performance.multi_year": True, "performance.term_years": 4, "economics.cost_inflation": 0.06}
+    with built("lokale-driehoek-2018", overrides, seed=3) as m:
+        seen = {}
+        for _ in range(m.p["run.months"]):
+            month = m.month
+            m.step()
+            if month % 12 == 5 and (month // 12) % 4:   # an update year's bid month
+                for corp in m.corporations:
+                    for muni in corp.working_area:
+                        if corp.bids.get(muni.name, 0) > 0:
+                            seen[(month, muni.name, corp.name)] = corp.bids[muni.name]
+        tranches = [c for c in m.cases if c.tranche_of is not None]
+        reopened = [c for c in m.cases if c.kind == "performance" and c.tranche_of is None
+                    and (c.opened // 12) % 4 and c.opened % 12 == 5]
+        assert tranches and reopened
+        def key(c):
+            return c.opened, c.municipality.name, c.cast["corporation"].name
+        at_bid = [t for t in tranches if key(t) in seen]
+        assert at_bid and all(t.homes["social"] == seen[key(t)] for t in at_bid)
+        parents = {c.id: c for c in m.cases}
+        assert any(t.homes["social"] != parents[t.tranche_of].homes["social"] for t in tranches)
+        for c in reopened:   # reopened only where the term's terms no longer fit
+            assert key(c) in seen
