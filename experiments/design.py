@@ -50,7 +50,7 @@ def scale(spec: dict, u: np.ndarray) -> np.ndarray:
     low, high = spec["low"], spec["high"]
     dist = spec.get("distribution", "uniform")
     if dist == "uniform":
-        return low + u * (high - low)
+        return np.clip(low + u * (high - low), low, high)   # low + 1 * (high - low) can exceed high by an ulp
     from scipy import stats
     if dist == "triangular":
         x = stats.triang(c=(spec["mode"] - low) / (high - low), loc=low, scale=high - low).ppf(u)
