@@ -490,10 +490,14 @@ class HousingTablesModel(mesa.Model):
 
         An agreement on a general question is one on intent: no board can sign a plan that does
         not exist yet. The table goes on to work out the concrete plan (``work_out``) and the case
-        is agreed when the parties agree on that."""
-        for table, case, _ in agreed:
+        is agreed when the parties agree on that. A package a vertical table imposes is already
+        concrete: the governments impose it at the location's own numbers (``escalation.impose``)."""
+        for table, case, terms in agreed:
             if not case.concrete:
-                self.work_out(table, case, month)
+                if terms.imposed:
+                    case.concrete = True
+                else:
+                    self.work_out(table, case, month)
         agreed = [(table, case, terms) for table, case, terms in agreed if case.agreed_in_principle != month]
         self.recorder.agreements_reached(month, agreed)
         for table, case, terms in agreed:
