@@ -351,6 +351,15 @@ class View:
     standard: np.ndarray         # (M, 5, V) the market-standard guess, for absent parties
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
 
+    def rows(self, rows: list) -> "View":
+        """The same view restricted to some cases, and to the variants those cases have: exactly
+        what ``view`` would compute for them alone (every value is per case and variant)."""
+        idx = np.asarray(rows, dtype=int)
+        width = max(self.val.cases[i].space.size for i in rows)
+        return View(self.val.rows(idx, width), [self.agents[i] for i in rows], self.seated[idx], self.absent[idx],
+                    self.own[idx, :, :width], self.stake[idx, :, :width], self.position[idx],
+                    self.standard[idx, :, :width], self.board_margin)
+
     def true_need(self) -> np.ndarray:
         """Every signatory's own reservation with its board's current position (0 for empty slots)."""
         return self.own + self.position[:, :, None] * self.stake
@@ -448,14 +457,18 @@ def hold_meetings(model, items: list, month: int) -> list:
 
     A tenant organisation that cannot yet judge the package (seed 004: the themes are new to it;
     ``tenant_can_judge``) does not negotiate: the meeting is spent explaining, it learns, and the
-    concession clock does not move, so the case is delayed rather than failed. A municipality that cannot judge a business case needs
-    meetings to assess it before it can sign (``municipality.assessment_meetings``), and a
+    concession clock does not move, so the case is delayed rather than failed. A municipality that
+    cannot judge a business case needs meetings to assess it before it can sign
+    (``municipality.assessment_meetings``), and a
     performance agreement needs ``performance.meetings_required`` meetings (bid, reaction,
     negotiation, signing). Returns the agreed terms per item, or None.
     """
     p = model.p
+    if not items:
+        return []
     gated, talks = [], []
-    judges = tenant_can_judge(model, items, month)
+    valued = view(model, [c for _, c in items], month)   # once, for the tenants' judgement and the talks
+    judges = tenant_can_judge(items, valued)
     for k, (table, case) in enumerate(items):
         (talks if judges[k] or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
     terms: list = [None] * len(items)
@@ -467,7 +480,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         case.blocked_by = "tenant_knowledge"
     if talks:
         batch = [items[k] for k in talks]
-        meetings = assemble(model, batch, month)
+        meetings = assemble(model, batch, month, valued.rows(talks))
         outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
         disassemble(meetings, outcome, [c for _, c in batch])
         for r, k in enumerate(talks):
@@ -484,7 +497,7 @@ def hold_meetings(model, items: list, month: int) -> list:
     return terms
 
 
-def tenant_can_judge(model, items: list, month: int) -> np.ndarray:
+def tenant_can_judge(items: list, vw: "View") -> np.ndarray:
     """Per item: can its seated tenant organisation (if any) judge the package on the table?
 
     A volunteer organisation signs for its tenants only when it can tell that the package leaves
@@ -493,20 +506,20 @@ def tenant_can_judge(model, items: list, month: int) -> np.ndarray:
     that is no more than the room the package leaves over every signatory's reservation at the
     text's variant. So a package with room to spare is judged at once, and a tight one only by an
     organisation that understands the arithmetic: the delay follows from the case's numbers, not
-    from a fixed knowledge threshold."""
+    from a fixed knowledge threshold. ``vw`` values every item (``view``)."""
     judges = np.ones(len(items), dtype=bool)
-    rows = [k for k, (_, case) in enumerate(items)
-            if case.cast.get("tenant") is not None and case.cast["tenant"] in case.parties]
-    if not rows:
+    rows = np.array([k for k, (_, case) in enumerate(items)
+                     if case.cast.get("tenant") is not None and case.cast["tenant"] in case.parties], dtype=int)
+    if not len(rows):
         return judges
     cases = [items[k][1] for k in rows]
-    vw = view(model, cases, month)
+    model = cases[0].cast["tenant"].model
     v = np.array([c.variant for c in cases])
+    need = vw.total(vw.true_need())[rows]
     r = np.arange(len(rows))
-    room = (vw.val.surplus[r, v] + np.array([c.money_per_home for c in cases])
-            - vw.total(vw.true_need())[r, v])
+    room = vw.val.surplus[rows, v] + np.array([c.money_per_home for c in cases]) - need[r, v]
     blind = np.array([1.0 - insight_of(model, items[k][0], items[k][1], items[k][1].cast["tenant"]) for k in rows])
-    judges[rows] = blind * vw.stake[r, SLOT["tenant"], v] <= np.maximum(room, 0.0) + 1e-6
+    judges[rows] = blind * vw.stake[rows, SLOT["tenant"], v] <= np.maximum(room, 0.0) + 1e-6
     return judges
 
 
@@ -531,12 +544,13 @@ def protocol(p) -> negotiation.Protocol:
                                 p["negotiation.chair_trust"], p["negotiation.caucus_disclosure"])
 
 
-def assemble(model, items: list, month: int) -> negotiation.Meetings:
+def assemble(model, items: list, month: int, vw: "View | None" = None) -> negotiation.Meetings:
     """The meetings of ``items`` ((table, case) pairs) as arrays: valuations, reservations as each table
-    sees them, openings, guardedness, the writer of the text, the clock and the rules."""
+    sees them, openings, guardedness, the writer of the text, the clock and the rules. ``vw``: the
+    items already valued this month (``view``), if they are."""
     p = model.p
     cases = [c for _, c in items]
-    vw = view(model, cases, month)
+    vw = view(model, cases, month) if vw is None else vw
     m, width = vw.val.size
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
     res = vw.table_res(margin)

@@ -61,14 +61,20 @@ class Valuation:
     def size(self) -> tuple[int, int]:
         return self.valid.shape
 
-    def rows(self, rows: np.ndarray) -> "Valuation":
-        """The same valuation restricted to some cases (numpy fancy indexing on the first axis)."""
+    def rows(self, rows: np.ndarray, width: int | None = None) -> "Valuation":
+        """The same valuation restricted to some cases (numpy fancy indexing on the first axis) and,
+        given ``width``, to their first ``width`` variants (the padding other cases needed)."""
         out = {}
+        full = self.size[1]
         for name in self.__dataclass_fields__:
             if name in ("cases", "_cache"):
                 continue
             v = getattr(self, name)
-            out[name] = v[rows] if isinstance(v, np.ndarray) else v
+            if isinstance(v, np.ndarray):
+                v = v[rows]
+                if width is not None and v.ndim > 1 and v.shape[1] == full:
+                    v = v[:, :width]
+            out[name] = v
         return Valuation(cases=[self.cases[i] for i in rows], **out)
 
     def mid_value_at(self, k: np.ndarray) -> np.ndarray:
