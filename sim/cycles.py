@@ -43,6 +43,7 @@ def performance_round(model, month: int) -> None:
     year_index = month // 12
     term = p["performance.term_years"]
     negotiate = (not p["performance.multi_year"]) or year_index % term == 0
+    bound = []
     for corp in model.corporations:
         corp.allocate(lambda m: m.population * m.pressure, model.regional_review)
         for m in corp.working_area:
@@ -51,5 +52,6 @@ def performance_round(model, month: int) -> None:
                 continue
             if negotiate:
                 model.new_performance_case(m, corp, homes, month)
-            else:
-                model.update_performance(m, corp, homes, month)
+            elif (term := model.update_performance(m, corp, homes, month)) is not None:
+                bound.append(term)
+    model.make_tranches(bound, month)

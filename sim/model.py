@@ -535,38 +535,47 @@ class HousingTablesModel(mesa.Model):
         w = self.p["corporation.priority_weight"]
         corp.reciprocity[muni.name] = (1.0 - w) * conceded + w * priority
 
-    def update_performance(self, m, corp, homes: int, month: int) -> None:
+    def update_performance(self, m, corp, homes: int, month: int) -> Case | None:
         """The yearly update of a multi-year performance agreement (seed 004: 'meerjarenafspraken
         ... met jaarlijks een update'): one meeting, and this year's bid becomes this year's homes
         on the agreement's terms. Before the term's agreement binds the update waits for it; a term
-        whose negotiation failed has nothing to update."""
+        whose negotiation failed has nothing to update. Returns the term's case if it is bound, for
+        ``make_tranches`` (called once for all of the month's updates, so they are valued together)."""
         parent = self.performance_terms.get((m.index, self.corporations.index(corp)))
         if parent is None or parent.state is State.ABANDONED:
-            return
+            return None
         self.recorder.meetings[("local", "performance_update")] += 1
         parent.updates.append((month, homes))
-        if parent.ratify_month is not None:
-            self.make_tranches(parent, month)
+        return parent if parent.ratify_month is not None else None
 
-    def make_tranches(self, case: Case, month: int) -> None:
-        """A bound multi-year agreement's updated years: each enters procedure as a tranche of it, or
-        is negotiated anew when the agreement no longer fits that year.
+    def make_tranches(self, parents: list, month: int) -> None:
+        """Bound multi-year agreements' updated years: each enters procedure as a tranche of its
+        agreement, or is negotiated anew when the agreement no longer fits that year.
 
         A tranche is the homes that year's bid pays for (the corporation's capacity at that year's
         construction cost), not a copy of the first year's. The update keeps the agreement's terms
         only while they still leave every signatory its reservation at that year's rents, yields and
         costs (a zone of agreement for the tranche); otherwise the year is a performance negotiation
         like a yearly one (``new_performance_case``), which then carries the rest of the term."""
-        updates, case.updates = case.updates, []
-        for _, homes in updates:
-            t = Case(id=len(self.cases), kind="performance", municipality=case.municipality,
-                     homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality",
-                     specific=True, opened=month, objection=case.objection, tranche_of=case.id)
-            t.cast, t.parties, t.absent, t.table, t.slots = case.cast, case.parties, case.absent, case.table, case.slots
-            t.space, t.variant = space_for(t, self.p, concrete=True), case.agreement["variant"]
-            if not tables.true_shortfall(self, t, month)[t.variant] <= 1e-6:
-                self.new_performance_case(case.municipality, case.cast["corporation"], homes, month)
+        drafts = []
+        for case in parents:
+            updates, case.updates = case.updates, []
+            for _, homes in updates:
+                t = Case(id=-1, kind="performance", municipality=case.municipality,
+                         homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality",
+                         specific=True, opened=month, objection=case.objection, tranche_of=case.id)
+                t.cast, t.parties, t.absent, t.table = case.cast, case.parties, case.absent, case.table
+                t.slots = case.slots
+                t.space, t.variant = space_for(t, self.p, concrete=True), case.agreement["variant"]
+                drafts.append((case, t))
+        if not drafts:
+            return
+        shortfall = tables.shortfalls(self, [t for _, t in drafts], month)
+        for (case, t), row in zip(drafts, shortfall):
+            if not row[t.variant] <= 1e-6:
+                self.new_performance_case(case.municipality, case.cast["corporation"], t.homes["social"], month)
                 continue
+            t.id = len(self.cases)
             t.state, t.entered = State.AGREED, {State.AGREED.value: month}
             t.agreed_month = t.ratify_month = t.release_month = month  # bound by the parent's agreement
             t.process_help = case.process_help

@@ -99,7 +99,7 @@ def bind(model, case, month: int) -> None:
     model.recorder.ratified(month, case)
     model.on_bind(case)
     if case.kind == "performance" and case.updates:
-        model.make_tranches(case, month)  # yearly updates made while the agreement waited for its boards
+        model.make_tranches([case], month)  # yearly updates made while the agreement waited for its boards
     case.leave_the_table()
 
 

@@ -432,6 +432,12 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
                 model.p["negotiation.board_margin"])
 
 
+def shortfalls(model, cases: list, month: int) -> np.ndarray:
+    """``true_shortfall`` of several cases valued together, shape (cases, variants)."""
+    v = view(model, cases, month, known_cost=True)
+    return v.total(v.true_need()) - v.val.surplus
+
+
 def true_shortfall(model, case, month: int) -> np.ndarray:
     """Per variant: every signatory's own reservation (board position included) minus the surplus,
     at the case's real cost, without intervention money; <= 0 where a zone of agreement exists."""
