@@ -87,3 +87,13 @@ def test_scenarios_params_and_formats_list():
     assert r.returncode == 0 and "investor.required_return" in r.stdout and "1/year" in r.stdout
     r = tafelsim("formats")
     assert r.returncode == 0 and "versnellingstafel-landelijk" in r.stdout
+
+
+def test_help_and_the_scenario_list_import_no_heavy_library():
+    """`tafelsim --help` and `tafelsim scenarios` start in a tenth of a second (issue 11) because the
+    front door imports neither pandas nor scipy, plotly or Mesa; checked through what is imported,
+    not by timing (an eager `from experiments.spec import ...` once put 0.4 s of pandas into --help)."""
+    probe = ("import sys; from tafelsim.cli import app; "
+             "print(sorted(m for m in ('pandas', 'scipy', 'plotly', 'mesa', 'dash') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]", r.stdout
