@@ -236,9 +236,9 @@ def main() -> None:
             f"model's own work: {cached_s * 1000:.1f} ms per run (median) in one process with the scenario read once "
             f"(as the runner's workers do), {reread_s * 1000:.1f} ms when it is read again per run (as batch_run's "
             f"model class must). The runner saves that, and the cost of a heap that grows with every model batch_run's "
-            f"workers keep alive (Mesa 3.3's class-level agent registry; `sim.run` releases it); the gap widens "
-            f"with the number of runs ({throughput:.2f}x at {n:,}, {bl_wall / rl_wall:.2f}x at {nl:,}), but 3x on "
-            "the same model in the same processes is out of reach for a runner: only a faster model gets there.")
+            f"workers keep alive (Mesa 3.3's class-level agent registry; `sim.run` releases it). Measured: "
+            f"{throughput:.2f}x at {n:,} runs, {bl_wall / rl_wall:.2f}x at {nl:,}; 3x on the same model in the same "
+            "processes is out of reach for a runner: only a faster model gets there.")
     if memory > TARGETS["memory"]:
         reasons.append(
             f"- Peak memory: most of both footprints is three Python processes with numpy, pandas, pyarrow and "
