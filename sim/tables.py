@@ -474,7 +474,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         return []
     gated, talks = [], []
     valued = view(model, [c for _, c in items], month)   # once, for the tenants' judgement and the talks
-    judges = tenant_can_judge(items, valued)
+    judges = tenant_can_judge(model, items, valued)
     for k, (table, case) in enumerate(items):
         (talks if judges[k] or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
     terms: list = [None] * len(items)
@@ -503,7 +503,7 @@ def hold_meetings(model, items: list, month: int) -> list:
     return terms
 
 
-def tenant_can_judge(items: list, vw: "View") -> np.ndarray:
+def tenant_can_judge(model, items: list, vw: "View") -> np.ndarray:
     """Per item: can its seated tenant organisation (if any) judge the package on the table?
 
     A volunteer organisation signs for its tenants only when it can tell that the package leaves
@@ -519,7 +519,6 @@ def tenant_can_judge(items: list, vw: "View") -> np.ndarray:
     if not len(rows):
         return judges
     cases = [items[k][1] for k in rows]
-    model = cases[0].cast["tenant"].model
     v = np.array([c.variant for c in cases])
     need = vw.total(vw.true_need())[rows]
     r = np.arange(len(rows))
