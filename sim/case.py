@@ -111,7 +111,7 @@ class Case:
     rounds_total: int = 0
     mix_changed: int = 0                              # mid-rent homes turned into free-sector homes
     tranche_of: int | None = None                     # multi-year performance agreement: parent case
-    updates: list = field(default_factory=list)       # multi-year parent: (month, homes) of updates not yet in tranches
+    updates: list = field(default_factory=list)       # multi-year parent: homes of the yearly updates not yet in tranches
     conceded: np.ndarray | None = None                # per party slot: share of its range conceded (from the first seating)
     last: np.ndarray | None = None                    # per slot: last round's step (NaN: none)
     agreement: dict | None = None

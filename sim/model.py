@@ -545,7 +545,7 @@ class HousingTablesModel(mesa.Model):
         if parent is None or parent.state is State.ABANDONED:
             return None
         self.recorder.meetings[("local", "performance_update")] += 1
-        parent.updates.append((month, homes))
+        parent.updates.append(homes)
         return parent if parent.ratify_month is not None else None
 
     def make_tranches(self, parents: list, month: int) -> None:
@@ -560,7 +560,7 @@ class HousingTablesModel(mesa.Model):
         drafts = []
         for case in parents:
             updates, case.updates = case.updates, []
-            for _, homes in updates:
+            for homes in updates:
                 t = Case(id=-1, kind="performance", municipality=case.municipality,
                          homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality",
                          specific=True, opened=month, objection=case.objection, tranche_of=case.id)

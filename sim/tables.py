@@ -433,16 +433,16 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
 
 
 def shortfalls(model, cases: list, month: int) -> np.ndarray:
-    """``true_shortfall`` of several cases valued together, shape (cases, variants)."""
+    """Per case and variant: every signatory's own reservation (board position included) minus the
+    surplus, at the case's real cost, without intervention money; <= 0 where a zone of agreement
+    exists. The cases are valued together, shape (cases, variants)."""
     v = view(model, cases, month, known_cost=True)
     return v.total(v.true_need()) - v.val.surplus
 
 
 def true_shortfall(model, case, month: int) -> np.ndarray:
-    """Per variant: every signatory's own reservation (board position included) minus the surplus,
-    at the case's real cost, without intervention money; <= 0 where a zone of agreement exists."""
-    v = view(model, [case], month, known_cost=True)
-    return v.total(v.true_need())[0] - v.val.surplus[0]
+    """``shortfalls`` of one case, per variant."""
+    return shortfalls(model, [case], month)[0]
 
 
 def zone_exists(model, case, month: int, with_money: bool = False) -> bool:
