@@ -83,8 +83,15 @@ class Actor(mesa.Agent):
 
     @classmethod
     def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
-        """First demand per variant: the reservation padded by ``padding`` (one per row) of the stake."""
-        return cls.reservations(val, rows, agents) + padding[:, None] * cls.stakes(val, rows, agents)
+        """First demand per variant: the reservation plus what it pads (``asks``)."""
+        return cls.reservations(val, rows, agents) + cls.asks(val, rows, agents, padding)
+
+    @classmethod
+    def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
+        """What it asks above its reservation: ``padding`` (one per row) of its stake (``stakes``
+        if the caller has them already). Separate from the reservation so that a table that has
+        valued the reservations does not value them twice."""
+        return padding[:, None] * (cls.stakes(val, rows, agents) if stakes is None else stakes)
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

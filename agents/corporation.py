@@ -63,10 +63,10 @@ class Corporation(Actor):
         return np.broadcast_to(need, (len(rows), width)).copy()
 
     @classmethod
-    def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
+    def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
+        """It opens by asking a return ``padding`` above its requirement: the value difference."""
         k = np.maximum(column([a.required_return for a in agents]), 1e-3)
-        ask = val.social_share[rows] * (val.social_value_at(k, rows) - val.social_value_at(k * (1.0 + padding[:, None]), rows))
-        return cls.reservations(val, rows, agents) + ask
+        return val.social_share[rows] * (val.social_value_at(k, rows) - val.social_value_at(k * (1.0 + padding[:, None]), rows))
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

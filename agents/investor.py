@@ -50,13 +50,12 @@ class Investor(Actor):
         return np.where((mid > 0) & (val.commitment[rows] > horizon + 1e-9), BLOCKED, res)
 
     @classmethod
-    def openings(cls, val, rows, agents, padding: np.ndarray) -> np.ndarray:
+    def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
         p = agents[0].model.p
         k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
         sub = val.rows(rows)
-        ask = val.mid_share[rows] * (sub.mid_value_at(k) - sub.mid_value_at(k * (1.0 + padding[:, None])))
-        return cls.reservations(val, rows, agents) + ask
+        return val.mid_share[rows] * (sub.mid_value_at(k) - sub.mid_value_at(k * (1.0 + padding[:, None])))
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

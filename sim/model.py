@@ -37,6 +37,7 @@ import numpy as np
 
 from agents import Corporation, Developer, Economy, Investor, Municipality, TenantOrganisation
 from sim import cycles, escalation, formats, pipeline, prices, ratification, tables
+from sim import economics as eco
 from sim.case import Case, CaseIndex, State
 from sim.package import space_for
 from sim.recorder import Recorder
@@ -67,6 +68,10 @@ class HousingTablesModel(mesa.Model):
         self.recorder = Recorder(self)
         self._make_agents(scenario)
         self.agent_index = {a.unique_id: k for k, a in enumerate(self.agents)}
+        # per agent row: its id and its concession exponent (autonomy is fixed), for the meetings' arrays
+        self.agent_ids = np.array([a.unique_id for a in self.agents])
+        self.concession_exponents = np.array([eco.concession_exponent(a.autonomy, self.p["negotiation.exponent_range"])
+                                              for a in self.agents])
         n_months = params["run.months"] + 1
         self.drift = np.zeros((len(self.agent_index), n_months))   # every board's position, month by month
         for a in self.agents:

@@ -68,6 +68,16 @@ class PackageSpace:
                 [self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority]))
         return self.__dict__["_stacked"]
 
+    def padded(self, width: int) -> np.ndarray:
+        """``stacked`` padded to ``width`` variants with copies of the plan (a batch's common width)."""
+        cache = self.__dict__.setdefault("_padded", {})
+        if width not in cache:
+            out = np.empty((5, width))
+            out[:, :self.size] = self.stacked
+            out[:, self.size:] = self.stacked[:, self.plan:self.plan + 1]
+            cache[width] = out
+        return cache[width]
+
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),
                 "commitment_years": float(self.commitment[v]), "priority": bool(self.priority[v])}
@@ -85,12 +95,31 @@ def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpac
     """The variants open to ``case``: only its plan when the question is general.
 
     ``mix_levels`` is how many mix steps each way are on the table (the national table may
-    allow more towards free-sector homes: ``escalation.max_mix_change``).
+    allow more towards free-sector homes: ``escalation.max_mix_change``). A space depends only
+    on the case's homes, kind and these settings, and is never changed, so cases with the same
+    ones share it (a national run seats thousands of cases).
     """
-    n = case.total_homes or 1
-    soc, mid0, free0 = case.homes["social"] / n, case.homes["midrent"] / n, case.homes["free"] / n
+    general = case.kind == "performance" or not concrete
+    key = (case.homes["social"], case.homes["midrent"], case.homes["free"], general, concrete, mix_levels,
+           *(p[name] for name in _SPACE_PARAMS))
+    space = _spaces.get(key)
+    if space is None:
+        if len(_spaces) > 100_000:
+            _spaces.clear()
+        space = _spaces[key] = _space(case.homes, general, concrete, mix_levels, p)
+    return space
+
+
+_SPACE_PARAMS = ("municipality.midrent_commitment_years", "negotiation.mix_step", "negotiation.rent_step",
+                 "negotiation.commitment_step", "negotiation.priority_months")
+_spaces: dict = {}
+
+
+def _space(homes: dict, general: bool, concrete: bool, mix_levels: int, p) -> PackageSpace:
+    n = sum(homes.values()) or 1
+    soc, mid0, free0 = homes["social"] / n, homes["midrent"] / n, homes["free"] / n
     t0 = p["municipality.midrent_commitment_years"]
-    if case.kind == "performance" or not concrete:
+    if general:
         mixes, rents, commitments = [0], [0], [0]
     else:
         step = p["negotiation.mix_step"]

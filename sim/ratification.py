@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.case import State
 from sim.tables import adjust_trust, deadline_for, view
-from sim.valuation import SLOT
+from sim.valuation import SLOT, value_cases
 
 
 def schedule(model, case, table, month: int) -> None:
@@ -51,14 +51,14 @@ def decide_all(model, month: int) -> None:
     if not cases:
         return
     then = [model.economy_at(c.agreement["month"]) for c in cases]
-    held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in then}
+    held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in {id(e): e for e in then}.values()}
     held = [held_of[id(e)] for e in then]
-    agreed = view(model, cases, month, economy=then)
+    agreed = value_cases(model, cases, month, economy=then)
     vw = view(model, cases, month, economy=held)
     needs = vw.true_need()
     rows = np.arange(len(cases))
     v = np.array([c.agreement["variant"] for c in cases])
-    value_fall = agreed.val.surplus[rows, v] - vw.val.surplus[rows, v]
+    value_fall = agreed.surplus[rows, v] - vw.val.surplus[rows, v]
     for r, case in enumerate(cases):
         _decide(model, case, month, needs[r, :, v[r]], float(value_fall[r]))
 

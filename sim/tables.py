@@ -17,7 +17,6 @@ import numpy as np
 
 from agents import KINDS as AGENT_KINDS
 from agents import Municipality
-from sim import economics as eco
 from sim import negotiation
 from sim.case import LEVELS
 from sim.package import space_for
@@ -183,17 +182,21 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list) -> np
     p = model.p
     m = len(items)
     n = len(KINDS)
-    idx = np.array([[model.agent_index[a.unique_id] if a is not None else 0 for a in row] for row in agents],
-                   dtype=int).reshape(m, n)
+    idx = slot_indices(model, [c for _, c in items])
     trust = model.trust_store.value[idx[:, :, None], idx[:, None, :]]
-    insight = np.full((m, n), np.nan)
-    base = np.array([[base_insight(a) if a is not None else 0.0 for a in row] for row in agents]).reshape(m, n)
+    insight = model.insight[np.array([t.id for t, _ in items], dtype=int)[:, None], idx]
+    # what a party knows before meeting (empty slots count for nothing: the result is masked by ``seated``)
+    base = np.full((m, n), p["learning.base_insight"])
+    tenant = SLOT["tenant"]
+    for r in np.flatnonzero(seated[:, tenant]):
+        base[r, tenant] = base_insight(agents[r][tenant])
     vertical = np.zeros(m, dtype=bool)
     muni_chair = np.zeros(m, dtype=bool)
     for r, (table, case) in enumerate(items):
         if case.trust_local is not None:
             trust[r] = case.trust_local
-        insight[r] = model.insight[table.id, idx[r]] if table.structural else case.insight_local
+        if not table.structural:
+            insight[r] = case.insight_local
         vertical[r] = table.vertical
         muni_chair[r] = table.switches["chair"] == "municipality" and seated[r, SLOT["municipality"]]
     insight = np.where(np.isnan(insight), base, insight)
@@ -406,6 +409,20 @@ def slot_agents(case) -> tuple[list, list, list]:
     return agents, seated, absent
 
 
+def slot_indices(model, cases: list) -> np.ndarray:
+    """Each case's slot agents as rows of the model's agent arrays, shape (cases, 5); 0 for an
+    empty slot (masked by the caller). Kept with the case's slots, which change only at seating."""
+    out = np.empty((len(cases), len(KINDS)), dtype=int)
+    for r, case in enumerate(cases):
+        slots = slot_agents(case)
+        cached = case.__dict__.get("_slot_index")
+        if cached is None or cached[0] is not slots:
+            cached = case.__dict__["_slot_index"] = (
+                slots, [model.agent_index[a.unique_id] if a is not None else 0 for a in slots[0]])
+        out[r] = cached[1]
+    return out
+
+
 def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
     """Value ``cases`` this month and every signatory's reservation, stake and board position."""
     val = value_cases(model, cases, month, known_cost, economy)
@@ -565,8 +582,8 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
         if len(rows):
             who = [vw.agents[r][k] for r in rows]
             pad = np.array([cases[r].padding[k] for r in rows])
-            opening[rows, k] = np.maximum(res[rows, k], AGENT_KINDS[kind].openings(vw.val, rows, who, pad)
-                                          + vw.position[rows, k, None] * vw.stake[rows, k])
+            ask = AGENT_KINDS[kind].asks(vw.val, rows, who, pad, vw.stake[rows, k])
+            opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask + vw.position[rows, k, None] * vw.stake[rows, k])
     surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
     cand_lists = [c.space.neighbours(c.variant) if c.concrete else np.zeros(0, dtype=int) for c in cases]
     width_k = max((len(x) for x in cand_lists), default=0)
@@ -574,26 +591,23 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     for r, x in enumerate(cand_lists):
         candidates[r, :len(x)] = x
     writer = np.full(m, negotiation.NO_TEXT)
-    insight = np.zeros((m, len(KINDS)))
     bonus = np.zeros((m, width))
-    exponent = np.ones((m, len(KINDS)))
     can_sign = np.zeros(m, dtype=bool)
     chair = np.zeros(m, dtype=int)
     rule = np.zeros(m, dtype=int)
     lead = np.full(m, -1)
     muni_slot = np.full(m, -1)
-    agent = np.full((m, len(KINDS)), -1)
     t_start, t_step = np.zeros(m), np.zeros(m)
     rounds = p["negotiation.rounds_per_meeting"]
     steer = []                             # rows where a municipal chair writes and steers
     hold = p["negotiation.distrust_hold"] * guardedness_rows(model, items, vw.seated, vw.agents)
+    idx = slot_indices(model, cases)
+    agent = np.where(vw.seated, model.agent_ids[idx], -1)
+    exponent = np.where(vw.seated, model.concession_exponents[idx], 1.0)
+    writer_insight = np.zeros(m)
     for r, (table, case) in enumerate(items):
         sw = table.switches
         seated = vw.seated[r]
-        for k in np.flatnonzero(seated):
-            a = vw.agents[r][k]
-            agent[r, k] = a.unique_id
-            exponent[r, k] = eco.concession_exponent(a.autonomy, p["negotiation.exponent_range"])
         muni = case.cast.get("municipality")
         if seated[SLOT["municipality"]]:
             muni_slot[r] = SLOT["municipality"]
@@ -603,14 +617,14 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
             lead[r] = muni_slot[r]
         if sw["chair"] == "external":
             writer[r] = negotiation.CHAIR
-            insight[r] = np.where(seated, p["negotiation.caucus_disclosure"], 0.0)
+            writer_insight[r] = p["negotiation.caucus_disclosure"]
         else:
             if sw["chair"] == "municipality" and muni_slot[r] >= 0:
                 w = muni
             else:
                 w = case.parties[case.meetings % len(case.parties)]  # the parties write in turn
-            writer[r] = KINDS.index(w.kind)
-            insight[r] = np.where(seated, insight_of(model, table, case, w), 0.0)
+            writer[r] = SLOT[w.kind]
+            writer_insight[r] = insight_of(model, table, case, w)
             if sw["chair"] == "municipality" and w is muni:
                 steer.append(r)
         deadline = deadline_for(case, p)
@@ -622,6 +636,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
         can_sign[r] = not (blocked or too_early or assessing)
         case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked else \
             ("assessment" if assessing else "")
+    insight = np.where(vw.seated, writer_insight[:, None], 0.0)
     if steer:
         rows = np.array(steer)
         bonus[rows] = p["negotiation.chair_steering"] * Municipality.affordability_values(
@@ -689,7 +704,6 @@ def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndar
             store_rows.append(r)
     if store_rows:
         rows = np.array(store_rows)
-        idx = np.array([[model.agent_index[a.unique_id] if a is not None else 0 for a in items[r][1].slots[0]]
-                        for r in store_rows])
+        idx = slot_indices(model, [items[r][1] for r in store_rows])
         r_k, i_k, j_k = np.nonzero(delta[rows])
         model.trust_store.add_many(idx[r_k, i_k], idx[r_k, j_k], delta[rows][r_k, i_k, j_k])

@@ -110,11 +110,7 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     width = max(c.space.size for c in cases)
     sizes = np.array([c.space.size for c in cases])
     valid = np.arange(width)[None, :] < sizes[:, None]
-    grid = np.empty((m, 5, width))                                     # (M, 5, V): the package grids, padded
-    for i, c in enumerate(cases):
-        s = c.space
-        grid[i, :, :s.size] = s.stacked
-        grid[i, :, s.size:] = s.stacked[:, s.plan:s.plan + 1]
+    grid = np.stack([c.space.padded(width) for c in cases])           # (M, 5, V): the package grids, padded
     mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
     soc = np.array([c.space.social_share for c in cases]).reshape(m, 1)
     own = np.array([c.concrete if known_cost is None else known_cost for c in cases])
