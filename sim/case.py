@@ -129,6 +129,7 @@ class Case:
     agreed_in_principle: int | None = None            # month a general question was agreed in principle (then worked out)
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
+    slot_index: tuple | None = None                   # (the slots it was made for, their agents' rows in the model's arrays)
 
     def __post_init__(self):
         self.state_since = self.opened
@@ -165,7 +166,7 @@ class Case:
         self.trust_local = None
         self.insight_local = None
         self.conceded = self.last = self.padding = None
-        self.slots = None
+        self.slots = self.slot_index = None
 
     def close_books(self, month: int) -> None:
         """Book the months up to ``month`` to the current state (end of run)."""

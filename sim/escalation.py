@@ -22,7 +22,7 @@ import numpy as np
 from sim.case import State
 from sim.negotiation import Terms
 from agents import KINDS as AGENT_KINDS
-from sim.tables import adjust_trust, insight_of, set_insight, view
+from sim.tables import adjust_trust, insight_of, seat, set_insight, set_padding, view
 
 
 def classify(case, zone: bool) -> str:
@@ -85,6 +85,7 @@ def admit(model, table, month: int) -> None:
         return
     table.refill_intake(p["escalation.intake_buffer_months"])
     limit = p["escalation.max_queue_months"]
+    admitted = []
     for case in sorted(table.queue, key=lambda c: (-c.total_homes, c.state_since, c.id)):
         waited = month - case.state_since
         if not takes_up(table, case):
@@ -95,12 +96,15 @@ def admit(model, table, month: int) -> None:
             table.intake[key] -= 1.0
             table.queue.remove(case)
             case.move(State.AT_TABLE, month)
-            model.seat(table, case)
-            apply_means(model, table, case, month)
+            seat(model, table, case, pad=False)
+            admitted.append((table, case))
             table.agenda.append(case)
             model.recorder.escalation_admitted(month, case)
         elif waited > limit:
             send_back(model, table, case, month, "sent_back")
+    # the admitted cases' padding and means together (each depends on its own case only)
+    set_padding(model, admitted)
+    apply_means(model, admitted, month)
 
 
 def send_back(model, table, case, month: int, outcome: str) -> None:
@@ -118,22 +122,20 @@ def send_back(model, table, case, month: int, outcome: str) -> None:
     entry.agenda.append(case)
 
 
-def apply_means(model, table, case, month: int) -> None:
-    """What the level brings on admission: process help, moving infrastructure, and money.
+def apply_means(model, items: list, month: int) -> None:
+    """What the level brings on admission ((table, case) pairs): process help, moving
+    infrastructure, and money.
 
     Mediation is applied at seating (insight); the national table's wider mix is part of the
     package space it seats the case with (``Means.mix_levels``).
     """
-    means = table.means
-    if means.process_help:
-        case.process_help = max(case.process_help, means.process_help)
-    if means.infrastructure and case.infrastructure_blocked:
-        case.unblock_month = month + model.p["escalation.infrastructure_months"]
-    close_gap(model, table, case, month)
-
-
-def close_gap(model, table, case, month: int) -> None:
-    close_gaps(model, [(table, case)], month)
+    for table, case in items:
+        means = table.means
+        if means.process_help:
+            case.process_help = max(case.process_help, means.process_help)
+        if means.infrastructure and case.infrastructure_blocked:
+            case.unblock_month = month + model.p["escalation.infrastructure_months"]
+    close_gaps(model, items, month)
 
 
 def close_gaps(model, items: list, month: int) -> None:

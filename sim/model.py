@@ -42,7 +42,8 @@ from sim.case import Case, CaseIndex, State
 from sim.package import space_for
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import Means, Table, adjust_trust, deadline_for, hold_meetings, learn_insight, seat, set_padding
+from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, seat,
+                        set_padding)
 from sim.trust import TrustStore
 
 
@@ -444,8 +445,17 @@ class HousingTablesModel(mesa.Model):
     def _end_of_month(self, month: int) -> None:
         """What the month's meetings changed in trust and insight takes effect together."""
         self.recorder.trust_changed(month, *self.trust_store.apply())
+        # learn_insight for each update in turn (several for one table and party compound), on floats
+        current: dict[tuple, float] = {}
         for table, agent, gain in self.insight_updates:
-            learn_insight(self, table, None, agent, gain)
+            key = (table.id, self.agent_index[agent.unique_id])
+            v = current.get(key)
+            if v is None:
+                v = float(self.insight[key])
+                v = base_insight(agent) if v != v else v
+            current[key] = min(1.0, max(0.0, v + gain * (1 - v)))
+        for key, v in current.items():
+            self.insight[key] = v
         self.insight_updates.clear()
         for tenant, gain in self.tenant_learning:
             tenant.learn(gain)

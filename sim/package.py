@@ -120,23 +120,30 @@ def _space(homes: dict, general: bool, concrete: bool, mix_levels: int, p) -> Pa
     soc, mid0, free0 = homes["social"] / n, homes["midrent"] / n, homes["free"] / n
     t0 = p["municipality.midrent_commitment_years"]
     if general:
-        mixes, rents, commitments = [0], [0], [0]
+        mixes, rents, commitments = (0,), (0,), (0,)
     else:
         step = p["negotiation.mix_step"]
-        mixes = [m for m in range(-mix_levels, 2) if -1e-9 <= mid0 + m * step <= mid0 + free0 + 1e-9]
-        mixes = mixes if step > 0 else [0]
-        rents = [0, 1, 2] if (mid0 > 0 or free0 > 0) and p["negotiation.rent_step"] > 0 else [0]
+        mixes = tuple(m for m in range(-mix_levels, 2) if -1e-9 <= mid0 + m * step <= mid0 + free0 + 1e-9)
+        mixes = mixes if step > 0 else (0,)
+        rents = (0, 1, 2) if (mid0 > 0 or free0 > 0) and p["negotiation.rent_step"] > 0 else (0,)
         step_t = p["negotiation.commitment_step"]
-        commitments = [k for k in (-1, 0, 1) if t0 + k * step_t >= 0] if (mid0 > 0 or free0 > 0) and step_t > 0 else [0]
-    priorities = [0, 1] if concrete and p["negotiation.priority_months"] > 0 else [0]
-    grid = list(itertools.product(mixes, rents, commitments, priorities))
-    mix = np.array([g[0] for g in grid], dtype=float)
+        commitments = tuple(k for k in (-1, 0, 1) if t0 + k * step_t >= 0) if (mid0 > 0 or free0 > 0) and step_t > 0 \
+            else (0,)
+    priorities = (0, 1) if concrete and p["negotiation.priority_months"] > 0 else (0,)
+    levels = (mixes, rents, commitments, priorities)
+    mix, rent, commitment, priority, plan = _grid(levels)
     mid = np.clip(mid0 + mix * p["negotiation.mix_step"], 0.0, 1.0 - soc)
-    plan = grid.index((0, 0, 0, 0))
-    levels = np.array([g[2] for g in grid], dtype=float)
-    return PackageSpace(mix_level=mix, rent_level=np.array([g[1] for g in grid], dtype=float),
-                        commitment_level=levels, commitment=t0 + levels * p["negotiation.commitment_step"],
-                        priority=np.array([g[3] for g in grid], dtype=float),
+    return PackageSpace(mix_level=mix, rent_level=rent, commitment_level=commitment,
+                        commitment=t0 + commitment * p["negotiation.commitment_step"], priority=priority,
                         mid_share=mid, free_share=np.clip(1.0 - soc - mid, 0.0, 1.0), social_share=soc,
-                        rent_step=p["negotiation.rent_step"], plan=plan,
-                        levels=(tuple(mixes), tuple(rents), tuple(commitments), tuple(priorities)))
+                        rent_step=p["negotiation.rent_step"], plan=plan, levels=levels)
+
+
+@lru_cache(maxsize=None)
+def _grid(levels: tuple) -> tuple:
+    """The variant grid of these levels per issue (itertools.product order) as read-only arrays, and the plan's index."""
+    grid = list(itertools.product(*levels))
+    arrays = [np.array([g[k] for g in grid], dtype=float) for k in range(4)]
+    for a in arrays:
+        a.flags.writeable = False
+    return (*arrays, grid.index((0, 0, 0, 0)))

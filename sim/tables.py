@@ -412,15 +412,15 @@ def slot_agents(case) -> tuple[list, list, list]:
 def slot_indices(model, cases: list) -> np.ndarray:
     """Each case's slot agents as rows of the model's agent arrays, shape (cases, 5); 0 for an
     empty slot (masked by the caller). Kept with the case's slots, which change only at seating."""
-    out = np.empty((len(cases), len(KINDS)), dtype=int)
-    for r, case in enumerate(cases):
-        slots = slot_agents(case)
-        cached = case.__dict__.get("_slot_index")
+    rows = []
+    for case in cases:
+        slots = case.slots if case.slots is not None else slot_agents(case)
+        cached = case.slot_index
         if cached is None or cached[0] is not slots:
-            cached = case.__dict__["_slot_index"] = (
-                slots, [model.agent_index[a.unique_id] if a is not None else 0 for a in slots[0]])
-        out[r] = cached[1]
-    return out
+            cached = case.slot_index = (
+                slots, tuple(model.agent_index[a.unique_id] if a is not None else 0 for a in slots[0]))
+        rows.append(cached[1])
+    return np.array(rows, dtype=int).reshape(len(cases), len(KINDS))
 
 
 def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
@@ -433,6 +433,8 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
     stake = np.zeros_like(own)
     standard = np.zeros_like(own)
     position = np.zeros((m, len(KINDS)))
+    idx = slot_indices(model, cases)
+    drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
     for k, kind in enumerate(KINDS):
         rows = np.flatnonzero(seated[:, k] | absent[:, k])
         if len(rows) == 0:
@@ -441,7 +443,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
         who = [agents[r][k] for r in rows]
         own[rows, k] = cls.reservations(val, rows, who)
         stake[rows, k] = cls.stakes(val, rows, who)
-        position[rows, k] = model.drift[[model.agent_index[a.unique_id] for a in who], min(month, model.drift.shape[1] - 1)]
+        position[rows, k] = drift[idx[rows, k]]
         guess = np.flatnonzero(absent[rows, k])
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
