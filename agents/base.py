@@ -26,11 +26,15 @@ class Economy:
     corporation_return: float     # corporations' reference required return
 
     def local(self, municipality) -> "Economy":
-        """Prices in one municipality: land prices and market rent scaled by its local factors."""
+        """Prices in one municipality: land prices and market rent scaled by its local factors
+        (kept with this month's prices: a month asks for the same municipality's prices often)."""
         f, r = municipality.land_price_factor, municipality.rent_factor
-        return replace(self, market_rent=self.market_rent * r, owner_land_price=self.owner_land_price * f,
-                       land_development_cost=self.land_development_cost * f,
-                       social_land_price=self.social_land_price * f)
+        cache = self.__dict__.setdefault("_local", {})
+        if (f, r) not in cache:
+            cache[(f, r)] = replace(self, market_rent=self.market_rent * r, owner_land_price=self.owner_land_price * f,
+                                    land_development_cost=self.land_development_cost * f,
+                                    social_land_price=self.social_land_price * f)
+        return cache[(f, r)]
 
 
 BLOCKED = 1e12   # a reservation no package can meet: the variant is outside the party's mandate

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -251,21 +252,25 @@ def _accepts(m: Meetings, votes) -> np.ndarray:
 
 def _others_sum(x, mask):
     """For each slot, the sum of the other slots' values in slot order (exactly as a party-by-party sum)."""
+    slots = x.shape[1]
+    others = np.where(mask, x, 0.0)[:, _other_slots(slots)]          # (M, slot, the other slots in order)
     out = np.zeros_like(x)
-    for i in range(x.shape[1]):
-        acc = np.zeros(x.shape[0])
-        for j in range(x.shape[1]):
-            if j != i:
-                acc = acc + np.where(mask[:, j], x[:, j], 0.0)
-        out[:, i] = acc
+    for k in range(slots - 1):
+        out = out + others[:, :, k]
     return out
+
+
+@lru_cache(maxsize=None)
+def _other_slots(slots: int) -> np.ndarray:
+    return np.array([[j for j in range(slots) if j != i] for i in range(slots)], dtype=int).reshape(slots, slots - 1)
 
 
 def _seq_sum(x, mask):
     """Sum over slots in slot order (the order a party-by-party sum takes), masked."""
+    masked = np.where(mask, x, 0.0)
     out = np.zeros(x.shape[0])
     for j in range(x.shape[1]):
-        out = out + np.where(mask[:, j], x[:, j], 0.0)
+        out = out + masked[:, j]
     return out
 
 

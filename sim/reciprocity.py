@@ -37,6 +37,11 @@ def give_and_take(given: Mapping[tuple, float]) -> float:
     return 1.0 if den <= 0 else num / den
 
 
+def pair_give_and_take(gij: float, gji: float) -> float:
+    """``give_and_take`` of one pair (the pairs table has a row per pair and year)."""
+    return 1.0 if gij + gji <= 0 else 2.0 * min(gij, gji) / (gij + gji)
+
+
 def conditional_concession(after_other: tuple[int, int], after_none: tuple[int, int]) -> float:
     """P(concede | another conceded last round) - P(concede | nobody did); 0 when a side is unobserved.
 

@@ -278,14 +278,14 @@ class Recorder:
         start = self.model.p["run.start_year"]
         keys = {(y, min(i, j), max(i, j)) for (y, i, j) in self.given}
         rows = []
+        t0 = self.model.p["trust.initial"]
         for y, i, j in sorted(keys):
             gij, gji = self.given.get((y, i, j), 0.0), self.given.get((y, j, i), 0.0)
-            t0 = self.model.p["trust.initial"]
             rows.append({"year": start + y, "agent_i": agents[i].name, "kind_i": agents[i].kind,
                          "agent_j": agents[j].name, "kind_j": agents[j].kind,
                          "given_i_to_j": gij, "given_j_to_i": gji,
                          "give_ratio": gij / gji if gji > 0 else np.nan,
-                         "give_and_take": rc.give_and_take({(i, j): gij, (j, i): gji}),
+                         "give_and_take": rc.pair_give_and_take(gij, gji),
                          "trust_i_in_j": self.trust_samples.get((y, i, j), t0),
                          "trust_j_in_i": self.trust_samples.get((y, j, i), t0)})
         return pd.DataFrame(rows)

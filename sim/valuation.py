@@ -103,21 +103,28 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     m = len(cases)
     econs = [model.economy] * m if economy is None else (economy if isinstance(economy, list) else [economy] * m)
 
+    one_economy = economy is None or not isinstance(economy, list)
+
     def col(name):
+        if one_economy:
+            return np.full((m, 1), getattr(econs[0], name), dtype=float)
         return np.array([getattr(e, name) for e in econs], dtype=float).reshape(m, 1)
 
     econ = econs[0]
-    width = max(c.space.size for c in cases)
-    sizes = np.array([c.space.size for c in cases])
+    # what each case brings, gathered in one pass: variants, social share, own cost (if known), local factors
+    facts = np.array([(c.space.size, c.space.social_share, c.concrete if known_cost is None else known_cost,
+                       c.cost_factor, c.municipality.land_price_factor, c.municipality.rent_factor)
+                      for c in cases], dtype=float).reshape(m, 6)
+    sizes = facts[:, 0].astype(int)
+    width = int(sizes.max())
     valid = np.arange(width)[None, :] < sizes[:, None]
     grid = np.stack([c.space.padded(width) for c in cases])           # (M, 5, V): the package grids, padded
     mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
-    soc = np.array([c.space.social_share for c in cases]).reshape(m, 1)
-    own = np.array([c.concrete if known_cost is None else known_cost for c in cases])
-    factor = np.where(own, np.array([c.cost_factor for c in cases]), 1.0)
+    soc = facts[:, 1:2].copy()
+    factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
     cost = (col("construction_cost")[:, 0] * factor).reshape(m, 1)
-    land_f = np.array([c.municipality.land_price_factor for c in cases]).reshape(m, 1)
-    rent_f = np.array([c.municipality.rent_factor for c in cases]).reshape(m, 1)
+    land_f = facts[:, 4:5].copy()
+    rent_f = facts[:, 5:6].copy()
     market = col("market_rent") * rent_f
     social_rent = col("social_rent")
     highest = np.minimum(market, col("midrent_cap"))

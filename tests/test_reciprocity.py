@@ -38,3 +38,9 @@ def test_give_and_take_in_unit_interval(given_):
 def test_conditional_concession_in_range(a, b, c, d):
     v = rc.conditional_concession((min(a, b), b), (min(c, d), d))
     assert -1.0 <= v <= 1.0
+
+
+@given(money, money)
+def test_pair_give_and_take_is_give_and_take_of_one_pair(gij, gji):
+    """The pairs table's per-pair shortcut gives exactly what the general measure gives for that pair."""
+    assert rc.pair_give_and_take(gij, gji) == rc.give_and_take({(1, 2): gij, (2, 1): gji})
