@@ -44,7 +44,8 @@ class TrustStore:
         if not self._deltas:
             return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
         rows, cols = np.concatenate(self._rows), np.concatenate(self._cols)
-        pairs = np.unique(np.stack([rows, cols]), axis=1)
+        n = self.value.shape[1]
+        pairs = np.divmod(np.unique(rows * n + cols), n)    # the pairs that changed, sorted by (row, column)
         before = self.value[pairs[0], pairs[1]].copy()
         np.add.at(self.value, (rows, cols), np.concatenate(self._deltas))
         after = np.clip(self.value[pairs[0], pairs[1]], 0.0, 1.0)
