@@ -95,31 +95,12 @@ def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpac
     """The variants open to ``case``: only its plan when the question is general.
 
     ``mix_levels`` is how many mix steps each way are on the table (the national table may
-    allow more towards free-sector homes: ``escalation.max_mix_change``). A space depends only
-    on the case's homes, kind and these settings, and is never changed, so cases with the same
-    ones share it (a national run seats thousands of cases).
+    allow more towards free-sector homes: ``escalation.max_mix_change``).
     """
-    general = case.kind == "performance" or not concrete
-    key = (case.homes["social"], case.homes["midrent"], case.homes["free"], general, concrete, mix_levels,
-           *(p[name] for name in _SPACE_PARAMS))
-    space = _spaces.get(key)
-    if space is None:
-        if len(_spaces) > 100_000:
-            _spaces.clear()
-        space = _spaces[key] = _space(case.homes, general, concrete, mix_levels, p)
-    return space
-
-
-_SPACE_PARAMS = ("municipality.midrent_commitment_years", "negotiation.mix_step", "negotiation.rent_step",
-                 "negotiation.commitment_step", "negotiation.priority_months")
-_spaces: dict = {}
-
-
-def _space(homes: dict, general: bool, concrete: bool, mix_levels: int, p) -> PackageSpace:
-    n = sum(homes.values()) or 1
-    soc, mid0, free0 = homes["social"] / n, homes["midrent"] / n, homes["free"] / n
+    n = case.total_homes or 1
+    soc, mid0, free0 = case.homes["social"] / n, case.homes["midrent"] / n, case.homes["free"] / n
     t0 = p["municipality.midrent_commitment_years"]
-    if general:
+    if case.kind == "performance" or not concrete:
         mixes, rents, commitments = (0,), (0,), (0,)
     else:
         step = p["negotiation.mix_step"]
