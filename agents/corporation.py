@@ -66,7 +66,8 @@ class Corporation(Actor):
     def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
         """It opens by asking a return ``padding`` above its requirement: the value difference."""
         k = np.maximum(column([a.required_return for a in agents]), 1e-3)
-        return val.social_share[rows] * (val.social_value_at(k, rows) - val.social_value_at(k * (1.0 + padding[:, None]), rows))
+        return val.social_share[rows] * (val.social_value_at(k, rows)
+                                         - val.social_value_at(k * (1.0 + padding[:, None]), rows))
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

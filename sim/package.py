@@ -122,7 +122,8 @@ def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpac
 
 @lru_cache(maxsize=None)
 def _grid(levels: tuple) -> tuple:
-    """The variant grid of these levels per issue (itertools.product order) as read-only arrays, and the plan's index."""
+    """The variant grid of these levels per issue (itertools.product order) as read-only arrays,
+    and the index of the plan (every issue at level 0)."""
     grid = list(itertools.product(*levels))
     arrays = [np.array([g[k] for g in grid], dtype=float) for k in range(4)]
     for a in arrays:

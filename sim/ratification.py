@@ -51,7 +51,8 @@ def decide_all(model, month: int) -> None:
     if not cases:
         return
     then = [model.economy_at(c.agreement["month"]) for c in cases]
-    held_of = {id(e): replace(e, investor_return=model.economy.investor_return) for e in {id(e): e for e in then}.values()}
+    months = {id(e): e for e in then}                    # each agreement month's prices once
+    held_of = {i: replace(e, investor_return=model.economy.investor_return) for i, e in months.items()}
     held = [held_of[id(e)] for e in then]
     agreed = value_cases(model, cases, month, economy=then)
     vw = view(model, cases, month, economy=held)

@@ -585,7 +585,8 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
             who = [vw.agents[r][k] for r in rows]
             pad = np.array([cases[r].padding[k] for r in rows])
             ask = AGENT_KINDS[kind].asks(vw.val, rows, who, pad, vw.stake[rows, k])
-            opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask + vw.position[rows, k, None] * vw.stake[rows, k])
+            opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask
+                                          + vw.position[rows, k, None] * vw.stake[rows, k])
     surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
     cand_lists = [c.space.neighbours(c.variant) if c.concrete else np.zeros(0, dtype=int) for c in cases]
     width_k = max((len(x) for x in cand_lists), default=0)
