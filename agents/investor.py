@@ -46,7 +46,7 @@ class Investor(Actor):
         else:
             k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
             horizon = column([a.commitment_horizon for a in agents])
-        res = mid * (val.v_mid[rows] - val.rows(rows).mid_value_at(k))
+        res = mid * (val.v_mid[rows] - val.mid_value_at(k, rows))
         return np.where((mid > 0) & (val.commitment[rows] > horizon + 1e-9), BLOCKED, res)
 
     @classmethod
@@ -54,8 +54,7 @@ class Investor(Actor):
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
         p = agents[0].model.p
         k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
-        sub = val.rows(rows)
-        return val.mid_share[rows] * (sub.mid_value_at(k) - sub.mid_value_at(k * (1.0 + padding[:, None])))
+        return val.mid_share[rows] * (val.mid_value_at(k, rows) - val.mid_value_at(k * (1.0 + padding[:, None]), rows))
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:

@@ -351,7 +351,7 @@ class View:
     own: np.ndarray              # (M, 5, V) each party's own reservation, without its board's position
     stake: np.ndarray            # (M, 5, V)
     position: np.ndarray         # (M, 5) its board's position this month (share of stake)
-    standard: np.ndarray         # (M, 5, V) the market-standard guess, for absent parties
+    standard: np.ndarray | None  # (M, 5, V) the market-standard guess, for absent parties (``view(guesses=True)``)
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
 
     def rows(self, rows: list) -> "View":
@@ -361,7 +361,7 @@ class View:
         width = max(self.val.cases[i].space.size for i in rows)
         return View(self.val.rows(idx, width), [self.agents[i] for i in rows], self.seated[idx], self.absent[idx],
                     self.own[idx, :, :width], self.stake[idx, :, :width], self.position[idx],
-                    self.standard[idx, :, :width], self.board_margin)
+                    None if self.standard is None else self.standard[idx, :, :width], self.board_margin)
 
     def true_need(self) -> np.ndarray:
         """Every signatory's own reservation with its board's current position (0 for empty slots)."""
@@ -423,15 +423,17 @@ def slot_indices(model, cases: list) -> np.ndarray:
     return np.array(rows, dtype=int).reshape(len(cases), len(KINDS))
 
 
-def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
-    """Value ``cases`` this month and every signatory's reservation, stake and board position."""
+def view(model, cases: list, month: int, known_cost=None, economy=None, guesses: bool = False) -> View:
+    """Value ``cases`` this month and every signatory's reservation, stake and board position;
+    ``guesses``: also the market-standard reservations a table assumes for absent signatories
+    (only a table's reading of the reservations needs them: ``View.table_res``)."""
     val = value_cases(model, cases, month, known_cost, economy)
     m, width = val.size
     agents, seated, absent = zip(*(slot_agents(c) for c in cases))
     seated, absent = np.array(seated, dtype=bool), np.array(absent, dtype=bool)
     own = np.zeros((m, len(KINDS), width))
     stake = np.zeros_like(own)
-    standard = np.zeros_like(own)
+    standard = np.zeros_like(own) if guesses else None
     position = np.zeros((m, len(KINDS)))
     idx = slot_indices(model, cases)
     drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
@@ -444,7 +446,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None) -> View:
         own[rows, k] = cls.reservations(val, rows, who)
         stake[rows, k] = cls.stakes(val, rows, who)
         position[rows, k] = drift[idx[rows, k]]
-        guess = np.flatnonzero(absent[rows, k])
+        guess = np.flatnonzero(absent[rows, k]) if guesses else ()
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
     return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard,
@@ -492,7 +494,7 @@ def hold_meetings(model, items: list, month: int) -> list:
     if not items:
         return []
     gated, talks = [], []
-    valued = view(model, [c for _, c in items], month)   # once, for the tenants' judgement and the talks
+    valued = view(model, [c for _, c in items], month, guesses=True)   # for the tenants' judgement and the talks
     judges = tenant_can_judge(model, items, valued)
     for k, (table, case) in enumerate(items):
         (talks if judges[k] or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
@@ -505,7 +507,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         case.blocked_by = "tenant_knowledge"
     if talks:
         batch = [items[k] for k in talks]
-        meetings = assemble(model, batch, month, valued.rows(talks))
+        meetings = assemble(model, batch, month, valued if len(talks) == len(items) else valued.rows(talks))
         outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
         disassemble(meetings, outcome, [c for _, c in batch])
         for r, k in enumerate(talks):
@@ -574,7 +576,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     items already valued this month (``view``), if they are."""
     p = model.p
     cases = [c for _, c in items]
-    vw = view(model, cases, month) if vw is None else vw
+    vw = view(model, cases, month, guesses=True) if vw is None else vw
     m, width = vw.val.size
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
     res = vw.table_res(margin)

@@ -20,7 +20,7 @@ invalid (``valid``) and never chosen (its surplus is minus infinity in the negot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +55,6 @@ class Valuation:
     v_mid: np.ndarray          # (M, V) value of a mid-rent home at the reference yield
     v_soc: np.ndarray          # (M, 1) value of a social home at the corporations' reference return
     surplus: np.ndarray        # (M, V) S, intervention money excluded
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -67,7 +66,7 @@ class Valuation:
         out = {}
         full = self.size[1]
         for name in self.__dataclass_fields__:
-            if name in ("cases", "_cache"):
+            if name == "cases":
                 continue
             v = getattr(self, name)
             if isinstance(v, np.ndarray):
@@ -77,13 +76,11 @@ class Valuation:
             out[name] = v
         return Valuation(cases=[self.cases[i] for i in rows], **out)
 
-    def mid_value_at(self, k: np.ndarray) -> np.ndarray:
-        """Value of a mid-rent home per variant at other required yields, one per case: k of shape (M, 1)."""
-        key = ("mid", k.tobytes())
-        if key not in self._cache:
-            self._cache[key] = eco.capitalised_value(self.rent, self.operating_cost_share, k, self.commitment,
-                                                     self.market_rent)
-        return self._cache[key]
+    def mid_value_at(self, k: np.ndarray, rows) -> np.ndarray:
+        """Value of a mid-rent home per variant at other required yields, one per given case
+        (k of shape (len(rows), 1))."""
+        return eco.capitalised_value(self.rent[rows], self.operating_cost_share, k, self.commitment[rows],
+                                     self.market_rent[rows])
 
     def social_value_at(self, k: np.ndarray, rows) -> np.ndarray:
         """Value of a social home at other required returns, one per given case (k of shape (len(rows), 1))."""
