@@ -60,7 +60,7 @@ class HousingTablesModel(mesa.Model):
         self.cases: list[Case] = []
         self.index = CaseIndex()
         self.deciding: dict[int, Case] = {}     # agreements waiting for their signatories' boards
-        self.ready: dict[int, Case] = {}        # binding agreements waiting for a procedure slot (first come first served)
+        self.schedule = pipeline.Schedule()     # the pipeline's waiting lines (agreed, in procedure, building)
         self.insight_updates: list[tuple] = []   # (structural table, agent, gain): applied at the month's end
         self.tenant_learning: list[tuple] = []   # (tenant organisation, gain): applied at the month's end
         self.elections_held = 0
@@ -381,12 +381,14 @@ class HousingTablesModel(mesa.Model):
                 case.cast = {"municipality": m}
                 if state is State.UNDER_CONSTRUCTION:
                     case.construction_months = int(rng.integers(1, build + 1))
+                    self.schedule.under_construction(case, 0, case.construction_months)
                 elif state is State.IN_PROCEDURE:
                     case.procedure_months = int(rng.integers(0, proc + 1))
                     m.in_procedure += 1
+                    self.schedule.in_procedure(case, 0)
                 else:
                     case.ratify_month = case.agreed_month = 0
-                    self.ready[case.id] = case
+                    self.schedule.agreed(case)
                     case.release_month = int(rng.integers(0, prep))
                 self.cases.append(case)
                 self.index.add(case)
@@ -597,7 +599,7 @@ class HousingTablesModel(mesa.Model):
             t.agreement = dict(case.agreement)
             self.cases.append(t)
             self.index.add(t)
-            self.ready[t.id] = t
+            self.schedule.agreed(t)
             self.recorder.homes_event(month, t, "proposed")
             self.recorder.homes_event(month, t, "agreed")
 

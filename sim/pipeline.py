@@ -2,40 +2,84 @@
 
 Limited by each municipality's process capacity (cases in procedure at once) and by
 builders' capacity (homes started per year, as a bucket that refills monthly).
+
+The waiting lines are kept in a :class:`Schedule`, so that a month's pipeline work touches only
+the cases it concerns: the agreed cases of municipalities with room in their procedures, the
+procedures that have ended, the buildings due to be completed. Every line is served in the
+order the cases joined it (first come, first served), as a scan of all cases would.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 from sim.case import State
 
 
+class Schedule:
+    """The pipeline's waiting lines, by municipality and by the month a stage ends."""
+
+    def __init__(self):
+        self._order = itertools.count()   # one sequence for joining the lines: first come, first served
+        self.ready: dict[int, dict[int, tuple]] = {}      # municipality index -> case id -> (order, case)
+        self.procedure_ends: dict[int, list] = {}         # month -> (order, case) whose procedure ends then
+        self.built: list = []                             # (order, case): procedure done, waiting for builders
+        self.completes: dict[int, list] = {}              # month -> cases completed then, in order of starting
+
+    def agreed(self, case) -> None:
+        """A binding agreement waits for a procedure slot in its municipality."""
+        self.ready.setdefault(case.municipality.index, {})[case.id] = (next(self._order), case)
+
+    def in_procedure(self, case, month: int) -> None:
+        """A case entered procedure in ``month`` (its ``procedure_months`` set)."""
+        self.procedure_ends.setdefault(month + case.procedure_months, []).append((next(self._order), case))
+
+    def under_construction(self, case, month: int, duration: int) -> None:
+        """A case started building in ``month``; it is completed ``duration`` months later, and at
+        the earliest in the next month's pipeline step (a month's completions come before its starts)."""
+        self.completes.setdefault(month + max(duration, 1), []).append(case)
+
+
 def start_procedures(model, month: int) -> None:
-    p = model.p
-    for case in list(model.ready.values()):
-        m = case.municipality
-        if month < case.release_month or m.in_procedure >= m.process_capacity:
+    """Agreed cases enter procedure where their municipality has room, in the order they were agreed."""
+    p, schedule = model.p, model.schedule
+    chosen = []
+    for m_index, waiting in schedule.ready.items():
+        m = model.municipalities[m_index]
+        room = m.process_capacity - m.in_procedure
+        if room <= 0:
             continue
+        for order, case in waiting.values():
+            if month < case.release_month:
+                continue
+            chosen.append((order, case))
+            room -= 1
+            if room <= 0:
+                break
+    for _, case in sorted(chosen, key=lambda x: x[0]):
+        m = case.municipality
         m.in_procedure += 1
         months = max(0, p["pipeline.procedure_months"] - case.process_help)
         if case.objection:
             months += p["pipeline.objection_months"]
         case.procedure_months = months
         case.move(State.IN_PROCEDURE, month)
-        del model.ready[case.id]
+        del schedule.ready[m.index][case.id]
+        schedule.in_procedure(case, month)
 
 
 def advance(model, month: int) -> None:
     """Procedures that are done start building when builders have room; buildings complete."""
-    p = model.p
+    p, schedule = model.p, model.schedule
     model.build_bucket = min(model.build_capacity, model.build_bucket + model.build_capacity / 12.0)
-    for case in model.cases_in(State.UNDER_CONSTRUCTION):
-        duration = case.construction_months if case.construction_months is not None else p["pipeline.construction_months"]
-        if month - case.state_since >= duration:
-            case.move(State.COMPLETED, month)
-            model.recorder.homes_event(month, case, "completed")
-    for case in model.cases_in(State.IN_PROCEDURE):
-        if month - case.state_since < case.procedure_months:
-            continue
+    for case in schedule.completes.pop(month, ()):
+        case.move(State.COMPLETED, month)
+        model.recorder.homes_event(month, case, "completed")
+    for entry in schedule.procedure_ends.pop(month, ()):
+        bisect.insort(schedule.built, entry, key=lambda x: x[0])
+    started = set()
+    for order, case in schedule.built:
         need = min(case.total_homes, model.build_capacity)
         if model.build_bucket < need:
             continue
@@ -43,3 +87,8 @@ def advance(model, month: int) -> None:
         case.municipality.in_procedure -= 1
         case.move(State.UNDER_CONSTRUCTION, month)
         model.recorder.homes_event(month, case, "started")
+        duration = case.construction_months if case.construction_months is not None else p["pipeline.construction_months"]
+        schedule.under_construction(case, month, duration)
+        started.add(order)
+    if started:
+        schedule.built = [entry for entry in schedule.built if entry[0] not in started]

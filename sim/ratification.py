@@ -95,7 +95,7 @@ def bind(model, case, month: int) -> None:
     case.ratify_month = month
     case.pending_ratification = None
     del model.deciding[case.id]
-    model.ready[case.id] = case
+    model.schedule.agreed(case)
     case.release_month = max(case.release_month, month)
     model.recorder.ratified(month, case)
     model.on_bind(case)
