@@ -20,6 +20,8 @@ MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "
 FLOWS = MONTHLY_COLUMNS[:-1]
 ENTERED = tuple(f"entered_{s}" for s in STATES)
 MONTHS_IN = tuple(f"months_{s}" for s in STATES)
+_FLOW_INDEX = {c: k for k, c in enumerate(FLOWS)}
+_PIPELINE_SIGN = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": -1}   # how a flow moves the pipeline
 
 
 class Recorder:
@@ -47,8 +49,8 @@ class Recorder:
             n_muni = len(self.model.municipalities)
             self.flow = np.zeros((n_muni, len(SEGMENTS), len(FLOWS)), dtype=np.int64)
             self.pipeline = np.zeros((n_muni, len(SEGMENTS)), dtype=np.int64)
-        m, col = case.municipality.index, FLOWS.index(column)
-        sign = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": -1}.get(column, 0)
+        m, col = case.municipality.index, _FLOW_INDEX[column]
+        sign = _PIPELINE_SIGN.get(column, 0)
         for k, seg in enumerate(SEGMENTS):
             n = case.homes[seg] if homes is None else homes.get(seg, 0)
             if n:

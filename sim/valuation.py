@@ -115,7 +115,7 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     sizes = facts[:, 0].astype(int)
     width = int(sizes.max())
     valid = np.arange(width)[None, :] < sizes[:, None]
-    grid = np.stack([c.space.padded(width) for c in cases])           # (M, 5, V): the package grids, padded
+    grid = np.array([c.space.padded(width) for c in cases])           # (M, 5, V): the package grids, padded
     mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
     soc = facts[:, 1:2].copy()
     factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
