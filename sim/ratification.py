@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from sim.case import State
 from sim.tables import adjust_trust, deadline_for, view
 from sim.valuation import SLOT, value_cases
@@ -54,14 +52,13 @@ def decide_all(model, month: int) -> None:
     months = {id(e): e for e in then}                    # each agreement month's prices once
     held_of = {i: replace(e, investor_return=model.economy.investor_return) for i, e in months.items()}
     held = [held_of[id(e)] for e in then]
-    agreed = value_cases(model, cases, month, economy=then)
-    vw = view(model, cases, month, economy=held)
-    needs = vw.true_need()
-    rows = np.arange(len(cases))
-    v = np.array([c.agreement["variant"] for c in cases])
-    value_fall = agreed.surplus[rows, v] - vw.val.surplus[rows, v]
+    v = [c.agreement["variant"] for c in cases]              # the boards check the agreed variant only
+    agreed = value_cases(model, cases, month, economy=then, variants=v)
+    vw = view(model, cases, month, economy=held, variants=v)
+    needs = vw.true_need()[:, :, 0]
+    value_fall = agreed.surplus[:, 0] - vw.val.surplus[:, 0]
     for r, case in enumerate(cases):
-        _decide(model, case, month, needs[r, :, v[r]], float(value_fall[r]))
+        _decide(model, case, month, needs[r], float(value_fall[r]))
 
 
 def _decide(model, case, month, needs, value_fall: float) -> None:

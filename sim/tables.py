@@ -423,11 +423,13 @@ def slot_indices(model, cases: list) -> np.ndarray:
     return np.array(rows, dtype=int).reshape(len(cases), len(KINDS))
 
 
-def view(model, cases: list, month: int, known_cost=None, economy=None, guesses: bool = False) -> View:
+def view(model, cases: list, month: int, known_cost=None, economy=None, guesses: bool = False,
+         variants=None) -> View:
     """Value ``cases`` this month and every signatory's reservation, stake and board position;
     ``guesses``: also the market-standard reservations a table assumes for absent signatories
-    (only a table's reading of the reservations needs them: ``View.table_res``)."""
-    val = value_cases(model, cases, month, known_cost, economy)
+    (only a table's reading of the reservations needs them: ``View.table_res``); ``variants``:
+    one variant per case instead of all (``value_cases``)."""
+    val = value_cases(model, cases, month, known_cost, economy, variants)
     m, width = val.size
     agents, seated, absent = zip(*(slot_agents(c) for c in cases))
     seated, absent = np.array(seated, dtype=bool), np.array(absent, dtype=bool)

@@ -87,7 +87,7 @@ class Valuation:
         return eco.capitalised_value(self.social_rent[rows], self.operating_cost_share, np.maximum(k, 1e-3))
 
 
-def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -> Valuation:
+def value_cases(model, cases: list, month: int, known_cost=None, economy=None, variants=None) -> Valuation:
     """Value the variants of ``cases`` at this month's prices in their municipalities.
 
     ``known_cost``: a concrete case's own construction cost (``case.cost_factor``) is on the
@@ -95,6 +95,9 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     each case as it stands; True: every case at its own cost (what its parties will face).
     ``economy``: other prices than this month's, one Economy for all cases or one per case
     (ratification compares agreed terms in the prices of each agreement's month).
+    ``variants``: one variant per case, valued alone (the valuation then has one column): what a
+    board checks of an agreement is its own variant. Every value is per case and variant, so the
+    column equals that variant's column of the full valuation.
     """
     p = model.p
     m = len(cases)
@@ -112,10 +115,14 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None) -
     facts = np.array([(c.space.size, c.space.social_share, c.concrete if known_cost is None else known_cost,
                        c.cost_factor, c.municipality.land_price_factor, c.municipality.rent_factor)
                       for c in cases], dtype=float).reshape(m, 6)
-    sizes = facts[:, 0].astype(int)
-    width = int(sizes.max())
-    valid = np.arange(width)[None, :] < sizes[:, None]
-    grid = np.array([c.space.padded(width) for c in cases])           # (M, 5, V): the package grids, padded
+    if variants is None:
+        sizes = facts[:, 0].astype(int)
+        width = int(sizes.max())
+        valid = np.arange(width)[None, :] < sizes[:, None]
+        grid = np.array([c.space.padded(width) for c in cases])       # (M, 5, V): the package grids, padded
+    else:
+        valid = np.ones((m, 1), dtype=bool)
+        grid = np.array([c.space.stacked[:, v:v + 1] for c, v in zip(cases, variants)])   # (M, 5, 1)
     mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
     soc = facts[:, 1:2].copy()
     factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
