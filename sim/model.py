@@ -42,7 +42,7 @@ from sim.case import Case, CaseIndex, State
 from sim.package import space_for
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, seat,
+from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, learned, seat,
                         set_padding)
 from sim.trust import TrustStore
 
@@ -71,8 +71,8 @@ class HousingTablesModel(mesa.Model):
         self.agent_index = {a.unique_id: k for k, a in enumerate(self.agents)}
         # per agent row: its id and its concession exponent (autonomy is fixed), for the meetings' arrays
         self.agent_ids = np.array([a.unique_id for a in self.agents])
-        self.concession_exponents = np.array([eco.concession_exponent(a.autonomy, self.p["negotiation.exponent_range"])
-                                              for a in self.agents])
+        spread = self.p["negotiation.exponent_range"]
+        self.concession_exponents = np.array([eco.concession_exponent(a.autonomy, spread) for a in self.agents])
         n_months = params["run.months"] + 1
         self.drift = np.zeros((len(self.agent_index), n_months))   # every board's position, month by month
         for a in self.agents:
@@ -447,7 +447,7 @@ class HousingTablesModel(mesa.Model):
     def _end_of_month(self, month: int) -> None:
         """What the month's meetings changed in trust and insight takes effect together."""
         self.recorder.trust_changed(month, *self.trust_store.apply())
-        # learn_insight for each update in turn (several for one table and party compound), on floats
+        # each update in turn (several for one table and party compound), on floats, then written back
         current: dict[tuple, float] = {}
         for table, agent, gain in self.insight_updates:
             key = (table.id, self.agent_index[agent.unique_id])
@@ -455,7 +455,7 @@ class HousingTablesModel(mesa.Model):
             if v is None:
                 v = float(self.insight[key])
                 v = base_insight(agent) if v != v else v
-            current[key] = min(1.0, max(0.0, v + gain * (1 - v)))
+            current[key] = learned(v, gain)
         for key, v in current.items():
             self.insight[key] = v
         self.insight_updates.clear()

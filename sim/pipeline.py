@@ -87,8 +87,8 @@ def advance(model, month: int) -> None:
         case.municipality.in_procedure -= 1
         case.move(State.UNDER_CONSTRUCTION, month)
         model.recorder.homes_event(month, case, "started")
-        duration = case.construction_months if case.construction_months is not None else p["pipeline.construction_months"]
-        schedule.under_construction(case, month, duration)
+        own = case.construction_months
+        schedule.under_construction(case, month, own if own is not None else p["pipeline.construction_months"])
         started.add(order)
     if started:
         schedule.built = [entry for entry in schedule.built if entry[0] not in started]

@@ -163,10 +163,13 @@ def set_insight(model, table: Table, case, agent, value: float) -> None:
         case.insight_local[SLOT[agent.kind]] = value
 
 
+def learned(insight: float, gain: float) -> float:
+    """Insight after learning ``gain`` of what is still to learn, in [0, 1]."""
+    return min(1.0, max(0.0, insight + gain * (1 - insight)))
+
+
 def learn_insight(model, table: Table, case, agent, gain: float) -> None:
-    """Insight grows by ``gain`` of what is still to learn."""
-    v = insight_of(model, table, case, agent)
-    set_insight(model, table, case, agent, v + gain * (1 - v))
+    set_insight(model, table, case, agent, learned(insight_of(model, table, case, agent), gain))
 
 
 def guardedness_rows(model, items: list, seated: np.ndarray, agents: list) -> np.ndarray:
