@@ -59,7 +59,6 @@ class PackageSpace:
         """Variants one step away on one issue (the single text moves one issue at a time)."""
         return _neighbours(self.levels)[v]
 
-
     @property
     def stacked(self) -> np.ndarray:
         """Mid share, free share, rent level, commitment and priority as one (5, variants) array."""
@@ -85,8 +84,8 @@ class PackageSpace:
 
 @lru_cache(maxsize=None)
 def _neighbours(levels: tuple) -> list:
-    """Neighbours of every variant of a grid with these levels per issue (in itertools.product order)."""
-    grid = np.array(list(itertools.product(*levels)), dtype=float)
+    """Neighbours of every variant of a grid with these levels per issue (in the order of ``_grid``)."""
+    grid = np.stack(_grid(levels)[:4], axis=1)                       # (variants, issues)
     step = np.abs(grid[:, None, :] - grid[None, :, :]).sum(axis=2)
     return [np.flatnonzero(row == 1) for row in step]
 
