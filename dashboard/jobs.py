@@ -6,8 +6,11 @@ they share their noise and B - A is a paired comparison
 (:func:`experiments.stats.paired_difference`).
 
 Each run is written with :mod:`sim.storage` (Parquet tables and ``run.json``) to
-``WORKDIR/jobs/<job id>/<design>/<replication>/``, and ``job.json`` last, so a job directory
-with a ``job.json`` is complete. The job id is a hash of everything that determines the
+``WORKDIR/jobs/<job id>/<design>/<replication>/``. The worker that ran it also computes its
+series for the Compare tab (:func:`dashboard.series.of_run`) while the run is in memory, so
+the page's figures need neither the runs' tables nor the server's time for them; the job
+writes them to ``series/<name>.parquet``, one table of all runs each, and ``job.json``
+(with every run's headline metrics) last, so a job directory with a ``job.json`` is complete. The job id is a hash of everything that determines the
 results (the scenario's content, the designs, the seeds, the model version): asking for the
 same comparison again reuses it. Only Parquet and JSON are ever read back; nothing is
 unpickled from a results directory.
@@ -29,7 +32,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+import pyarrow as pa
+
 import sim
+from dashboard import series
 from sim import storage
 from sim.errors import InputError
 from sim.runner import RunResult
@@ -66,16 +73,17 @@ def _jsonable(params: dict) -> dict:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in params.items()}
 
 
-def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> str | None:
-    """One run, written to ``out``; returns the error message, or None."""
+def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple[str | None, dict, dict]:
+    """One run, written to ``out``; returns the error message (or None), its metrics and its series."""
     try:
-        storage.write(sim.run(scenario, seed=seed, overrides=overrides), out)
-        return None
+        result = sim.run(scenario, seed=seed, overrides=overrides)
+        storage.write(result, out)
+        return None, storage.run_info(result)["metrics"], series.of_run(result)
     except InputError as e:
-        return str(e)
+        return str(e), {}, {}
     except Exception as e:  # a model failure: the page shows it short, the server log keeps the traceback
         traceback.print_exc()
-        return f"the model failed: {type(e).__name__}: {e}"
+        return f"the model failed: {type(e).__name__}: {e}", {}, {}
 
 
 def _workers(tasks: int) -> int:
@@ -99,22 +107,29 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
     # fork: the workers start with sim already imported, which matters for runs of a second
     ex = ProcessPoolExecutor(_workers(len(tasks)), mp_context=multiprocessing.get_context("fork"))
+    metrics, frames = {}, {}
     try:
-        futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, seed)
+        futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, r, seed)
                    for d, r, seed in tasks}
         for done, future in enumerate(as_completed(futures), 1):
-            error = future.result()
+            error, metrics[futures[future]], frames[futures[future]] = future.result()
             if error:
-                d, seed = futures[future]
+                d, _, seed = futures[future]
                 raise JobError(f"design {d}, seed {seed}: {error}")
             if progress:
                 progress(done, len(tasks))
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
+    (out / "series").mkdir(exist_ok=True)
+    ordered = [(d, r, seed) for d in DESIGNS for r, seed in enumerate(spec.seeds)]
+    for name in series.PER_RUN:
+        table = series.combine([frames[t][name] for t in ordered], ordered)
+        table.to_parquet(out / "series" / f"{name}.parquet", index=False)
     info = {"id": jid, "scenario": spec.source, "scenario_name": spec.scenario.name,
             "replications": spec.replications, "seeds": spec.seeds, "presets": spec.presets,
             "designs": {d: _jsonable(v) for d, v in spec.designs.items()},
             "runs": {d: [f"{d}/{r}" for r in range(spec.replications)] for d in DESIGNS},
+            "metrics": {d: [metrics[(d, r, seed)] for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
             "seconds": round(time.perf_counter() - started, 2)}
     tmp = out / "job.json.tmp"
     tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
@@ -122,18 +137,42 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     return info
 
 
-@dataclass(frozen=True)
 class Job:
-    info: dict
-    runs: dict[str, list[RunResult]]   # design -> runs by replication
+    """A finished job: ``info`` (its ``job.json``), its series, and its runs, read when first asked for.
+
+    The page asks for its figures all at once, from several server threads; a lock makes them
+    wait for one read of the runs instead of each reading them.
+    """
+
+    def __init__(self, info: dict, base: Path):
+        self.info, self.base = info, base
+        self._lock = threading.Lock()
+        self._runs: dict[str, list[RunResult]] | None = None
+
+    @property
+    def runs(self) -> dict[str, list[RunResult]]:
+        """Design -> runs by replication, every table read back from Parquet."""
+        with self._lock:
+            if self._runs is None:
+                self._runs = {d: [storage.read(self.base / path) for path in self.info["runs"][d]] for d in DESIGNS}
+            return self._runs
+
+    @property
+    def metrics(self) -> dict[str, list[dict]]:
+        """Design -> each replication's headline metrics (None where a metric is undefined)."""
+        return self.info["metrics"]
+
+    def series(self, name: str) -> pd.DataFrame:
+        """One series of every run (:mod:`dashboard.series`), as the job's workers computed it."""
+        path = self.base / "series" / f"{name}.parquet"
+        try:
+            return pd.read_parquet(path)
+        except (OSError, pa.ArrowException) as e:
+            raise InputError(str(path), "series", f"missing, corrupt or not a Parquet file ({e})") from None
 
 
 def load_job(workdir: str, jid: str) -> Job:
-    """A finished job, read back from Parquet and JSON (cached: a finished job never changes).
-
-    The page asks for its figures all at once, from several server threads; the lock makes
-    them wait for one read instead of each reading the job.
-    """
+    """A finished job (cached: a finished job never changes); only Parquet and JSON are read."""
     with _load_lock:
         return _load_job(workdir, jid)
 
@@ -150,4 +189,4 @@ def _load_job(workdir: str, jid: str) -> Job:
         info = json.loads((base / "job.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("job", jid, "no finished job with this id (the server may have restarted)") from None
-    return Job(info, {d: [storage.read(base / path) for path in info["runs"][d]] for d in DESIGNS})
+    return Job(info, base)

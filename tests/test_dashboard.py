@@ -105,7 +105,7 @@ def test_a_job_runs_both_designs_on_common_seeds(job):
                   for s in (7, 8)] for d in "AB"}
     for d in "AB":
         assert [r.run_id for r in j.runs[d]] == [r.run_id for r in direct[d]]
-    s = series.summary(j.runs).set_index("metric")
+    s = series.summary(j.metrics).set_index("metric")
     for metric in ("homes_agreed", "median_months_to_agreement", "mean_balance"):
         e = paired_difference([r.metrics[metric] for r in direct["B"]], [r.metrics[metric] for r in direct["A"]])
         assert s.loc[metric, ["diff_mean", "diff_low", "diff_high"]].tolist() == pytest.approx(

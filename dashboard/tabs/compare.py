@@ -124,7 +124,7 @@ def summary_table(s: pd.DataFrame) -> pd.DataFrame:
 @figure("summary", "Summary: B − A with 95% confidence intervals")
 def summary_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    s = series.summary(j.runs)
+    s = series.summary(j.metrics)
     t = summary_table(s)
     shown = t.drop(columns="meaning").assign(metric=t["metric"].str.replace("_", " "))
     return table_figure(shown, [2.2, 0.6, 2.2, 2.2, 2.4, 1.5]), s
@@ -155,7 +155,7 @@ def _summary_html(s: pd.DataFrame) -> html.Table:
 @figure("homes", "Homes proposed, agreed, started and completed")
 def homes_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    data = series.homes(j.runs)
+    data = j.series("homes")
     b = series.bands(data, ["flow", "segment", "date"], "homes")
     fig = make_subplots(rows=len(series.FLOWS), cols=len(series.SEGMENTS), shared_xaxes=True,
                         column_titles=[SEGMENT_TITLES[s] for s in series.SEGMENTS],
@@ -172,7 +172,7 @@ def homes_figure(workdir: Path, job: str):
 @figure("affordable", "Affordable share")
 def affordable_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    data = series.affordable_share(j.runs)
+    data = j.series("affordable")
     fig = go.Figure()
     add_bands(fig, series.bands(data, ["date"], "share"), "date", "affordable", legend=True)
     fig.update_yaxes(title_text="affordable share (%)", tickformat=".0%", rangemode="tozero")
@@ -183,7 +183,7 @@ def affordable_figure(workdir: Path, job: str):
 @figure("speed", "Months to agreement")
 def speed_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    data = series.months_to_agreement(j.runs)
+    data = j.series("speed")
     fig = go.Figure()
     add_bands(fig, series.bands(data, ["year"], "months"), "year", "months_to_agreement", legend=True,
               markers=True)
@@ -195,7 +195,7 @@ def speed_figure(workdir: Path, job: str):
 @figure("escalation", "Escalations and queues")
 def escalation_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    data = series.escalations(j.runs)
+    data = j.series("escalation")
     b = series.bands(data, ["measure", "level", "date"], "cases")
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.08, horizontal_spacing=0.08,
                         column_titles=[f"{level} versnellingstafel(s)" for level in series.LEVELS])
@@ -214,7 +214,7 @@ def escalation_figure(workdir: Path, job: str):
 @figure("reciprocity", "Reciprocity")
 def reciprocity_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
-    data = series.reciprocity(j.runs)
+    data = j.series("reciprocity")
     b = series.bands(data, ["measure", "year"], "value")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
                         column_titles=["balance of concessions (agreements ratified that year)",
@@ -258,7 +258,7 @@ def register(app, workdir: Path) -> None:
             j = load_job(str(workdir), view["job"])
         except InputError as e:
             return html.Div(str(e), className="error"), "", None
-        return _intro(j), _summary_html(series.summary(j.runs)), view
+        return _intro(j), _summary_html(series.summary(j.metrics)), view
 
     for name in FIGURE_NAMES[1:]:   # one callback each, so that each figure shows as soon as it is ready
         _show(app, workdir, name)
