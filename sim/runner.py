@@ -7,10 +7,12 @@ identity is a hash of scenario, parameters, seed and model version.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import numbers
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,20 +96,42 @@ def run(scenario="middenhuur-2017", seed: int = 0, overrides: Mapping | None = N
         overrides["run.months"] = months
     params = sc.parameter_values(overrides)
     rid = run_id_for(sc, params, seed)
-    model = HousingTablesModel(sc, params, seed=seed, run_id=rid)
     total = params["run.months"]
-    try:
-        for month in range(total):
-            model.step()
-            if progress is not None:
-                progress(month + 1, total)
-        model.finish()
-        tables = model.recorder.tables()
-        metrics = headline(model, tables)
-    finally:
-        _release(model)
+    with _collector_for_a_run():
+        model = HousingTablesModel(sc, params, seed=seed, run_id=rid)
+        try:
+            for month in range(total):
+                model.step()
+                if progress is not None:
+                    progress(month + 1, total)
+            model.finish()
+            tables = model.recorder.tables()
+            metrics = headline(model, tables)
+        finally:
+            _release(model)
     return RunResult(rid, sc.name, seed, {k: _jsonable(v) for k, v in params.items()}, tables, metrics,
                      __version__)
+
+
+@contextmanager
+def _collector_for_a_run():
+    """Python's cyclic garbage collector, tuned for the length of a run.
+
+    A national run keeps about a million objects alive (cases, their records, the imported
+    libraries), and the collector's full passes over all of them took about a tenth of the
+    run. During the run, what existed before it is frozen (the full passes skip the
+    libraries and the caller's objects) and young collections come every 20,000 instead of
+    700 allocations. Afterwards both are as they were: nothing the caller holds stays
+    frozen. The collector frees memory, it never changes a result.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 20_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _release(model) -> None:
