@@ -6,6 +6,7 @@ the many cases that would be slow there.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -110,6 +111,25 @@ def test_a_job_runs_both_designs_on_common_seeds(job):
         e = paired_difference([r.metrics[metric] for r in direct["B"]], [r.metrics[metric] for r in direct["A"]])
         assert s.loc[metric, ["diff_mean", "diff_low", "diff_high"]].tolist() == pytest.approx(
             [e.mean, e.low, e.high], nan_ok=True)
+
+
+def test_the_series_a_job_keeps_are_those_of_its_runs(job):
+    """The workers compute the Compare tab's series; they equal those of the runs read back."""
+    _, workdir, jid = job
+    j = load_job(str(workdir), jid)
+    ids = [(d, rep, r.seed) for d in "AB" for rep, r in enumerate(j.runs[d])]
+    for name, of_run in series.PER_RUN.items():
+        direct = series.combine([of_run(j.runs[d][rep]) for d, rep, _ in ids], ids)
+        pd.testing.assert_frame_equal(j.series(name), direct, check_exact=True)
+    assert j.metrics["B"][1] == pytest.approx(j.runs["B"][1].metrics, nan_ok=True)
+
+
+def test_a_corrupt_series_file_is_named(job, tmp_path):
+    _, workdir, jid = job
+    shutil.copytree(workdir / "jobs" / jid, tmp_path / "jobs" / jid)
+    (tmp_path / "jobs" / jid / "series" / "homes.parquet").write_bytes(b"not parquet")
+    with pytest.raises(InputError, match="homes.parquet"):
+        load_job(str(tmp_path), jid).series("homes")
 
 
 def test_the_same_comparison_is_not_run_twice(job):

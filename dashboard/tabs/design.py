@@ -190,7 +190,7 @@ def register(app, workdir: Path) -> None:
         Input("run", "n_clicks"),
         State("scenario-store", "data"), State("replications", "value"), State("seed", "value"),
         State("preset-A", "value"), State("preset-B", "value"), State(PARAMS, "value"), State(PARAMS, "id"),
-        background=True, prevent_initial_call=True, interval=250,
+        background=True, prevent_initial_call=True, interval=100,
         progress=[Output("progress", "value"), Output("progress", "max"), Output("progress-text", "children")],
         progress_default=["0", "1", ""],
         running=[(Output("run", "disabled"), True, False), (Output("cancel", "disabled"), False, True)],
