@@ -69,6 +69,32 @@ def test_many_runs_do_not_keep_models_alive():
     assert alive == []
 
 
+def test_a_run_frees_its_model_itself_and_leaves_the_collector_as_it_was(monkeypatch):
+    """sim.run tunes the garbage collector for the run (sim.runner._collector_for_a_run). The model
+    must be gone when the run returns: left as garbage, it would be frozen with everything else at
+    the start of the next run and never collected (a sweep's workers grew to gigabytes)."""
+    import weakref
+
+    import sim.runner as runner
+    models = []
+    simulate = runner._simulate
+
+    def spy(model, progress):
+        models.append(weakref.ref(model))
+        return simulate(model, progress)
+
+    monkeypatch.setattr(runner, "_simulate", spy)
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    gc.disable()   # no automatic collection may free it for the run: only the run's own
+    try:
+        for s in range(2):
+            sim.run("middenhuur-2017", seed=s, months=6)
+            assert models[-1]() is None
+    finally:
+        gc.enable()
+    assert gc.get_threshold() == threshold and gc.get_freeze_count() == frozen
+
+
 def test_speed_of_performance_agreements_counts_negotiated_bids_only():
     """Yearly: every bid is negotiated. Multi-year: the tranches bound with the first year's agreement
     never negotiate, so they must not pull the mean towards zero months."""
