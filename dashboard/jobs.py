@@ -10,9 +10,10 @@ Each run is written with :mod:`sim.storage` (Parquet tables and ``run.json``) to
 series for the Compare tab (:func:`dashboard.series.of_run`) while the run is in memory, so
 the page's figures need neither the runs' tables nor the server's time for them; the job
 writes them to ``series/<name>.parquet``, one table of all runs each, and ``job.json``
-(with every run's headline metrics) last, so a job directory with a ``job.json`` is complete. The job id is a hash of everything that determines the
-results (the scenario's content, the designs, the seeds, the model version): asking for the
-same comparison again reuses it. Only Parquet and JSON are ever read back; nothing is
+(with every run's headline metrics) last, so a job directory with a ``job.json`` is
+complete. The job id is a hash of everything that determines the results (the scenario's
+content, the designs, the seeds, the model version): asking for the same comparison again
+reuses it. Only Parquet and JSON are ever read back; nothing is
 unpickled from a results directory.
 """
 
