@@ -1,8 +1,8 @@
 """Data collection: tidy tables of one run (MODEL.md section 8; definitions in docs/ODD.md).
 
 Events are recorded as they happen: moves of homes as tuples, counted at the month's end
-into flows (municipality x segment x column) and the pipeline's stock, everything else in
-row lists.
+into flows (municipality x segment x column) and the pipeline's stock; agreements,
+concessions and escalations in column lists (``Columns``); the rest in row lists.
 :meth:`Recorder.tables` turns them into pandas DataFrames once, at the end, with ``run_id``,
 ``scenario`` and ``seed`` in every row.
 """
@@ -25,6 +25,35 @@ _FLOW_INDEX = {c: k for k, c in enumerate(FLOWS)}
 _PIPELINE_SIGN = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": -1}   # how a flow moves the pipeline
 
 
+class Columns:
+    """A table kept as one list per column, appended row by row and turned into a DataFrame once.
+
+    Rows are written as dicts (readable at the call site) but not kept as dicts: a national
+    run records some 30,000 agreement and concession rows, and a dict per row held about 30 MB
+    until the end of the run. Every row has the same columns, in the same order."""
+
+    def __init__(self):
+        self.cols: dict[str, list] = {}
+        self.n = 0
+
+    def append(self, row: dict) -> int:
+        """Add a row; returns its index."""
+        if not self.cols:
+            self.cols = {k: [] for k in row}
+        if len(row) != len(self.cols):
+            raise ValueError(f"a row with columns {sorted(row)} added to a table of {sorted(self.cols)}")
+        for k, v in row.items():
+            self.cols[k].append(v)
+        self.n += 1
+        return self.n - 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.cols)
+
+
 class Recorder:
     def __init__(self, model):
         self.model = model
@@ -33,9 +62,9 @@ class Recorder:
         self.pipeline: np.ndarray | None = None  # (municipality, segment) -> homes now in the pipeline
         self.monthly_parts: list[tuple] = []   # per month: (municipality index, segment index, flows, pipeline)
         self.queue_rows: list[tuple] = []      # (month, level, table, landsdeel, queued, at table): the ladder's tables
-        self.agreements: list[dict] = []
-        self.concessions: list[dict] = []
-        self.escalations: list[dict] = []
+        self.agreements = Columns()
+        self.concessions = Columns()
+        self.escalations = Columns()
         self.given = defaultdict(float)        # (year index, giver id, receiver id) -> EUR conceded
         self.agreement_concessions: dict[int, dict] = {}  # agreement id -> agent id -> concession
         self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
@@ -103,11 +132,11 @@ class Recorder:
         cs = {i: rc.concession(terms.openings[i], terms.needs[i], terms.reservations[i]) for i in ids}
         rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in terms.claims)
         v, space = terms.variant, case.space
-        aid = len(self.agreements)
         by_kind = {a.kind: terms.claims[a.unique_id] for a in seated + case.absent}
         n = case.total_homes
         mid_homes = int(round(space.mid_share[v] * n))
         land = self._land_prices(case, space, v, econ, by_kind.get("municipality", np.nan))
+        aid = len(self.agreements)
         self.agreements.append({
             "agreement_id": aid, "case_id": case.id, "case_kind": case.kind,
             "municipality": case.municipality.name, "region": case.municipality.region, "month": month,
@@ -169,9 +198,9 @@ class Recorder:
         return out
 
     def agreement_lost(self, month, case, party) -> None:
-        row = self.agreements[case.agreement_id]
-        row["lost_at_ratification"] = True
-        row["lost_by"] = party.kind
+        cols = self.agreements.cols
+        cols["lost_at_ratification"][case.agreement_id] = True
+        cols["lost_by"][case.agreement_id] = party.kind
 
     def ratified(self, month, case) -> None:
         """The agreement binds: count its homes as agreed and what each seated party gave the others."""
@@ -182,28 +211,28 @@ class Recorder:
             others = [j for j in ids if j != i]
             for j in others:
                 self.given[(month // 12, i, j)] += value / len(others)
-        row = self.agreements[case.agreement_id]
-        row["ratified_month"] = month
-        row["window_wait_months"] = month - row["month"]
-        case.window_wait += month - row["month"]
+        cols, aid = self.agreements.cols, case.agreement_id
+        cols["ratified_month"][aid] = month
+        cols["window_wait_months"][aid] = month - cols["month"][aid]
+        case.window_wait += month - cols["month"][aid]
         self.homes_event(month, case, "agreed")
 
     def escalation_in(self, month, case, table, queue_length) -> None:
-        self.escalations.append({"case_id": case.id, "municipality": case.municipality.name,
-                                 "from_level": case.table_history[-1] if case.table_history else "local",
-                                 "level": table.level_name, "table": table.name, "bottleneck": case.bottleneck,
-                                 "month_in": month, "month_admitted": np.nan, "month_out": np.nan,
-                                 "queue_length": queue_length, "outcome": ""})
-        case.escalation_rows.append(len(self.escalations) - 1)
+        case.escalation_rows.append(self.escalations.append({
+            "case_id": case.id, "municipality": case.municipality.name,
+            "from_level": case.table_history[-1] if case.table_history else "local",
+            "level": table.level_name, "table": table.name, "bottleneck": case.bottleneck,
+            "month_in": month, "month_admitted": np.nan, "month_out": np.nan,
+            "queue_length": queue_length, "outcome": ""}))
 
     def escalation_admitted(self, month, case) -> None:
-        self.escalations[case.escalation_rows[-1]]["month_admitted"] = month
+        self.escalations.cols["month_admitted"][case.escalation_rows[-1]] = month
 
     def escalation_out(self, month, case, outcome) -> None:
         if case.escalation_rows:
-            row = self.escalations[case.escalation_rows[-1]]
-            if row["outcome"] == "":
-                row["month_out"], row["outcome"] = month, outcome
+            cols, row = self.escalations.cols, case.escalation_rows[-1]
+            if cols["outcome"][row] == "":
+                cols["month_out"][row], cols["outcome"][row] = month, outcome
 
     def trust_changed(self, month, rows, cols, values) -> None:
         """Pairs (agent indices) whose trust changed this month, with the new values."""
@@ -244,9 +273,9 @@ class Recorder:
         region = {x.name: x.region for x in m.municipalities}
         monthly.insert(3, "region", monthly["municipality"].map(region))
         cases = self._cases()
-        agreements = pd.DataFrame(self.agreements)
-        concessions = pd.DataFrame(self.concessions)
-        escalations = pd.DataFrame(self.escalations)
+        agreements = self.agreements.frame()
+        concessions = self.concessions.frame()
+        escalations = self.escalations.frame()
         pairs = self._pairs()
         queues = pd.DataFrame(self.queue_rows, columns=["month", "level", "table", "landsdeel", "queued",
                                                          "at_table"])
