@@ -11,6 +11,7 @@ import gc
 import hashlib
 import json
 import numbers
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,25 +122,40 @@ def _simulate(model, progress) -> tuple[dict, dict]:
 def _collector_for_a_run():
     """Python's cyclic garbage collector, tuned for the length of a run.
 
-    A national run keeps about a million objects alive (cases, their records, the imported
-    libraries), and the collector's full passes over all of them took about a tenth of the
-    run. During the run, what existed before it is frozen (the passes skip the libraries and
-    the caller's objects) and young collections come every 20,000 instead of 700
-    allocations. At its end one collection, while the rest is still frozen, frees the model
-    (its agents, cases and tables refer to each other, so only the collector can), and then
-    both settings are as they were. Without that collection the model would be garbage
-    frozen at the start of the next run, and the next: a sweep's workers grew by a model a
-    run. The collector frees memory; it never changes a result.
+    A national run keeps about a million objects alive (cases, their records), and the
+    collector's full passes went over all of them and over everything else the process
+    held: little in a fresh process, but about a third of the CPU in a sweep's long-lived
+    workers. During the run, what existed before it is frozen (the passes skip the
+    libraries and the caller's objects) and young collections come every 20,000 instead of
+    700 allocations. At its end one collection, while the rest is still frozen, frees the
+    model (its agents, cases and tables refer to each other, so only the collector can),
+    and then both settings are as they were. Without that collection the model would be
+    garbage frozen at the start of the next run, and the next: a sweep's workers grew by a
+    model a run. Runs in several threads of one process share the tuning: the first to
+    start sets it and freezes (so no run's model is ever frozen), each frees its own model,
+    and the last to end restores it. The collector frees memory; it never changes a result.
     """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 20_000), *threshold[1:])
+    global _runs_in_process, _threshold_before
+    with _collector_lock:
+        if _runs_in_process == 0:
+            _threshold_before = gc.get_threshold()
+            gc.set_threshold(max(_threshold_before[0], 20_000), *_threshold_before[1:])
+            gc.freeze()
+        _runs_in_process += 1
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.collect()
-        gc.unfreeze()
+        with _collector_lock:
+            _runs_in_process -= 1
+            gc.collect()
+            if _runs_in_process == 0:
+                gc.set_threshold(*_threshold_before)
+                gc.unfreeze()
+
+
+_collector_lock = threading.Lock()
+_runs_in_process = 0
+_threshold_before = gc.get_threshold()
 
 
 def _release(model) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import mesa
 import pandas as pd
@@ -90,6 +90,10 @@ def test_a_run_frees_its_model_itself_and_leaves_the_collector_as_it_was(monkeyp
         for s in range(2):
             sim.run("middenhuur-2017", seed=s, months=6)
             assert models[-1]() is None
+        # runs in threads of one process (a dask worker with several threads) overlap
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda s: sim.run("middenhuur-2017", seed=s, months=6), range(3)))
+        assert len(models) == 5 and all(ref() is None for ref in models)
     finally:
         gc.enable()
     assert gc.get_threshold() == threshold and gc.get_freeze_count() == frozen
