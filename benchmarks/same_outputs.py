@@ -1,5 +1,8 @@
 """Check that a refactor left every output table identical: this tree against another commit.
 
+The headline metrics of each run are compared as one more table (``metrics``), since some
+(conditional concession) are computed from what the recorder keeps, not from the tables.
+
 Run on demand:  python benchmarks/same_outputs.py [--base HEAD] [--seeds 0 1 2] [--scenarios ...] [--months N] [--rtol R]
 
 The base commit is checked out into a temporary git worktree; each tree runs every
@@ -25,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DUMP = r"""
 import sys
 from pathlib import Path
+import pandas as pd
 import sim
 out, months, seeds, names = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), sys.argv[4].split(",")
 for name in names:
@@ -34,6 +38,7 @@ for name in names:
         d.mkdir(parents=True, exist_ok=True)
         for t, df in r.tables.items():
             df.drop(columns=["run_id"], errors="ignore").to_parquet(d / f"{t}.parquet", index=False)
+        pd.DataFrame([r.metrics]).to_parquet(d / "metrics.parquet", index=False)   # the headline metrics too
 """
 
 
@@ -93,7 +98,8 @@ def main() -> None:
         print("\n".join(problems[:20]))
         sys.exit(1)
     how = f"identical (floats within rtol {args.rtol:g})" if args.rtol else "identical"
-    print(f"{how}: {n} tables ({len(names)} scenarios x {len(args.seeds)} seeds) against {args.base}")
+    print(f"{how}: {n} tables, headline metrics included ({len(names)} scenarios x {len(args.seeds)} seeds) "
+          f"against {args.base}")
 
 
 if __name__ == "__main__":
