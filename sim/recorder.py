@@ -67,7 +67,7 @@ class Recorder:
         self.escalations = Columns()
         self.given = defaultdict(float)        # (year index, giver id, receiver id) -> EUR conceded
         self.agreement_concessions: dict[int, dict] = {}  # agreement id -> agent id -> concession
-        self.cc = defaultdict(lambda: [0, 0, 0, 0])  # agent id -> [conceded|other, n|other, conceded|none, n|none]
+        self.cc = [0, 0, 0, 0]                 # observations: [conceded|others did, n|others did, conceded|none, n|none]
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
         self.trust_samples = {}                # (year index, i, j) -> trust at year end, for the pairs table
@@ -97,15 +97,16 @@ class Recorder:
         self.homes_event(month, case, "relabelled", {"midrent": -k, "free": k})
 
     def concessions_observed(self, agent_ids, conceded, others_conceded) -> None:
-        """Observations of parties free to take their scheduled step (arrays, one entry each)."""
-        for i, c, o in zip(agent_ids.tolist(), conceded.tolist(), others_conceded.tolist()):
-            rec = self.cc[i]
-            if o:
-                rec[0] += c
-                rec[1] += 1
-            else:
-                rec[2] += c
-                rec[3] += 1
+        """Observations of parties free to take their scheduled step (arrays, one entry each).
+
+        The run's conditional concession pools every party's observations, so only the counts
+        are kept (``agent_ids``, who was observed, is part of the negotiation's protocol)."""
+        after = int(np.count_nonzero(others_conceded))
+        conceded_after = int(np.count_nonzero(conceded & others_conceded))
+        self.cc[0] += conceded_after
+        self.cc[1] += after
+        self.cc[2] += int(np.count_nonzero(conceded)) - conceded_after
+        self.cc[3] += len(others_conceded) - after
 
     def meeting(self, month, table, case) -> None:
         self.meetings[(table.level_name, case.kind)] += 1
@@ -376,9 +377,7 @@ class Recorder:
         return totals
 
     def conditional_concession(self) -> float:
-        a = (sum(v[0] for v in self.cc.values()), sum(v[1] for v in self.cc.values()))
-        n = (sum(v[2] for v in self.cc.values()), sum(v[3] for v in self.cc.values()))
-        return rc.conditional_concession(a, n)
+        return rc.conditional_concession((self.cc[0], self.cc[1]), (self.cc[2], self.cc[3]))
 
 
 _EMPTY = {
