@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim import reciprocity as rc
-from sim.case import SEGMENTS, STATES, State
+from sim.case import SEGMENTS, STATES
 
 MONTHLY_COLUMNS = ("proposed", "relabelled", "agreed", "started", "completed", "abandoned", "pipeline")
 FLOWS = MONTHLY_COLUMNS[:-1]
