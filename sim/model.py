@@ -31,6 +31,7 @@ touches a global random state and never imports plotting or the dashboard.
 from __future__ import annotations
 
 import math
+import weakref
 
 import mesa
 import numpy as np
@@ -65,6 +66,8 @@ class HousingTablesModel(mesa.Model):
         self.tenant_learning: list[tuple] = []   # (tenant organisation, gain): applied at the month's end
         self.elections_held = 0
         self._economies: dict[int, Economy] = {}
+        # package spaces in use, by what determines them: cases share them (``space_for``)
+        self.spaces: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.economy = self.economy_at(0)
         self.recorder = Recorder(self)
         self._make_agents(scenario)
@@ -538,7 +541,7 @@ class HousingTablesModel(mesa.Model):
         real numbers fit, is the negotiation's, not a fixed delay."""
         case.concrete = True
         case.agreed_in_principle = month
-        case.space = space_for(case, self.p, concrete=True, mix_levels=table.means.mix_levels)
+        case.space = space_for(case, self.p, concrete=True, mix_levels=table.means.mix_levels, shared=self.spaces)
         case.variant = case.space.plan
         case.meetings_at_level = 0
 
@@ -583,7 +586,7 @@ class HousingTablesModel(mesa.Model):
                          specific=True, opened=month, objection=case.objection, tranche_of=case.id)
                 t.cast, t.parties, t.absent, t.table = case.cast, case.parties, case.absent, case.table
                 t.slots = case.slots
-                t.space, t.variant = space_for(t, self.p, concrete=True), case.agreement["variant"]
+                t.space, t.variant = space_for(t, self.p, concrete=True, shared=self.spaces), case.agreement["variant"]
                 drafts.append((case, t))
         if not drafts:
             return

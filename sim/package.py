@@ -63,8 +63,9 @@ class PackageSpace:
     def stacked(self) -> np.ndarray:
         """Mid share, free share, rent level, commitment and priority as one (5, variants) array."""
         if "_stacked" not in self.__dict__:
-            object.__setattr__(self, "_stacked", np.stack(
-                [self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority]))
+            stacked = np.stack([self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority])
+            stacked.flags.writeable = False
+            object.__setattr__(self, "_stacked", stacked)
         return self.__dict__["_stacked"]
 
     def padded(self, width: int) -> np.ndarray:
@@ -74,6 +75,7 @@ class PackageSpace:
             out = np.empty((5, width))
             out[:, :self.size] = self.stacked
             out[:, self.size:] = self.stacked[:, self.plan:self.plan + 1]
+            out.flags.writeable = False
             cache[width] = out
         return cache[width]
 
@@ -90,33 +92,48 @@ def _neighbours(levels: tuple) -> list:
     return [np.flatnonzero(row == 1) for row in step]
 
 
-def space_for(case, p: dict, concrete: bool, mix_levels: int = 1) -> PackageSpace:
+def space_for(case, p: dict, concrete: bool, mix_levels: int = 1, shared=None) -> PackageSpace:
     """The variants open to ``case``: only its plan when the question is general.
 
     ``mix_levels`` is how many mix steps each way are on the table (the national table may
-    allow more towards free-sector homes: ``escalation.max_mix_change``).
+    allow more towards free-sector homes: ``escalation.max_mix_change``). ``shared``: the spaces
+    cases hold now (the model's, by weak reference, so that a space no case holds is freed);
+    cases with the same homes on the same terms then share one space (its arrays are
+    read-only), and with it the padded grids ``value_cases`` reads.
     """
-    n = case.total_homes or 1
-    soc, mid0, free0 = case.homes["social"] / n, case.homes["midrent"] / n, case.homes["free"] / n
-    t0 = p["municipality.midrent_commitment_years"]
-    if case.kind == "performance" or not concrete:
+    key = (case.kind == "performance", concrete, case.homes["social"], case.homes["midrent"], case.homes["free"],
+           mix_levels, p["negotiation.mix_step"], p["negotiation.rent_step"],
+           p["municipality.midrent_commitment_years"], p["negotiation.commitment_step"],
+           p["negotiation.priority_months"] > 0)
+    if shared is None:
+        return _space(*key)
+    space = shared.get(key)
+    if space is None:
+        space = shared[key] = _space(*key)
+    return space
+
+
+def _space(performance: bool, concrete: bool, social: int, midrent: int, free: int, mix_levels: int,
+           step: float, rent_step: float, t0: float, step_t: float, priority: bool) -> PackageSpace:
+    n = (social + midrent + free) or 1
+    soc, mid0, free0 = social / n, midrent / n, free / n
+    if performance or not concrete:
         mixes, rents, commitments = (0,), (0,), (0,)
     else:
-        step = p["negotiation.mix_step"]
         mixes = tuple(m for m in range(-mix_levels, 2) if -1e-9 <= mid0 + m * step <= mid0 + free0 + 1e-9)
         mixes = mixes if step > 0 else (0,)
-        rents = (0, 1, 2) if (mid0 > 0 or free0 > 0) and p["negotiation.rent_step"] > 0 else (0,)
-        step_t = p["negotiation.commitment_step"]
+        rents = (0, 1, 2) if (mid0 > 0 or free0 > 0) and rent_step > 0 else (0,)
         commitments = tuple(k for k in (-1, 0, 1) if t0 + k * step_t >= 0) if (mid0 > 0 or free0 > 0) and step_t > 0 \
             else (0,)
-    priorities = (0, 1) if concrete and p["negotiation.priority_months"] > 0 else (0,)
+    priorities = (0, 1) if concrete and priority else (0,)
     levels = (mixes, rents, commitments, priorities)
-    mix, rent, commitment, priority, plan = _grid(levels)
-    mid = np.clip(mid0 + mix * p["negotiation.mix_step"], 0.0, 1.0 - soc)
-    return PackageSpace(mix_level=mix, rent_level=rent, commitment_level=commitment,
-                        commitment=t0 + commitment * p["negotiation.commitment_step"], priority=priority,
-                        mid_share=mid, free_share=np.clip(1.0 - soc - mid, 0.0, 1.0), social_share=soc,
-                        rent_step=p["negotiation.rent_step"], plan=plan, levels=levels)
+    mix, rent, commitment, priority_level, plan = _grid(levels)
+    mid = np.clip(mid0 + mix * step, 0.0, 1.0 - soc)
+    arrays = dict(commitment=t0 + commitment * step_t, mid_share=mid, free_share=np.clip(1.0 - soc - mid, 0.0, 1.0))
+    for a in arrays.values():
+        a.flags.writeable = False
+    return PackageSpace(mix_level=mix, rent_level=rent, commitment_level=commitment, priority=priority_level,
+                        social_share=soc, rent_step=rent_step, plan=plan, levels=levels, **arrays)
 
 
 @lru_cache(maxsize=None)

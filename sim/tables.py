@@ -172,7 +172,8 @@ def learn_insight(model, table: Table, case, agent, gain: float) -> None:
     set_insight(model, table, case, agent, learned(insight_of(model, table, case, agent), gain))
 
 
-def guardedness_rows(model, items: list, seated: np.ndarray, agents: list) -> np.ndarray:
+def guardedness_rows(model, items: list, seated: np.ndarray, agents: list,
+                     idx: np.ndarray | None = None) -> np.ndarray:
     """(1 - trust) * (1 - insight) of every seated party of every (table, case) item, shape (M, 5).
 
     How guarded a party is: it pads its opening by this much and keeps this much of its range
@@ -180,12 +181,12 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list) -> np
     counts is its mean trust in the other parties; under a municipal chair, whose text it
     must accept, its trust in the municipality. At a vertical table governments steer, so
     trust counts only ``trust.vertical_weight`` as much, the rest taken at ``trust.vertical_anchor``
-    (seed 003).
+    (seed 003). ``idx``: the items' ``slot_indices``, if the caller has them.
     """
     p = model.p
     m = len(items)
     n = len(KINDS)
-    idx = slot_indices(model, [c for _, c in items])
+    idx = slot_indices(model, [c for _, c in items]) if idx is None else idx
     trust = model.trust_store.value[idx[:, :, None], idx[:, None, :]]
     insight = model.insight[np.array([t.id for t, _ in items], dtype=int)[:, None], idx]
     # what a party knows before meeting (empty slots count for nothing: the result is masked by ``seated``)
@@ -292,7 +293,7 @@ def seat(model, table: Table, case, pad: bool = True) -> None:
             set_insight(model, table, case, a, max(insight_of(model, table, case, a), table.means.mediation))
     if table.switches["specificity"] == "concrete":
         case.concrete = True  # a higher table works on the concrete case (seed 003: 'interveniëren bij knelpunten')
-    case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels)
+    case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels, shared=model.spaces)
     case.variant = case.space.plan
     muni = case.cast.get("municipality")
     case.slots = None
@@ -356,6 +357,7 @@ class View:
     position: np.ndarray         # (M, 5) its board's position this month (share of stake)
     standard: np.ndarray | None  # (M, 5, V) the market-standard guess, for absent parties (``view(guesses=True)``)
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
+    idx: np.ndarray | None = None  # (M, 5) the slots' rows of the model's agent arrays (``slot_indices``)
 
     def rows(self, rows: list) -> "View":
         """The same view restricted to some cases, and to the variants those cases have: exactly
@@ -364,7 +366,8 @@ class View:
         width = max(self.val.cases[i].space.size for i in rows)
         return View(self.val.rows(idx, width), [self.agents[i] for i in rows], self.seated[idx], self.absent[idx],
                     self.own[idx, :, :width], self.stake[idx, :, :width], self.position[idx],
-                    None if self.standard is None else self.standard[idx, :, :width], self.board_margin)
+                    None if self.standard is None else self.standard[idx, :, :width], self.board_margin,
+                    None if self.idx is None else self.idx[idx])
 
     def true_need(self) -> np.ndarray:
         """Every signatory's own reservation with its board's current position (0 for empty slots)."""
@@ -455,7 +458,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
     return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard,
-                model.p["negotiation.board_margin"])
+                model.p["negotiation.board_margin"], idx)
 
 
 def shortfalls(model, cases: list, month: int) -> np.ndarray:
@@ -600,57 +603,50 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     candidates = np.full((m, width_k), -1, dtype=int)
     for r, x in enumerate(cand_lists):
         candidates[r, :len(x)] = x
-    writer = np.full(m, negotiation.NO_TEXT)
     bonus = np.zeros((m, width))
-    can_sign = np.zeros(m, dtype=bool)
-    chair = np.zeros(m, dtype=int)
-    rule = np.zeros(m, dtype=int)
-    lead = np.full(m, -1)
-    muni_slot = np.full(m, -1)
-    t_start, t_step = np.zeros(m), np.zeros(m)
     rounds = p["negotiation.rounds_per_meeting"]
-    steer = []                             # rows where a municipal chair writes and steers
-    hold = p["negotiation.distrust_hold"] * guardedness_rows(model, items, vw.seated, vw.agents)
-    idx = slot_indices(model, cases)
+    idx = slot_indices(model, cases) if vw.idx is None else vw.idx
+    hold = p["negotiation.distrust_hold"] * guardedness_rows(model, items, vw.seated, vw.agents, idx)
     agent = np.where(vw.seated, model.agent_ids[idx], -1)
     exponent = np.where(vw.seated, model.concession_exponents[idx], 1.0)
+    # the rules of each item's table
+    chairs = [t.switches["chair"] for t, _ in items]
+    chair = np.array([negotiation.CHAIRS[c] for c in chairs], dtype=int)
+    rule = np.array([negotiation.RULES[t.switches["decision_rule"]] for t, _ in items], dtype=int)
+    muni_seated = vw.seated[:, SLOT["municipality"]]
+    muni_slot = np.where(muni_seated, SLOT["municipality"], -1)
+    lead = np.where(rule == negotiation.RULES["lead"], muni_slot, -1)
+    # a seated municipality that chairs writes the text and steers it (only it can: it is seated)
+    steering = (chair == negotiation.CHAIRS["municipality"]) & muni_seated
+    # the concession clock and what may stop a signature
+    clock = np.array([(c.meetings_at_level, c.kind == "performance", c.meetings, c.assessment_meetings,
+                       c.infrastructure_blocked or c.lacks_investor) for c in cases], dtype=float).reshape(m, 5)
+    at_level, performance, held, assessment, blocked = clock.T
+    performance, blocked = performance.astype(bool), blocked.astype(bool)
+    d = p["negotiation.meetings_to_deadline"]
+    deadline = np.where(performance, d + p["performance.meetings_required"] - 1, d)   # ``deadline_for``
+    t_start = at_level / deadline
+    t_step = 1.0 / (rounds * deadline)
+    too_early = performance & (held + 1 < p["performance.meetings_required"])
+    assessing = at_level < assessment
+    can_sign = ~(blocked | too_early | assessing)
+    writer = np.full(m, negotiation.NO_TEXT)
     writer_insight = np.zeros(m)
     for r, (table, case) in enumerate(items):
-        sw = table.switches
-        seated = vw.seated[r]
-        muni = case.cast.get("municipality")
-        if seated[SLOT["municipality"]]:
-            muni_slot[r] = SLOT["municipality"]
-        chair[r] = negotiation.CHAIRS[sw["chair"]]
-        rule[r] = negotiation.RULES[sw["decision_rule"]]
-        if sw["decision_rule"] == "lead":
-            lead[r] = muni_slot[r]
-        if sw["chair"] == "external":
+        if chairs[r] == "external":
             writer[r] = negotiation.CHAIR
             writer_insight[r] = p["negotiation.caucus_disclosure"]
         else:
-            if sw["chair"] == "municipality" and muni_slot[r] >= 0:
-                w = muni
-            else:
-                w = case.parties[case.meetings % len(case.parties)]  # the parties write in turn
-            writer[r] = SLOT[w.kind]
+            w = case.cast["municipality"] if steering[r] else case.parties[case.meetings % len(case.parties)]
+            writer[r] = SLOT[w.kind]   # the municipality as chair, or the parties in turn
             writer_insight[r] = insight_of(model, table, case, w)
-            if sw["chair"] == "municipality" and w is muni:
-                steer.append(r)
-        deadline = deadline_for(case, p)
-        t_start[r] = case.meetings_at_level / deadline
-        t_step[r] = 1.0 / (rounds * deadline)
-        too_early = case.kind == "performance" and case.meetings + 1 < p["performance.meetings_required"]
-        assessing = case.meetings_at_level < case.assessment_meetings
-        blocked = case.infrastructure_blocked or case.lacks_investor
-        can_sign[r] = not (blocked or too_early or assessing)
-        case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked else \
-            ("assessment" if assessing else "")
+        case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked[r] else \
+            ("assessment" if assessing[r] else "")
+    steer = np.flatnonzero(steering)
     insight = np.where(vw.seated, writer_insight[:, None], 0.0)
-    if steer:
-        rows = np.array(steer)
-        bonus[rows] = p["negotiation.chair_steering"] * Municipality.affordability_values(
-            vw.val, rows, [vw.agents[r][SLOT["municipality"]] for r in steer])
+    if len(steer):
+        bonus[steer] = p["negotiation.chair_steering"] * Municipality.affordability_values(
+            vw.val, steer, [vw.agents[r][SLOT["municipality"]] for r in steer])
     return negotiation.Meetings(
         seated=vw.seated, absent=vw.absent, res=res, opening=opening, surplus=surplus, candidates=candidates,
         writer=writer, writer_insight=insight, bonus=bonus, variant=np.array([c.variant for c in cases]),
