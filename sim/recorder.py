@@ -2,17 +2,21 @@
 
 Events are recorded as they happen: moves of homes as tuples, counted at the month's end
 into flows (municipality x segment x column) and the pipeline's stock; agreements,
-concessions and escalations in column lists (``Columns``); the rest in row lists.
+concessions and escalations as tables of rows (``Columns``); the rest in row lists.
 :meth:`Recorder.tables` turns them into pandas DataFrames once, at the end, with ``run_id``,
-``scenario`` and ``seed`` in every row.
+``scenario`` and ``seed`` in every row. The columns are made arrays directly where pandas
+would infer them value by value (``_column``, ``_strings_at``), with the same dtypes and values.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import repeat
+from operator import attrgetter, itemgetter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sim import reciprocity as rc
 from sim.case import SEGMENTS, STATES
@@ -26,32 +30,86 @@ _PIPELINE_SIGN = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": 
 
 
 class Columns:
-    """A table kept as one list per column, appended row by row and turned into a DataFrame once.
+    """A table kept as one list per row, appended row by row and turned into a DataFrame once.
 
     Rows are written as dicts (readable at the call site) but not kept as dicts: a national
     run records some 30,000 agreement and concession rows, and a dict per row held about 30 MB
-    until the end of the run. Every row has the same columns, in the same order."""
+    until the end of the run. A row is kept as the list of its values (as small as the column
+    lists were, and one append instead of one per column); a few cells change later
+    (ratification, escalation outcomes), by :meth:`set`. Every row has the same columns, in
+    the same order."""
 
     def __init__(self):
-        self.cols: dict[str, list] = {}
-        self.n = 0
+        self.names: tuple[str, ...] = ()
+        self.position: dict[str, int] = {}
+        self.rows: list[list] = []
 
     def append(self, row: dict) -> int:
         """Add a row; returns its index."""
-        if not self.cols:
-            self.cols = {k: [] for k in row}
-        if len(row) != len(self.cols):
-            raise ValueError(f"a row with columns {sorted(row)} added to a table of {sorted(self.cols)}")
-        for k, v in row.items():
-            self.cols[k].append(v)
-        self.n += 1
-        return self.n - 1
+        if not self.rows:
+            self.names = tuple(row)
+            self.position = {k: p for p, k in enumerate(self.names)}
+        elif tuple(row) != self.names:
+            raise ValueError(f"a row with columns {list(row)} added to a table of {list(self.names)}")
+        self.rows.append(list(row.values()))
+        return len(self.rows) - 1
+
+    def get(self, row: int, name: str):
+        return self.rows[row][self.position[name]]
+
+    def set(self, row: int, name: str, value) -> None:
+        self.rows[row][self.position[name]] = value
 
     def __len__(self) -> int:
-        return self.n
+        return len(self.rows)
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.cols)
+        if not self.rows:
+            return pd.DataFrame()
+        return pd.DataFrame({k: _column(v) for k, v in zip(self.names, zip(*self.rows))})
+
+
+def _column(values) -> np.ndarray | pd.api.extensions.ExtensionArray | list:
+    """The array pandas infers from a list of Python values, made directly when all values are
+    of one plain type (pandas' inference goes value by value and took most of the time of
+    building the output tables). Anything else (mixed types, None, NaN among integers) is left
+    to pandas, so every column has exactly the dtype and values it would have had."""
+    values = list(values)
+    types = set(map(type, values))
+    if len(types) == 1:
+        t = next(iter(types))
+        if t is int:
+            try:
+                return np.array(values, dtype=np.int64)
+            except OverflowError:   # pandas makes these uint64 or object
+                return values
+        if t is float:
+            return np.array(values, dtype=np.float64)
+        if t is bool:
+            return np.array(values, dtype=bool)
+        if t is str:
+            return _strings(values)
+    elif types == {float, np.float64}:
+        return np.array(values, dtype=np.float64)
+    return values
+
+
+def _strings(values: list):
+    """A list of str as the string column pandas infers for it (pyarrow's large strings), built by pyarrow at once."""
+    dtype = pd.Series(["x"]).dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=dtype)
+    return values
+
+
+def _strings_at(names: list, index: np.ndarray):
+    """``names[index]`` (names: a list of str) as the string column pandas infers for it: the few names
+    are made a string array once and taken, instead of pandas inferring a string per row."""
+    dtype = pd.Series(["x"]).dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and all(type(x) is str for x in names):
+        taken = pa.array(names, type=pa.large_string()).take(pa.array(index, type=pa.int64()))
+        return pd.arrays.ArrowStringArray(taken, dtype=dtype)
+    return np.array(names, dtype=object)[index]
 
 
 class Recorder:
@@ -115,38 +173,45 @@ class Recorder:
         self.impasses += 1
 
     def agreements_reached(self, month, agreed: list) -> None:
-        """Tables reached (or imposed) these agreements ((table, case, terms)); valued together."""
+        """Tables reached (or imposed) these agreements ((table, case, terms)); valued together, and what
+        the valuation says of each (its zones of agreement, its mid-rent rent) read for all at once."""
         if not agreed:
             return
         from sim.tables import view  # here: sim.tables imports sim.case, as this module does
-        real = view(self.model, [c for _, c, _ in agreed], month, known_cost=True)
-        shortfall = real.total(real.true_need()) - real.val.surplus
+        cases = [c for _, c, _ in agreed]
+        real = view(self.model, cases, month, known_cost=True)
+        fits = real.total(real.true_need()) - real.val.surplus <= 1e-6   # (case, variant): a zone of agreement
+        rows = np.arange(len(agreed))
+        zone_any = fits.any(axis=1).tolist()
+        zone_at_plan = fits[rows, [c.space.plan for c in cases]].tolist()
+        rents = real.val.rent[rows, [terms.variant for _, _, terms in agreed]].tolist()
         for r, (table, case, terms) in enumerate(agreed):
-            self._agreement(month, case, table, terms, shortfall[r], float(real.val.rent[r, terms.variant]))
+            self._agreement(month, case, table, terms, zone_any[r], zone_at_plan[r], rents[r])
 
-    def _agreement(self, month, case, table, terms, shortfall, rent) -> None:
+    def _agreement(self, month, case, table, terms, zone_of_agreement, zone_at_plan, rent) -> None:
         """Record the package, the claims, the concessions of one agreement."""
-        m = self.model
-        econ = m.economy.local(case.municipality)
         seated = case.parties
-        ids = [a.unique_id for a in seated]
-        cs = {i: rc.concession(terms.openings[i], terms.needs[i], terms.reservations[i]) for i in ids}
-        rational = all(terms.claims[i] >= terms.reservations[i] - 1e-6 for i in terms.claims)
+        openings, needs, reservations, claims = terms.openings, terms.needs, terms.reservations, terms.claims
+        cs = {a.unique_id: rc.concession(openings[a.unique_id], needs[a.unique_id], reservations[a.unique_id])
+              for a in seated}
+        rational = all(claims[i] >= reservations[i] - 1e-6 for i in claims)
         v, space = terms.variant, case.space
-        by_kind = {a.kind: terms.claims[a.unique_id] for a in seated + case.absent}
+        by_kind = {a.kind: claims[a.unique_id] for a in seated + case.absent}
+        absent_claims = sum(claims[j] for j in terms.absent)
         n = case.total_homes
+        muni, homes, switches = case.municipality, case.homes, table.switches
         mid_homes = int(round(space.mid_share[v] * n))
-        land = self._land_prices(case, space, v, econ, by_kind.get("municipality", np.nan))
+        land = self._land_prices(case, space, v, self.model.economy, by_kind.get("municipality", np.nan))
         aid = len(self.agreements)
         self.agreements.append({
             "agreement_id": aid, "case_id": case.id, "case_kind": case.kind,
-            "municipality": case.municipality.name, "region": case.municipality.region, "month": month,
-            "level": table.level_name, "table": table.name, "orientation": table.switches["orientation"],
-            "chair": table.switches["chair"], "decision_rule": table.switches["decision_rule"],
-            "synchronised": table.switches["synchronised_cycles"], "mandate": table.switches["mandate"],
-            "specific": case.specific, "homes": n, "homes_social": case.homes["social"],
-            "homes_midrent": mid_homes, "homes_free": n - case.homes["social"] - mid_homes,
-            "plan_homes_midrent": case.homes["midrent"],
+            "municipality": muni.name, "region": muni.region, "month": month,
+            "level": table.level_name, "table": table.name, "orientation": switches["orientation"],
+            "chair": switches["chair"], "decision_rule": switches["decision_rule"],
+            "synchronised": switches["synchronised_cycles"], "mandate": switches["mandate"],
+            "specific": case.specific, "homes": n, "homes_social": homes["social"],
+            "homes_midrent": mid_homes, "homes_free": n - homes["social"] - mid_homes,
+            "plan_homes_midrent": homes["midrent"],
             "midrent_rent": rent if mid_homes else np.nan,
             "commitment_years": float(space.commitment[v]) if mid_homes else np.nan,
             "priority": bool(space.priority[v]), "text_moves": case.text_moves,
@@ -155,13 +220,12 @@ class Recorder:
             "investor_surplus_per_home": by_kind.get("investor", np.nan),
             "corporation_surplus_per_home": by_kind.get("corporation", np.nan),
             "tenant_discount_per_home": by_kind.get("tenant", np.nan),
-            "surplus_per_home": terms.available + sum(terms.claims[j] for j in terms.absent),
+            "surplus_per_home": terms.available + absent_claims,
             "intervention_money_per_home": terms.money,
             "imposed": terms.imposed, "mediated": terms.mediated,
             "absent_signatories": ",".join(sorted(a.kind for a in case.absent)),
-            "zone_of_agreement": bool(np.any(shortfall <= 1e-6)), "zone_at_plan": bool(shortfall[space.plan] <= 1e-6),
-            "zone_as_seen": sum(terms.reservations.values()) <= terms.available - terms.money + sum(
-                terms.claims[j] for j in terms.absent) + 1e-6,
+            "zone_of_agreement": zone_of_agreement, "zone_at_plan": zone_at_plan,
+            "zone_as_seen": sum(reservations.values()) <= terms.available - terms.money + absent_claims + 1e-6,
             "individually_rational": rational,
             "balance": rc.balance(cs.values()), "ratified_month": np.nan, "window_wait_months": np.nan,
             "lost_at_ratification": False, "lost_by": "",
@@ -172,13 +236,14 @@ class Recorder:
             i = a.unique_id
             self.concessions.append({
                 "agreement_id": aid, "case_id": case.id, "agent_id": i, "agent": a.name, "kind": a.kind,
-                "reservation": terms.reservations[i], "opening": terms.openings[i], "demand": terms.needs[i],
-                "final": terms.claims[i], "concession": cs[i], "slack": terms.claims[i] - terms.needs[i],
+                "reservation": reservations[i], "opening": openings[i], "demand": needs[i],
+                "final": claims[i], "concession": cs[i], "slack": claims[i] - needs[i],
             })
 
     @staticmethod
-    def _land_prices(case, space, v, econ, municipal_claim) -> dict:
-        """The land prices the municipality's claim (its net land balance per home) stands for.
+    def _land_prices(case, space, v, economy, municipal_claim) -> dict:
+        """The land prices the municipality's claim (its net land balance per home) stands for, at the
+        municipality's local prices.
 
         Free-sector plots go at their residual price and, when the case has mid-rent homes,
         social plots at the policy price; the negotiated plots (mid-rent, else social) carry the rest.
@@ -187,6 +252,7 @@ class Recorder:
                "land_price_free": np.nan}
         if case.land_owner != "municipality" or municipal_claim != municipal_claim:
             return out
+        econ = economy.local(case.municipality)
         mid, soc, free = float(space.mid_share[v]), space.social_share, float(space.free_share[v])
         revenue = municipal_claim + econ.land_development_cost
         out["land_balance_per_home"] = municipal_claim
@@ -199,23 +265,25 @@ class Recorder:
         return out
 
     def agreement_lost(self, month, case, party) -> None:
-        cols = self.agreements.cols
-        cols["lost_at_ratification"][case.agreement_id] = True
-        cols["lost_by"][case.agreement_id] = party.kind
+        self.agreements.set(case.agreement_id, "lost_at_ratification", True)
+        self.agreements.set(case.agreement_id, "lost_by", party.kind)
 
     def ratified(self, month, case) -> None:
         """The agreement binds: count its homes as agreed and what each seated party gave the others."""
-        terms = case.agreement
-        ids = list(terms["openings"])
+        openings, needs = case.agreement["openings"], case.agreement["needs"]
+        ids = list(openings)
+        homes, year, given = case.total_homes, month // 12, self.given
         for i in ids:
-            value = max(0.0, terms["openings"][i] - terms["needs"][i]) * case.total_homes
+            value = max(0.0, openings[i] - needs[i]) * homes
             others = [j for j in ids if j != i]
+            share = value / len(others) if others else 0.0
             for j in others:
-                self.given[(month // 12, i, j)] += value / len(others)
-        cols, aid = self.agreements.cols, case.agreement_id
-        cols["ratified_month"][aid] = month
-        cols["window_wait_months"][aid] = month - cols["month"][aid]
-        case.window_wait += month - cols["month"][aid]
+                given[(year, i, j)] += share
+        agreements, aid = self.agreements, case.agreement_id
+        wait = month - agreements.get(aid, "month")
+        agreements.set(aid, "ratified_month", month)
+        agreements.set(aid, "window_wait_months", wait)
+        case.window_wait += wait
         self.homes_event(month, case, "agreed")
 
     def escalation_in(self, month, case, table, queue_length) -> None:
@@ -227,13 +295,14 @@ class Recorder:
             "queue_length": queue_length, "outcome": ""}))
 
     def escalation_admitted(self, month, case) -> None:
-        self.escalations.cols["month_admitted"][case.escalation_rows[-1]] = month
+        self.escalations.set(case.escalation_rows[-1], "month_admitted", month)
 
     def escalation_out(self, month, case, outcome) -> None:
         if case.escalation_rows:
-            cols, row = self.escalations.cols, case.escalation_rows[-1]
-            if cols["outcome"][row] == "":
-                cols["month_out"][row], cols["outcome"][row] = month, outcome
+            escalations, row = self.escalations, case.escalation_rows[-1]
+            if escalations.get(row, "outcome") == "":
+                escalations.set(row, "month_out", month)
+                escalations.set(row, "outcome", outcome)
 
     def trust_changed(self, month, rows, cols, values) -> None:
         """Pairs (agent indices) whose trust changed this month, with the new values."""
@@ -260,10 +329,18 @@ class Recorder:
             else:
                 self.queue_rows.append((month, t.level_name, t.name, "", len(t.queue), len(t.agenda)))
         if month % 12 == 11 or month == self.model.p["run.months"] - 1:
-            store, index = self.model.trust_store, self.model.agent_index
-            for (y, i, j) in {k for k in self.given if k[0] == month // 12}:
-                self.trust_samples[(y, i, j)] = store.get(index[i], index[j])
-                self.trust_samples[(y, j, i)] = store.get(index[j], index[i])
+            self._sample_trust(month // 12)
+
+    def _sample_trust(self, year) -> None:
+        """Trust each way at year end, for the pairs that gave this year: read from the store's matrix
+        at once (``TrustStore.get`` of one pair at a time was much of the recorder's monthly work)."""
+        pairs = [k for k in self.given if k[0] == year]
+        if not pairs:
+            return
+        index, trust = self.model.agent_index, self.model.trust_store.value
+        i, j = [index[k[1]] for k in pairs], [index[k[2]] for k in pairs]
+        self.trust_samples.update(zip(pairs, trust[i, j].tolist()))
+        self.trust_samples.update(zip([(y, b, a) for (y, a, b) in pairs], trust[j, i].tolist()))
 
     # --- tables -----------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -292,55 +369,76 @@ class Recorder:
         return out
 
     def _cases(self) -> pd.DataFrame:
-        """One row per case, built column by column (a row dict per case took ten times longer)."""
+        """One row per case, built column by column (a row dict per case took ten times longer):
+        the plain fields of all cases are read in one pass (``attrgetter``) and each column is
+        made an array at once (``_column``)."""
         cs = self.model.cases
         if not cs:
             return pd.DataFrame()
         end = self.model.month_end
         levels = ("local", "regional", "national")
-        cols = {"case_id": [c.id for c in cs], "kind": [c.kind for c in cs],
-                "municipality": [c.municipality.name for c in cs], "region": [c.municipality.region for c in cs],
-                "province": [c.municipality.province for c in cs], "homes": [c.total_homes for c in cs],
-                **{f"homes_{s}": [c.homes[s] for c in cs] for s in SEGMENTS},
-                "land_owner": [c.land_owner for c in cs], "specific": [c.specific for c in cs],
-                "infrastructure_blocked": [c.infrastructure_blocked for c in cs],
-                "cross_region": [c.cross_region for c in cs], "objection": [c.objection for c in cs],
-                "opened": [c.opened for c in cs], "final_state": [c.state.value for c in cs],
-                "age_months": [end - c.opened for c in cs], "meetings": [c.meetings for c in cs],
-                "highest_level": [levels[c.max_level] for c in cs], "agreed_month": [c.agreed_month for c in cs],
-                "ratified_month": [c.ratify_month for c in cs], "window_wait_months": [c.window_wait for c in cs],
-                "lost_agreements": [c.lost_agreements for c in cs], "money_per_home": [c.money_per_home for c in cs],
-                "imposed": [c.imposed for c in cs], "bottleneck": [c.bottleneck for c in cs],
-                "blocked_by": [c.blocked_by for c in cs], "plan_reviewed": [c.reviewed for c in cs],
-                "sent_back": [c.sent_back for c in cs], "text_moves": [c.text_moves for c in cs],
+        fields = ("id", "kind", "land_owner", "specific", "infrastructure_blocked", "cross_region", "objection",
+                  "opened", "meetings", "max_level", "agreed_month", "ratify_month", "window_wait",
+                  "lost_agreements", "money_per_home", "imposed", "bottleneck", "blocked_by", "reviewed",
+                  "sent_back", "text_moves", "cost_factor")
+        f = dict(zip(fields, zip(*map(attrgetter(*fields), cs))))
+        place = dict(zip(("name", "region", "province"),
+                         zip(*map(attrgetter("name", "region", "province"), (c.municipality for c in cs)))))
+        homes = dict(zip(SEGMENTS, zip(*map(itemgetter(*SEGMENTS), (c.homes for c in cs)))))
+        cols = {"case_id": f["id"], "kind": f["kind"],
+                "municipality": place["name"], "region": place["region"],
+                "province": place["province"], "homes": [c.total_homes for c in cs],
+                **{f"homes_{s}": homes[s] for s in SEGMENTS},
+                "land_owner": f["land_owner"], "specific": f["specific"],
+                "infrastructure_blocked": f["infrastructure_blocked"],
+                "cross_region": f["cross_region"], "objection": f["objection"],
+                "opened": f["opened"], "final_state": [c.state.value for c in cs],
+                "age_months": [end - o for o in f["opened"]], "meetings": f["meetings"],
+                "highest_level": [levels[k] for k in f["max_level"]], "agreed_month": f["agreed_month"],
+                "ratified_month": f["ratify_month"], "window_wait_months": f["window_wait"],
+                "lost_agreements": f["lost_agreements"], "money_per_home": f["money_per_home"],
+                "imposed": f["imposed"], "bottleneck": f["bottleneck"],
+                "blocked_by": f["blocked_by"], "plan_reviewed": f["reviewed"],
+                "sent_back": f["sent_back"], "text_moves": f["text_moves"],
                 "absent_signatories": [",".join(sorted(a.kind for a in c.absent)) for c in cs],
-                "cost_factor": [c.cost_factor for c in cs]}
+                "cost_factor": f["cost_factor"]}
+        entered = {s: [np.nan] * len(cs) for s in STATES}   # first month in each state; NaN: never
+        for r, c in enumerate(cs):
+            for s, first in c.entered.items():
+                entered[s][r] = first
         for s, name in zip(STATES, ENTERED):
-            cols[name] = [c.entered.get(s, np.nan) for c in cs]
-        for s, name in zip(STATES, MONTHS_IN):
-            cols[name] = [c.months_in[s] for c in cs]
-        return pd.DataFrame(cols)
+            cols[name] = entered[s]
+        months_in = zip(*map(itemgetter(*STATES), (c.months_in for c in cs)))
+        for name, months in zip(MONTHS_IN, months_in):
+            cols[name] = months
+        return pd.DataFrame({name: _column(values) for name, values in cols.items()})
 
     def _pairs(self) -> pd.DataFrame:
-        """Per pair of agents and year: value given each way, its balance, and trust at year end."""
+        """Per pair of agents and year: value given each way, its balance, and trust at year end
+        (built column by column: a row dict per pair took most of the time)."""
+        if not self.given:
+            return pd.DataFrame()
         agents = {a.unique_id: a for a in self.model.agents}
         start = self.model.p["run.start_year"]
-        keys = {(y, min(i, j), max(i, j)) for (y, i, j) in self.given}
-        rows = []
         t0 = self.model.p["trust.initial"]
-        for y, i, j in sorted(keys):
-            gij, gji = self.given.get((y, i, j), 0.0), self.given.get((y, j, i), 0.0)
-            rows.append({"year": start + y, "agent_i": agents[i].name, "kind_i": agents[i].kind,
-                         "agent_j": agents[j].name, "kind_j": agents[j].kind,
-                         "given_i_to_j": gij, "given_j_to_i": gji,
-                         "give_ratio": gij / gji if gji > 0 else np.nan,
-                         "give_and_take": rc.pair_give_and_take(gij, gji),
-                         "trust_i_in_j": self.trust_samples.get((y, i, j), t0),
-                         "trust_j_in_i": self.trust_samples.get((y, j, i), t0)})
-        return pd.DataFrame(rows)
+        keys = sorted({(y, i, j) if i <= j else (y, j, i) for (y, i, j) in self.given})
+        back = [(y, j, i) for (y, i, j) in keys]
+        years, i_ids, j_ids = zip(*keys)
+        gij = list(map(self.given.get, keys, repeat(0.0)))
+        gji = list(map(self.given.get, back, repeat(0.0)))
+        names = {k: a.name for k, a in agents.items()}
+        kinds = {k: a.kind for k, a in agents.items()}
+        cols = {"year": [start + y for y in years], "agent_i": [names[i] for i in i_ids],
+                "kind_i": [kinds[i] for i in i_ids], "agent_j": [names[j] for j in j_ids],
+                "kind_j": [kinds[j] for j in j_ids], "given_i_to_j": gij, "given_j_to_i": gji,
+                "give_ratio": [a / b if b > 0 else np.nan for a, b in zip(gij, gji)],
+                "give_and_take": list(map(rc.pair_give_and_take, gij, gji)),
+                "trust_i_in_j": list(map(self.trust_samples.get, keys, repeat(t0))),
+                "trust_j_in_i": list(map(self.trust_samples.get, back, repeat(t0)))}
+        return pd.DataFrame({name: _column(values) for name, values in cols.items()})
 
     def _monthly(self) -> pd.DataFrame:
-        names = np.array([x.name for x in self.model.municipalities], dtype=object)
+        names = [x.name for x in self.model.municipalities]
         cols = ["month", "municipality", "segment", *MONTHLY_COLUMNS]
         if not self.monthly_parts:
             return pd.DataFrame(columns=cols)
@@ -349,7 +447,8 @@ class Recorder:
         s_idx = np.concatenate([p[2] for p in self.monthly_parts])
         flows = np.concatenate([p[3] for p in self.monthly_parts])
         pipe = np.concatenate([p[4] for p in self.monthly_parts])
-        data = {"month": month, "municipality": names[m_idx], "segment": np.array(SEGMENTS, dtype=object)[s_idx]}
+        data = {"month": month, "municipality": _strings_at(names, m_idx),
+                "segment": _strings_at(list(SEGMENTS), s_idx)}
         for k, c in enumerate(FLOWS):
             data[c] = flows[:, k]
         data["pipeline"] = pipe
@@ -361,14 +460,15 @@ class Recorder:
         if not self.trust_parts:
             return pd.DataFrame(columns=cols)
         agents = list(self.model.agents)
-        names = np.array([a.name for a in agents], dtype=object)
-        kinds = np.array([a.kind for a in agents], dtype=object)
+        names = [a.name for a in agents]
+        kinds = [a.kind for a in agents]
         month = np.concatenate([np.full(len(r), t) for t, r, _, _ in self.trust_parts])
         i = np.concatenate([p[1] for p in self.trust_parts])
         j = np.concatenate([p[2] for p in self.trust_parts])
         v = np.concatenate([p[3] for p in self.trust_parts])
-        return pd.DataFrame({"month": month, "agent_i": names[i], "kind_i": kinds[i], "agent_j": names[j],
-                             "kind_j": kinds[j], "trust": v}, columns=cols)
+        return pd.DataFrame({"month": month, "agent_i": _strings_at(names, i), "kind_i": _strings_at(kinds, i),
+                             "agent_j": _strings_at(names, j), "kind_j": _strings_at(kinds, j), "trust": v},
+                            columns=cols)
 
     def given_totals(self) -> dict[tuple, float]:
         totals = defaultdict(float)
