@@ -11,8 +11,7 @@ would infer them value by value (``_column``, ``_strings_at``), with the same dt
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import repeat
-from operator import attrgetter, itemgetter
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -369,73 +368,88 @@ class Recorder:
         return out
 
     def _cases(self) -> pd.DataFrame:
-        """One row per case, built column by column (a row dict per case took ten times longer):
-        the plain fields of all cases are read in one pass (``attrgetter``) and each column is
-        made an array at once (``_column``)."""
+        """One row per case, built column by column (a row dict per case took ten times longer), each
+        column made an array at once (``_column``)."""
         cs = self.model.cases
         if not cs:
             return pd.DataFrame()
         end = self.model.month_end
         levels = ("local", "regional", "national")
-        fields = ("id", "kind", "land_owner", "specific", "infrastructure_blocked", "cross_region", "objection",
-                  "opened", "meetings", "max_level", "agreed_month", "ratify_month", "window_wait",
-                  "lost_agreements", "money_per_home", "imposed", "bottleneck", "blocked_by", "reviewed",
-                  "sent_back", "text_moves", "cost_factor")
-        f = dict(zip(fields, zip(*map(attrgetter(*fields), cs))))
-        place = dict(zip(("name", "region", "province"),
-                         zip(*map(attrgetter("name", "region", "province"), (c.municipality for c in cs)))))
-        homes = dict(zip(SEGMENTS, zip(*map(itemgetter(*SEGMENTS), (c.homes for c in cs)))))
-        cols = {"case_id": f["id"], "kind": f["kind"],
-                "municipality": place["name"], "region": place["region"],
-                "province": place["province"], "homes": [c.total_homes for c in cs],
-                **{f"homes_{s}": homes[s] for s in SEGMENTS},
-                "land_owner": f["land_owner"], "specific": f["specific"],
-                "infrastructure_blocked": f["infrastructure_blocked"],
-                "cross_region": f["cross_region"], "objection": f["objection"],
-                "opened": f["opened"], "final_state": [c.state.value for c in cs],
-                "age_months": [end - o for o in f["opened"]], "meetings": f["meetings"],
-                "highest_level": [levels[k] for k in f["max_level"]], "agreed_month": f["agreed_month"],
-                "ratified_month": f["ratify_month"], "window_wait_months": f["window_wait"],
-                "lost_agreements": f["lost_agreements"], "money_per_home": f["money_per_home"],
-                "imposed": f["imposed"], "bottleneck": f["bottleneck"],
-                "blocked_by": f["blocked_by"], "plan_reviewed": f["reviewed"],
-                "sent_back": f["sent_back"], "text_moves": f["text_moves"],
+        cols = {"case_id": [c.id for c in cs], "kind": [c.kind for c in cs],
+                "municipality": [c.municipality.name for c in cs], "region": [c.municipality.region for c in cs],
+                "province": [c.municipality.province for c in cs], "homes": [c.total_homes for c in cs],
+                **{f"homes_{s}": [c.homes[s] for c in cs] for s in SEGMENTS},
+                "land_owner": [c.land_owner for c in cs], "specific": [c.specific for c in cs],
+                "infrastructure_blocked": [c.infrastructure_blocked for c in cs],
+                "cross_region": [c.cross_region for c in cs], "objection": [c.objection for c in cs],
+                "opened": [c.opened for c in cs], "final_state": [c.state.value for c in cs],
+                "age_months": [end - c.opened for c in cs], "meetings": [c.meetings for c in cs],
+                "highest_level": [levels[c.max_level] for c in cs], "agreed_month": [c.agreed_month for c in cs],
+                "ratified_month": [c.ratify_month for c in cs], "window_wait_months": [c.window_wait for c in cs],
+                "lost_agreements": [c.lost_agreements for c in cs], "money_per_home": [c.money_per_home for c in cs],
+                "imposed": [c.imposed for c in cs], "bottleneck": [c.bottleneck for c in cs],
+                "blocked_by": [c.blocked_by for c in cs], "plan_reviewed": [c.reviewed for c in cs],
+                "sent_back": [c.sent_back for c in cs], "text_moves": [c.text_moves for c in cs],
                 "absent_signatories": [",".join(sorted(a.kind for a in c.absent)) for c in cs],
-                "cost_factor": f["cost_factor"]}
+                "cost_factor": [c.cost_factor for c in cs]}
         entered = {s: [np.nan] * len(cs) for s in STATES}   # first month in each state; NaN: never
         for r, c in enumerate(cs):
             for s, first in c.entered.items():
                 entered[s][r] = first
         for s, name in zip(STATES, ENTERED):
             cols[name] = entered[s]
-        months_in = zip(*map(itemgetter(*STATES), (c.months_in for c in cs)))
-        for name, months in zip(MONTHS_IN, months_in):
-            cols[name] = months
+        for s, name in zip(STATES, MONTHS_IN):
+            cols[name] = [c.months_in[s] for c in cs]
         return pd.DataFrame({name: _column(values) for name, values in cols.items()})
 
     def _pairs(self) -> pd.DataFrame:
-        """Per pair of agents and year: value given each way, its balance, and trust at year end
-        (built column by column: a row dict per pair took most of the time)."""
+        """Per pair of agents and year: value given each way, its balance, and trust at year end.
+
+        Built with numpy rather than a row dict per pair (which took most of the time): each
+        (year, giver, receiver) is coded as one integer, so the pairs sort as the tuples do and
+        each way's value is found by a binary search."""
         if not self.given:
             return pd.DataFrame()
-        agents = {a.unique_id: a for a in self.model.agents}
+        agents = list(self.model.agents)
+        ids = np.array([a.unique_id for a in agents], dtype=np.int64)
         start = self.model.p["run.start_year"]
         t0 = self.model.p["trust.initial"]
-        keys = sorted({(y, i, j) if i <= j else (y, j, i) for (y, i, j) in self.given})
-        back = [(y, j, i) for (y, i, j) in keys]
-        years, i_ids, j_ids = zip(*keys)
-        gij = list(map(self.given.get, keys, repeat(0.0)))
-        gji = list(map(self.given.get, back, repeat(0.0)))
-        names = {k: a.name for k, a in agents.items()}
-        kinds = {k: a.kind for k, a in agents.items()}
-        cols = {"year": [start + y for y in years], "agent_i": [names[i] for i in i_ids],
-                "kind_i": [kinds[i] for i in i_ids], "agent_j": [names[j] for j in j_ids],
-                "kind_j": [kinds[j] for j in j_ids], "given_i_to_j": gij, "given_j_to_i": gji,
-                "give_ratio": [a / b if b > 0 else np.nan for a, b in zip(gij, gji)],
-                "give_and_take": list(map(rc.pair_give_and_take, gij, gji)),
-                "trust_i_in_j": list(map(self.trust_samples.get, keys, repeat(t0))),
-                "trust_j_in_i": list(map(self.trust_samples.get, back, repeat(t0)))}
-        return pd.DataFrame({name: _column(values) for name, values in cols.items()})
+        keys = np.fromiter(chain.from_iterable(self.given), dtype=np.int64, count=3 * len(self.given)).reshape(-1, 3)
+        value = np.fromiter(self.given.values(), dtype=np.float64, count=len(self.given))
+        if ids.min() < 0 or keys.min() < 0:
+            raise ValueError("the pairs table codes agent ids and years as non-negative integers")
+        if not np.isin(keys[:, 1:], ids).all():
+            raise KeyError("value given by or to an agent the model does not have")
+        n = int(max(ids.max(), keys[:, 1:].max())) + 1      # every id is below n
+
+        def code(year, giver, receiver):
+            return (year * n + giver) * n + receiver
+
+        pair = np.unique(code(keys[:, 0], np.minimum(keys[:, 1], keys[:, 2]), np.maximum(keys[:, 1], keys[:, 2])))
+        year, i, j = pair // (n * n), pair // n % n, pair % n
+        order = np.argsort(code(keys[:, 0], keys[:, 1], keys[:, 2]))
+        coded, value = code(keys[order, 0], keys[order, 1], keys[order, 2]), value[order]
+
+        def given_at(wanted):
+            """The value given at each coded (year, giver, receiver); 0 where nothing was given."""
+            at = np.minimum(np.searchsorted(coded, wanted), len(coded) - 1)
+            return np.where(coded[at] == wanted, value[at], 0.0)
+
+        gij, gji = given_at(code(year, i, j)), given_at(code(year, j, i))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(gji > 0, gij / gji, np.nan)
+        row = np.zeros(n, dtype=np.int64)
+        row[ids] = np.arange(len(agents))
+        names, kinds = [a.name for a in agents], [a.kind for a in agents]
+        y, i_ids, j_ids = year.tolist(), i.tolist(), j.tolist()
+        cols = {"year": start + year, "agent_i": _strings_at(names, row[i]), "kind_i": _strings_at(kinds, row[i]),
+                "agent_j": _strings_at(names, row[j]), "kind_j": _strings_at(kinds, row[j]),
+                "given_i_to_j": gij, "given_j_to_i": gji, "give_ratio": ratio,
+                "give_and_take": list(map(rc.pair_give_and_take, gij.tolist(), gji.tolist())),
+                "trust_i_in_j": list(map(self.trust_samples.get, zip(y, i_ids, j_ids), repeat(t0))),
+                "trust_j_in_i": list(map(self.trust_samples.get, zip(y, j_ids, i_ids), repeat(t0)))}
+        return pd.DataFrame({name: _column(values) if isinstance(values, list) else values
+                             for name, values in cols.items()})
 
     def _monthly(self) -> pd.DataFrame:
         names = [x.name for x in self.model.municipalities]
