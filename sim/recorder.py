@@ -29,7 +29,7 @@ _PIPELINE_SIGN = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": 
 
 
 class Columns:
-    """A table kept as one list per row, appended row by row and turned into a DataFrame once.
+    """A table kept as a list of rows, appended row by row and turned into a DataFrame once.
 
     Rows are written as dicts (readable at the call site) but not kept as dicts: a national
     run records some 30,000 agreement and concession rows, and a dict per row held about 30 MB
