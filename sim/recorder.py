@@ -11,7 +11,7 @@ would infer them value by value (``_column``, ``_strings_at``), with the same dt
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 
 import numpy as np
 import pandas as pd
@@ -111,10 +111,28 @@ def _strings_at(names: list, index: np.ndarray):
     return np.array(names, dtype=object)[index]
 
 
+class _Lookup:
+    """Values by integer code, looked up for many codes at once (binary search in the sorted codes)."""
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray):
+        order = np.argsort(codes, kind="stable")
+        self.codes, self.values = codes[order], values[order]
+
+    def at(self, wanted: np.ndarray, default):
+        """The value at each wanted code, ``default`` where there is none: an array when every code has a
+        value or the default is a float, else the list pandas would have been given (its dtype may differ)."""
+        at = np.minimum(np.searchsorted(self.codes, wanted), len(self.codes) - 1)
+        found = self.codes[at] == wanted if len(self.codes) else np.zeros(len(wanted), dtype=bool)
+        values = self.values[at] if len(self.codes) else np.zeros(len(wanted))
+        if found.all() or type(default) is float:
+            return np.where(found, values, default)
+        return [v if f else default for v, f in zip(values.tolist(), found.tolist())]
+
+
 class Recorder:
     def __init__(self, model):
         self.model = model
-        self.events: list[tuple] = []          # this month's (municipality, column, pipeline sign, homes by segment)
+        self.events: list[int] = []            # this month's (municipality, column, pipeline sign, homes by segment)...
         self.flow: np.ndarray | None = None     # (municipality, segment, column) -> homes this month
         self.pipeline: np.ndarray | None = None  # (municipality, segment) -> homes now in the pipeline
         self.monthly_parts: list[tuple] = []   # per month: (municipality index, segment index, flows, pipeline)
@@ -127,23 +145,26 @@ class Recorder:
         self.cc = [0, 0, 0, 0]                 # observations: [conceded|others did, n|others did, conceded|none, n|none]
         self.meetings = defaultdict(int)       # (table level, case kind) -> meetings
         self.impasses = 0
-        self.trust_samples = {}                # (year index, i, j) -> trust at year end, for the pairs table
+        self.trust_samples: list[tuple] = []   # per year: (year index, i ids, j ids, trust of i in j, of j in i)
+        self.given_sampled = 0                 # pairs in ``given`` when trust was last sampled
         self.trust_parts: list[tuple] = []     # (month, agent index i, agent index j, trust): the change log
 
     # --- events -----------------------------------------------------------------------
     def homes_event(self, month, case, column, homes=None) -> None:
         """Homes of a case moved this month (``month`` is the current month); counted at the month's end."""
         h = case.homes if homes is None else homes
-        self.events.append((case.municipality.index, _FLOW_INDEX[column], _PIPELINE_SIGN.get(column, 0),
+        self.events.extend((case.municipality.index, _FLOW_INDEX[column], _PIPELINE_SIGN.get(column, 0),
                             h.get("social", 0), h.get("midrent", 0), h.get("free", 0)))
 
     def _count_events(self) -> None:
-        """Add the month's events to the flows and the pipeline (integers: the order does not matter)."""
+        """Add the month's events to the flows and the pipeline (integers: the order does not matter).
+        The events are kept as one flat list of integers, six an event: numpy reads that twice as fast
+        as a list of tuples."""
         if self.flow is None:
             n_muni = len(self.model.municipalities)
             self.flow = np.zeros((n_muni, len(SEGMENTS), len(FLOWS)), dtype=np.int64)
             self.pipeline = np.zeros((n_muni, len(SEGMENTS)), dtype=np.int64)
-        e = np.array(self.events, dtype=np.int64).reshape(len(self.events), 6)
+        e = np.array(self.events, dtype=np.int64).reshape(-1, 6)
         self.events.clear()
         for k in range(len(SEGMENTS)):
             np.add.at(self.flow, (e[:, 0], k, e[:, 1]), e[:, 3 + k])
@@ -331,15 +352,19 @@ class Recorder:
             self._sample_trust(month // 12)
 
     def _sample_trust(self, year) -> None:
-        """Trust each way at year end, for the pairs that gave this year: read from the store's matrix
-        at once (``TrustStore.get`` of one pair at a time was much of the recorder's monthly work)."""
-        pairs = [k for k in self.given if k[0] == year]
+        """Trust each way at year end, for the pairs that gave this year, for the pairs table: read from
+        the store's matrix at once (``TrustStore.get`` of one pair at a time was much of the recorder's
+        monthly work). A pair's (year, giver, receiver) enters ``given`` when that year's first
+        ratification between them is counted, so this year's pairs came after the last sample."""
+        pairs = [k for k in islice(self.given, self.given_sampled, None) if k[0] == year]
+        self.given_sampled = len(self.given)
         if not pairs:
             return
         index, trust = self.model.agent_index, self.model.trust_store.value
-        i, j = [index[k[1]] for k in pairs], [index[k[2]] for k in pairs]
-        self.trust_samples.update(zip(pairs, trust[i, j].tolist()))
-        self.trust_samples.update(zip([(y, b, a) for (y, a, b) in pairs], trust[j, i].tolist()))
+        i_ids, j_ids = [k[1] for k in pairs], [k[2] for k in pairs]
+        i, j = [index[a] for a in i_ids], [index[b] for b in j_ids]
+        self.trust_samples.append((year, np.array(i_ids, dtype=np.int64), np.array(j_ids, dtype=np.int64),
+                                   trust[i, j], trust[j, i]))
 
     # --- tables -----------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -407,7 +432,7 @@ class Recorder:
 
         Built with numpy rather than a row dict per pair (which took most of the time): each
         (year, giver, receiver) is coded as one integer, so the pairs sort as the tuples do and
-        each way's value is found by a binary search."""
+        each way's value, and trust, is found by a binary search."""
         if not self.given:
             return pd.DataFrame()
         agents = list(self.model.agents)
@@ -415,39 +440,34 @@ class Recorder:
         start = self.model.p["run.start_year"]
         t0 = self.model.p["trust.initial"]
         keys = np.fromiter(chain.from_iterable(self.given), dtype=np.int64, count=3 * len(self.given)).reshape(-1, 3)
-        value = np.fromiter(self.given.values(), dtype=np.float64, count=len(self.given))
         if ids.min() < 0 or keys.min() < 0:
             raise ValueError("the pairs table codes agent ids and years as non-negative integers")
         if not np.isin(keys[:, 1:], ids).all():
             raise KeyError("value given by or to an agent the model does not have")
         n = int(max(ids.max(), keys[:, 1:].max())) + 1      # every id is below n
 
-        def code(year, giver, receiver):
-            return (year * n + giver) * n + receiver
+        def code(year, i, j):
+            return (year * n + i) * n + j
 
         pair = np.unique(code(keys[:, 0], np.minimum(keys[:, 1], keys[:, 2]), np.maximum(keys[:, 1], keys[:, 2])))
         year, i, j = pair // (n * n), pair // n % n, pair % n
-        order = np.argsort(code(keys[:, 0], keys[:, 1], keys[:, 2]))
-        coded, value = code(keys[order, 0], keys[order, 1], keys[order, 2]), value[order]
-
-        def given_at(wanted):
-            """The value given at each coded (year, giver, receiver); 0 where nothing was given."""
-            at = np.minimum(np.searchsorted(coded, wanted), len(coded) - 1)
-            return np.where(coded[at] == wanted, value[at], 0.0)
-
-        gij, gji = given_at(code(year, i, j)), given_at(code(year, j, i))
+        given = _Lookup(code(keys[:, 0], keys[:, 1], keys[:, 2]),
+                        np.fromiter(self.given.values(), dtype=np.float64, count=len(self.given)))
+        gij, gji = given.at(code(year, i, j), 0.0), given.at(code(year, j, i), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(gji > 0, gij / gji, np.nan)
+        samples, none = self.trust_samples, [np.zeros(0, dtype=np.int64)]
+        trust = _Lookup(np.concatenate([code(y, a, b) for y, a, b, _, _ in samples]
+                                       + [code(y, b, a) for y, a, b, _, _ in samples] + none),
+                        np.concatenate([ab for *_, ab, _ in samples] + [ba for *_, ba in samples] + [np.zeros(0)]))
         row = np.zeros(n, dtype=np.int64)
         row[ids] = np.arange(len(agents))
         names, kinds = [a.name for a in agents], [a.kind for a in agents]
-        y, i_ids, j_ids = year.tolist(), i.tolist(), j.tolist()
         cols = {"year": start + year, "agent_i": _strings_at(names, row[i]), "kind_i": _strings_at(kinds, row[i]),
                 "agent_j": _strings_at(names, row[j]), "kind_j": _strings_at(kinds, row[j]),
                 "given_i_to_j": gij, "given_j_to_i": gji, "give_ratio": ratio,
                 "give_and_take": list(map(rc.pair_give_and_take, gij.tolist(), gji.tolist())),
-                "trust_i_in_j": list(map(self.trust_samples.get, zip(y, i_ids, j_ids), repeat(t0))),
-                "trust_j_in_i": list(map(self.trust_samples.get, zip(y, j_ids, i_ids), repeat(t0)))}
+                "trust_i_in_j": trust.at(code(year, i, j), t0), "trust_j_in_i": trust.at(code(year, j, i), t0)}
         return pd.DataFrame({name: _column(values) if isinstance(values, list) else values
                              for name, values in cols.items()})
 
