@@ -120,7 +120,8 @@ class _Lookup:
 
     def at(self, wanted: np.ndarray, default):
         """The value at each wanted code, ``default`` where there is none: an array when every code has a
-        value or the default is a float, else the list pandas would have been given (its dtype may differ)."""
+        value or the default is a float; else a list of the values and defaults, for pandas to infer the
+        column's dtype from, as it did before (an integer default could make it another dtype)."""
         at = np.minimum(np.searchsorted(self.codes, wanted), len(self.codes) - 1)
         found = self.codes[at] == wanted if len(self.codes) else np.zeros(len(wanted), dtype=bool)
         values = self.values[at] if len(self.codes) else np.zeros(len(wanted))
