@@ -43,7 +43,7 @@ from sim.case import Case, CaseIndex, State
 from sim.package import space_for
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, learned, seat,
+from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, seat,
                         set_padding)
 from sim.trust import TrustStore
 
@@ -450,21 +450,32 @@ class HousingTablesModel(mesa.Model):
     def _end_of_month(self, month: int) -> None:
         """What the month's meetings changed in trust and insight takes effect together."""
         self.recorder.trust_changed(month, *self.trust_store.apply())
-        # each update in turn (several for one table and party compound), on floats, then written back
-        current: dict[tuple, float] = {}
-        for table, agent, gain in self.insight_updates:
-            key = (table.id, self.agent_index[agent.unique_id])
-            v = current.get(key)
-            if v is None:
-                v = float(self.insight[key])
-                v = base_insight(agent) if v != v else v
-            current[key] = learned(v, gain)
-        for key, v in current.items():
-            self.insight[key] = v
+        self._learn_at_tables(self.insight_updates)
         self.insight_updates.clear()
         for tenant, gain in self.tenant_learning:
             tenant.learn(gain)
         self.tenant_learning.clear()
+
+    def _learn_at_tables(self, updates: list) -> None:
+        """Apply the month's insight gains at structural tables ((table, agent, gain), in the order made).
+
+        Several gains of one party at one table compound, each in turn (``learned``). All parties
+        at all tables are updated together: step t applies every pair's t-th gain at once, the
+        same arithmetic in the same order as one gain at a time."""
+        if not updates:
+            return
+        n = self.insight.shape[1]
+        pair = np.array([t.id * n + self.agent_index[a.unique_id] for t, a, _ in updates], dtype=np.int64)
+        order = np.argsort(pair, kind="stable")
+        keys, first, count = np.unique(pair[order], return_index=True, return_counts=True)
+        gains = np.array([g for _, _, g in updates])[order]
+        v = self.insight.flat[keys]
+        for k in np.flatnonzero(np.isnan(v)):   # not met at this table yet: what the party brings
+            v[k] = base_insight(updates[order[first[k]]][1])
+        for step in range(int(count.max())):
+            now = np.flatnonzero(count > step)
+            v[now] = np.minimum(1.0, np.maximum(0.0, v[now] + gains[first[now] + step] * (1 - v[now])))
+        self.insight.flat[keys] = v
 
     def seat(self, table: Table, case: Case) -> None:
         seat(self, table, case)
