@@ -2,7 +2,7 @@
 
 Events are recorded as they happen: moves of homes as tuples, counted at the month's end
 into flows (municipality x segment x column) and the pipeline's stock; agreements,
-concessions and escalations as tables of rows (``Columns``); the rest in row lists.
+concessions and escalations as tables of rows (``RowTable``); the rest in row lists.
 :meth:`Recorder.tables` turns them into pandas DataFrames once, at the end, with ``run_id``,
 ``scenario`` and ``seed`` in every row. The columns are made arrays directly where pandas
 would infer them value by value (``_column``, ``_strings_at``), with the same dtypes and values.
@@ -28,7 +28,7 @@ _FLOW_INDEX = {c: k for k, c in enumerate(FLOWS)}
 _PIPELINE_SIGN = {"proposed": 1, "relabelled": 1, "completed": -1, "abandoned": -1}   # how a flow moves the pipeline
 
 
-class Columns:
+class RowTable:
     """A table kept as a list of rows, appended row by row and turned into a DataFrame once.
 
     Rows are written as dicts (readable at the call site) but not kept as dicts: a national
@@ -138,9 +138,9 @@ class Recorder:
         self.pipeline: np.ndarray | None = None  # (municipality, segment) -> homes now in the pipeline
         self.monthly_parts: list[tuple] = []   # per month: (municipality index, segment index, flows, pipeline)
         self.queue_rows: list[tuple] = []      # (month, level, table, landsdeel, queued, at table): the ladder's tables
-        self.agreements = Columns()
-        self.concessions = Columns()
-        self.escalations = Columns()
+        self.agreements = RowTable()
+        self.concessions = RowTable()
+        self.escalations = RowTable()
         self.given = defaultdict(float)        # (year index, giver id, receiver id) -> EUR conceded
         self.agreement_concessions: dict[int, dict] = {}  # agreement id -> agent id -> concession
         self.cc = [0, 0, 0, 0]                 # observations: [conceded|others did, n|others did, conceded|none, n|none]
