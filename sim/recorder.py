@@ -1,7 +1,7 @@
 """Data collection: tidy tables of one run (MODEL.md section 8; definitions in docs/ODD.md).
 
-Events are recorded as they happen: moves of homes as tuples, counted at the month's end
-into flows (municipality x segment x column) and the pipeline's stock; agreements,
+Events are recorded as they happen: moves of homes as six integers each, counted at the
+month's end into flows (municipality x segment x column) and the pipeline's stock; agreements,
 concessions and escalations as tables of rows (``RowTable``); the rest in row lists.
 :meth:`Recorder.tables` turns them into pandas DataFrames once, at the end, with ``run_id``,
 ``scenario`` and ``seed`` in every row. The columns are made arrays directly where pandas
@@ -133,7 +133,8 @@ class _Lookup:
 class Recorder:
     def __init__(self, model):
         self.model = model
-        self.events: list[int] = []            # this month's (municipality, column, pipeline sign, homes by segment)...
+        self.events: list[int] = []            # this month's events, six integers each: municipality, column,
+                                               # pipeline sign, homes by segment
         self.flow: np.ndarray | None = None     # (municipality, segment, column) -> homes this month
         self.pipeline: np.ndarray | None = None  # (municipality, segment) -> homes now in the pipeline
         self.monthly_parts: list[tuple] = []   # per month: (municipality index, segment index, flows, pipeline)
