@@ -43,45 +43,76 @@ def decide_all(model, month: int) -> None:
     """The signatories whose window is this month decide; the last approval makes an agreement bind.
 
     Agreed prices are indexed: the check is made in the prices of the agreement's month, with
-    today's investors' yield (cases valued together).
+    today's investors' yield (cases valued together). What the agreed variant was worth in the
+    agreement's own prices does not change while it waits, so it is kept with the agreement
+    (``_agreed_values``).
     """
     cases = [c for c in model.deciding.values() if month in c.decisions.values()]
     if not cases:
         return
+    today = model.economy.investor_return
     then = [model.economy_at(c.agreement["month"]) for c in cases]
     months = {id(e): e for e in then}                    # each agreement month's prices once
-    held_of = {i: replace(e, investor_return=model.economy.investor_return) for i, e in months.items()}
+    held_of = {i: replace(e, investor_return=today) for i, e in months.items()}
     held = [held_of[id(e)] for e in then]
     v = [c.agreement["variant"] for c in cases]              # the boards check the agreed variant only
-    agreed = value_cases(model, cases, month, economy=then, variants=v)
     vw = view(model, cases, month, economy=held, variants=v)
-    needs = vw.true_need()[:, :, 0]
-    value_fall = agreed.surplus[:, 0] - vw.val.surplus[:, 0]
+    now = vw.val.surplus[:, 0].tolist()
+    agreed = _agreed_values(model, cases, month, then, v, today, now)
+    needs = vw.true_need()[:, :, 0].tolist()               # Python floats: each case reads a few of them
     for r, case in enumerate(cases):
-        _decide(model, case, month, needs[r], float(value_fall[r]))
+        _decide(model, case, month, needs[r], agreed[r] - now[r])
 
 
-def _decide(model, case, month, needs, value_fall: float) -> None:
+def _agreed_values(model, cases, month: int, then: list, variants: list, today: float, now: list) -> list:
+    """Each agreed variant's surplus in the prices of its agreement's month (``then``), kept in the
+    agreement (``"value"``) from its first decision on.
+
+    Where the investors' yield has not moved since (yields move once a year) those prices are the
+    ones just valued (``now``: the same numbers through the same computation; the corporations'
+    return and operating cost share, which ``value_cases`` takes from the first case's prices, are
+    the same in every month); the others are valued together. Every value is per case, so it is
+    the same whichever cases it was valued with.
+    """
+    out, todo = [], []
+    for r, (case, e) in enumerate(zip(cases, then)):
+        value = case.agreement.get("value")
+        if value is None and e.investor_return == today:
+            value = case.agreement["value"] = now[r]
+        out.append(value)
+        if value is None:
+            todo.append(r)
+    if todo:
+        val = value_cases(model, [cases[r] for r in todo], month, economy=[then[r] for r in todo],
+                          variants=[variants[r] for r in todo])
+        for r, value in zip(todo, val.surplus[:, 0].tolist()):
+            out[r] = cases[r].agreement["value"] = value
+    return out
+
+
+def _decide(model, case, month, needs: list, value_fall: float) -> None:
     """One case's signatories due this month decide (``needs``: each slot's board reservation at the variant)."""
-    claims = case.agreement["claims"]
-    buyer = "investor" if "investor" in case.cast and case.cast["investor"].unique_id in claims else "developer"
-    loss = {buyer: value_fall}                             # the buyer bears the value its yield puts on the homes
-    for a in case.parties + case.absent:
-        i = a.unique_id
-        if case.decisions.get(i) != month:
-            continue
-        if claims[i] - loss.get(a.kind, 0.0) < float(needs[SLOT[a.kind]]) - 1e-6:
-            _lost(model, case, a, month)
-            return
-        del case.decisions[i]
-    if not case.decisions:
+    claims, decisions = case.agreement["claims"], case.decisions
+    investor = case.cast.get("investor")
+    buyer = "investor" if investor is not None and investor.unique_id in claims else "developer"
+    for parties in (case.parties, case.absent):
+        for a in parties:
+            i = a.unique_id
+            if decisions.get(i) != month:
+                continue
+            loss = value_fall if a.kind == buyer else 0.0      # the buyer bears the value its yield puts on the homes
+            if claims[i] - loss < needs[SLOT[a.kind]] - 1e-6:
+                _lost(model, case, a, month)
+                return
+            del decisions[i]
+    if not decisions:
         bind(model, case, month)
 
 
 def bind(model, case, month: int) -> None:
     """The agreement binds: the package's mix and fast-tracked procedure become the case's."""
     v, space = case.agreement["variant"], case.space
-    mid = int(round(space.mid_share[v] * case.total_homes))
+    mid = round(float(space.mid_share[v]) * case.total_homes)
     delta = mid - case.homes["midrent"]
     if delta:
         case.homes["midrent"], case.homes["free"] = mid, case.homes["free"] - delta
