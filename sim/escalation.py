@@ -84,6 +84,8 @@ def admit(model, table, month: int) -> None:
     if table.level == 0:
         return
     table.refill_intake(p["escalation.intake_buffer_months"])
+    if not table.queue:
+        return  # most months most tables have nobody waiting: only the intake grows
     limit = p["escalation.max_queue_months"]
     admitted = []
     for case in sorted(table.queue, key=lambda c: (-c.total_homes, c.state_since, c.id)):
@@ -166,12 +168,13 @@ def stuck_cases(model, items: list, month: int) -> list:
     need = vw.true_need()
     money = np.array([c.money_per_home for _, c in items])
     net = np.where(vw.val.valid, vw.val.surplus + money[:, None] - vw.total(need), -np.inf)
+    zones = (net.max(axis=1) >= -1e-6).tolist()     # a zone of agreement at the case's own numbers
     imposed = []
     for r, (table, case) in enumerate(items):
         terms = impose(model, table, case, month, vw, r, need[r], net[r])
         if terms is not None:
             imposed.append((table, case, terms))
-        elif not escalate(model, case, month, zone=bool(net[r].max() >= -1e-6)):
+        elif not escalate(model, case, month, zone=zones[r]):
             table.agenda.remove(case)
             model.abandon(case, month, "abandoned")
     return imposed

@@ -11,7 +11,6 @@ order the cases joined it (first come, first served), as a scan of all cases wou
 
 from __future__ import annotations
 
-import bisect
 import itertools
 
 from sim.case import State
@@ -24,7 +23,7 @@ class Schedule:
         self._order = itertools.count()   # one sequence for joining the lines: first come, first served
         self.ready: dict[int, dict[int, tuple]] = {}      # municipality index -> case id -> (order, case)
         self.procedure_ends: dict[int, list] = {}         # month -> (order, case) whose procedure ends then
-        self.built: list = []                             # (order, case): procedure done, waiting for builders
+        self.built: list = []                             # (order, case, homes): procedure done, waiting for builders
         self.completes: dict[int, list] = {}              # month -> cases completed then, in order of starting
 
     def agreed(self, case) -> None:
@@ -43,10 +42,12 @@ class Schedule:
 
 def start_procedures(model, month: int) -> None:
     """Agreed cases enter procedure where their municipality has room, in the order they were agreed."""
-    p, schedule = model.p, model.schedule
+    schedule, municipalities = model.schedule, model.municipalities
     chosen = []
     for m_index, waiting in schedule.ready.items():
-        m = model.municipalities[m_index]
+        if not waiting:
+            continue
+        m = municipalities[m_index]
         room = m.process_capacity - m.in_procedure
         if room <= 0:
             continue
@@ -57,12 +58,16 @@ def start_procedures(model, month: int) -> None:
             room -= 1
             if room <= 0:
                 break
-    for _, case in sorted(chosen, key=lambda x: x[0]):
+    if not chosen:
+        return
+    chosen.sort(key=_first)
+    standard, objection = model.p["pipeline.procedure_months"], model.p["pipeline.objection_months"]
+    for _, case in chosen:
         m = case.municipality
         m.in_procedure += 1
-        months = max(0, p["pipeline.procedure_months"] - case.process_help)
+        months = max(0, standard - case.process_help)
         if case.objection:
-            months += p["pipeline.objection_months"]
+            months += objection
         case.procedure_months = months
         case.move(State.IN_PROCEDURE, month)
         del schedule.ready[m.index][case.id]
@@ -70,25 +75,38 @@ def start_procedures(model, month: int) -> None:
 
 
 def advance(model, month: int) -> None:
-    """Procedures that are done start building when builders have room; buildings complete."""
-    p, schedule = model.p, model.schedule
-    model.build_bucket = min(model.build_capacity, model.build_bucket + model.build_capacity / 12.0)
+    """Procedures that are done start building when builders have room; buildings complete.
+
+    The builders' line is scanned in order every month (a small case may start where a large one
+    cannot), so each entry keeps its case's homes, which do not change in the pipeline."""
+    schedule, recorder, capacity = model.schedule, model.recorder, model.build_capacity
+    model.build_bucket = min(capacity, model.build_bucket + capacity / 12.0)
     for case in schedule.completes.pop(month, ()):
         case.move(State.COMPLETED, month)
-        model.recorder.homes_event(month, case, "completed")
-    for entry in schedule.procedure_ends.pop(month, ()):
-        bisect.insort(schedule.built, entry, key=lambda x: x[0])
-    started = set()
-    for order, case in schedule.built:
-        need = min(case.total_homes, model.build_capacity)
+        recorder.homes_event(month, case, "completed")
+    ended = schedule.procedure_ends.pop(month, ())
+    if ended:
+        # the line stays in the order the cases entered procedure (their orders are distinct)
+        schedule.built.extend((order, case, case.total_homes) for order, case in ended)
+        schedule.built.sort(key=_first)
+    if not schedule.built:
+        return
+    construction = model.p["pipeline.construction_months"]
+    waiting = []
+    for entry in schedule.built:
+        _, case, homes = entry
+        need = min(homes, capacity)
         if model.build_bucket < need:
+            waiting.append(entry)
             continue
         model.build_bucket -= need
         case.municipality.in_procedure -= 1
         case.move(State.UNDER_CONSTRUCTION, month)
-        model.recorder.homes_event(month, case, "started")
+        recorder.homes_event(month, case, "started")
         own = case.construction_months
-        schedule.under_construction(case, month, own if own is not None else p["pipeline.construction_months"])
-        started.add(order)
-    if started:
-        schedule.built = [entry for entry in schedule.built if entry[0] not in started]
+        schedule.under_construction(case, month, own if own is not None else construction)
+    schedule.built = waiting
+
+
+def _first(entry):
+    return entry[0]
