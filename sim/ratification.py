@@ -50,44 +50,31 @@ def decide_all(model, month: int) -> None:
     cases = [c for c in model.deciding.values() if month in c.decisions.values()]
     if not cases:
         return
-    today = model.economy.investor_return
     then = [model.economy_at(c.agreement["month"]) for c in cases]
     months = {id(e): e for e in then}                    # each agreement month's prices once
-    held_of = {i: replace(e, investor_return=today) for i, e in months.items()}
+    held_of = {i: replace(e, investor_return=model.economy.investor_return) for i, e in months.items()}
     held = [held_of[id(e)] for e in then]
     v = [c.agreement["variant"] for c in cases]              # the boards check the agreed variant only
     vw = view(model, cases, month, economy=held, variants=v)
     now = vw.val.surplus[:, 0].tolist()
-    agreed = _agreed_values(model, cases, month, then, v, today, now)
+    agreed = _agreed_values(model, cases, month, then, v)
     needs = vw.true_need()[:, :, 0].tolist()               # Python floats: each case reads a few of them
     for r, case in enumerate(cases):
         _decide(model, case, month, needs[r], agreed[r] - now[r])
 
 
-def _agreed_values(model, cases, month: int, then: list, variants: list, today: float, now: list) -> list:
-    """Each agreed variant's surplus in the prices of its agreement's month (``then``), kept in the
-    agreement (``"value"``) from its first decision on.
-
-    Where the investors' yield has not moved since (yields move once a year) those prices are the
-    ones just valued (``now``: the same numbers through the same computation; the corporations'
-    return and operating cost share, which ``value_cases`` takes from the first case's prices, are
-    the same in every month); the others are valued together. Every value is per case, so it is
-    the same whichever cases it was valued with.
-    """
-    out, todo = [], []
-    for r, (case, e) in enumerate(zip(cases, then)):
-        value = case.agreement.get("value")
-        if value is None and e.investor_return == today:
-            value = case.agreement["value"] = now[r]
-        out.append(value)
-        if value is None:
-            todo.append(r)
+def _agreed_values(model, cases, month: int, then: list, variants: list) -> list:
+    """Each agreed variant's surplus in the prices of its agreement's month (``then``): valued, for
+    the cases deciding for the first time together, at their first decision and kept in the
+    agreement (``"value"``). Every value is per case, so it is the same whichever cases it was
+    valued with."""
+    todo = [r for r, case in enumerate(cases) if "value" not in case.agreement]
     if todo:
         val = value_cases(model, [cases[r] for r in todo], month, economy=[then[r] for r in todo],
                           variants=[variants[r] for r in todo])
         for r, value in zip(todo, val.surplus[:, 0].tolist()):
-            out[r] = cases[r].agreement["value"] = value
-    return out
+            cases[r].agreement["value"] = value
+    return [case.agreement["value"] for case in cases]
 
 
 def _decide(model, case, month, needs: list, value_fall: float) -> None:
@@ -95,16 +82,15 @@ def _decide(model, case, month, needs: list, value_fall: float) -> None:
     claims, decisions = case.agreement["claims"], case.decisions
     investor = case.cast.get("investor")
     buyer = "investor" if investor is not None and investor.unique_id in claims else "developer"
-    for parties in (case.parties, case.absent):
-        for a in parties:
-            i = a.unique_id
-            if decisions.get(i) != month:
-                continue
-            loss = value_fall if a.kind == buyer else 0.0      # the buyer bears the value its yield puts on the homes
-            if claims[i] - loss < needs[SLOT[a.kind]] - 1e-6:
-                _lost(model, case, a, month)
-                return
-            del decisions[i]
+    for a in case.parties + case.absent:
+        i = a.unique_id
+        if decisions.get(i) != month:
+            continue
+        loss = value_fall if a.kind == buyer else 0.0      # the buyer bears the value its yield puts on the homes
+        if claims[i] - loss < needs[SLOT[a.kind]] - 1e-6:
+            _lost(model, case, a, month)
+            return
+        del decisions[i]
     if not decisions:
         bind(model, case, month)
 
