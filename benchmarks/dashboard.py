@@ -146,8 +146,8 @@ def main() -> None:
         f"- page loaded (controls and plotly.js) after: {', '.join(f'{t:.1f} s' for t in loads)}",
         f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)} (the page says so)",
         f"- of which the job itself (its worker processes, from start to `job.json`): "
-        f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is Dash's background callback starting the job "
-        "and reporting its end",
+        f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is the page starting the job and "
+        "hearing of its end (it asks every 0.3 s)",
         f"- figures drawn after: {', '.join(f'{t:.1f} s' for t in times)}",
         f"- median: **{statistics.median(times):.1f} s**",
         f"- CPU time of the 10 runs themselves (`sim.run`, one process, seeds 0-4): A {cpu['A']:.1f} s, "

@@ -2,7 +2,8 @@
 
 Everything the page needs is served by this server (Dash's own JavaScript, plotly.js and
 ``assets/``), so it works without a network. Runs and their tables live in a private
-temporary working directory that is removed when the server stops.
+temporary working directory that is removed when the server stops; the runs themselves are
+done by the server's ``Runner`` (``dashboard.runner``), whose worker processes start with it.
 """
 
 from __future__ import annotations
@@ -14,22 +15,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dash import Dash, DiskcacheManager, dcc, html
+from dash import Dash, dcc, html
 
 from dashboard import export
+from dashboard.runner import Runner
 from dashboard.tabs import compare, design, inside, sweep
 
-TABS = (design, compare, inside, sweep)   # a new tab: a module with NAME, LABEL, layout() and register(app, workdir)
+# a new tab: a module with NAME, LABEL, layout() and register(app, workdir); the design tab also gets the runner
+TABS = (design, compare, inside, sweep)
 
 
-def create_app(workdir: Path, results: Path = Path(".")) -> Dash:
-    """The app; its runs go to ``workdir``, and the sweep explorer looks for sweeps under ``results``."""
-    import diskcache
+def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None = None) -> Dash:
+    """The app; its runs go to ``workdir`` (run by ``runner``), and the sweep explorer looks for sweeps under
+    ``results``."""
     import scipy.stats  # noqa: F401  (the summary's intervals need it: import it now, not on the first comparison)
 
     workdir = Path(workdir)
-    manager = DiskcacheManager(diskcache.Cache(str(workdir / "callbacks")))
-    app = Dash(__name__, title="tafelsim dashboard", serve_locally=True, background_callback_manager=manager,
+    app = Dash(__name__, title="tafelsim dashboard", serve_locally=True,
                assets_folder=str(Path(__file__).parent / "assets"), update_title=None)
     app.layout = html.Div([
         dcc.Location(id="url", refresh=False),
@@ -43,7 +45,8 @@ def create_app(workdir: Path, results: Path = Path(".")) -> Dash:
             dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
     ], className="page")
     app.server.config[sweep.RESULTS_KEY] = str(results)
-    for tab in TABS:
+    design.register(app, workdir, runner or Runner(workdir))
+    for tab in TABS[1:]:
         tab.register(app, workdir)
     export.register(app, workdir)
     return app
@@ -53,7 +56,10 @@ def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path(".")) 
     """Serve the dashboard until interrupted."""
     workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    app = create_app(workdir, results)
+    runner = Runner(workdir)
+    runner.start_workers()   # ready by the time the page is: the first comparison waits for no process
+    atexit.register(runner.close)
+    app = create_app(workdir, results, runner)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # a stop by signal also removes the working directory
     print(f"tafelsim dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     app.run(host=host, port=port, debug=False)

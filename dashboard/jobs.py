@@ -27,7 +27,7 @@ import re
 import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +49,10 @@ _JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 
 class JobError(Exception):
     """A run of the job failed; ``str(err)`` is the short message the page shows."""
+
+
+class JobCancelled(Exception):
+    """The job was cancelled before all its runs were done; nothing of it is kept."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,13 @@ def _workers(tasks: int) -> int:
     return max(1, min(tasks, len(os.sched_getaffinity(0))))
 
 
-def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None) -> dict:
+def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None,
+            pool: Executor | None = None, cancelled: threading.Event | None = None) -> dict:
     """Run every (design, replication) in parallel processes; return the job's ``job.json``.
 
+    ``pool``: the worker processes to run on (the dashboard keeps one warm, ``dashboard.runner``);
+    without one the job forks its own. ``cancelled``: set it to stop the job; the runs not yet
+    started are dropped, those under way finish unread, and JobCancelled is raised.
     An identical job that already finished is not run again (its ``reused`` is true).
     Raises JobError naming the design and seed of the first run that failed.
     """
@@ -107,20 +115,28 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     scenario_values = spec.scenario.parameter_values()
     overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
     # fork: the workers start with sim already imported, which matters for runs of a second
-    ex = ProcessPoolExecutor(_workers(len(tasks)), mp_context=multiprocessing.get_context("fork"))
+    ex = pool or ProcessPoolExecutor(_workers(len(tasks)), mp_context=multiprocessing.get_context("fork"))
     metrics, frames = {}, {}
+    futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, r, seed)
+               for d, r, seed in tasks}
+    pending = set(futures)
     try:
-        futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, r, seed)
-                   for d, r, seed in tasks}
-        for done, future in enumerate(as_completed(futures), 1):
-            error, metrics[futures[future]], frames[futures[future]] = future.result()
-            if error:
-                d, _, seed = futures[future]
-                raise JobError(f"design {d}, seed {seed}: {error}")
-            if progress:
-                progress(done, len(tasks))
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                d, r, seed = futures[future]
+                error, metrics[(d, r, seed)], frames[(d, r, seed)] = future.result()
+                if error:
+                    raise JobError(f"design {d}, seed {seed}: {error}")
+            if cancelled is not None and cancelled.is_set():
+                raise JobCancelled()
+            if progress and done:
+                progress(len(futures) - len(pending), len(futures))
     finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            future.cancel()
+        if pool is None:
+            ex.shutdown(wait=True, cancel_futures=True)
     (out / "series").mkdir(exist_ok=True)
     ordered = [(d, r, seed) for d in DESIGNS for r, seed in enumerate(spec.seeds)]
     for name in series.PER_RUN:

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -19,6 +20,7 @@ from dashboard import controls as ctl
 from dashboard import series
 from dashboard.export import render
 from dashboard.jobs import JobSpec, load_job, run_job
+from dashboard.runner import Runner
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
 from sim.errors import InputError
@@ -138,6 +140,54 @@ def test_the_same_comparison_is_not_run_twice(job):
     again = run_job(spec, workdir)
     assert again["id"] == jid and again["reused"]
     assert (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns == stamp
+
+
+def _follow(runner: Runner, token: str, timeout: float = 120.0):
+    """Poll a job as the page does, until it is no longer running."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while (status := runner.status(token)).state == "running":
+        seen.append(status.done)
+        assert time.monotonic() < deadline, "the job did not end"
+        time.sleep(0.02)
+    return status, seen
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory):
+    r = Runner(tmp_path_factory.mktemp("runner"), workers=2)
+    r.start_workers()
+    yield r
+    r.close()
+
+
+def test_the_servers_runner_gives_the_same_job_as_run_job(job, runner):
+    spec, workdir, jid = job
+    status, seen = _follow(runner, runner.start(spec))
+    assert status.state == "finished" and status.done == status.total == 2 * SEEDS and seen == sorted(seen)
+    assert status.info["id"] == jid and (runner.workdir / "jobs" / jid / "job.json").exists()
+    assert status.info["metrics"] == load_job(str(workdir), jid).info["metrics"]
+
+
+def test_a_cancelled_job_stops_and_leaves_no_result(runner):
+    sc = load(SCENARIO)
+    values = sc.parameter_values()
+    spec = JobSpec(sc, SCENARIO, 5, 300, {"A": sc.table_format, "B": sc.table_format}, {"A": values, "B": values})
+    token = runner.start(spec)
+    runner.cancel(token)
+    status, _ = _follow(runner, token, timeout=30)
+    assert status.state == "cancelled" and status.done < status.total
+    assert not (runner.workdir / "jobs" / spec.job_id() / "job.json").exists()
+
+
+def test_a_failing_run_is_reported_by_design_and_seed(runner):
+    sc = load(SCENARIO)
+    good = sc.parameter_values({"run.months": MONTHS})
+    bad = {**good, "investor.required_return": 7.0}   # outside its declared bounds: sim.run refuses it
+    spec = JobSpec(sc, SCENARIO, 1, 11, {"A": sc.table_format, "B": sc.table_format}, {"A": good, "B": bad})
+    status, _ = _follow(runner, runner.start(spec))
+    assert status.state == "failed" and "design B, seed 11" in status.error and "investor.required_return" in status.error
+    assert runner.status("no such token") is None
 
 
 @pytest.mark.parametrize("bad", ["", "../../etc", "0123456789abcdeg", "0123456789abcdef"])

@@ -2,8 +2,8 @@
 
 The header (scenario, replications, base seed, the run button with its progress, the link
 to this design) stays visible on every tab; the tab itself holds the generated controls.
-The run is a Dash background callback: it runs in a separate process and reports progress
-while the page stays responsive, and it can be cancelled.
+The run is a job of the server's ``Runner`` (a thread; the runs in warm worker processes): the
+page asks for its progress while it stays responsive, and it can be cancelled.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import controls as ctl
-from dashboard.jobs import JobError, JobSpec, run_job
+from dashboard.jobs import JobSpec
+from dashboard.runner import Runner
 from sim import formats
 from sim.errors import InputError
 from sim.scenario import builtin_names, load
@@ -23,6 +24,25 @@ NAME, LABEL = "design", "Design"
 DEFAULT_SCENARIO = "middenhuur-2017"
 PARAMS = {"type": "param", "design": ALL, "name": ALL}
 GROUP_TITLES = {"table": "Table switches", "escalation": "Escalation rules"}
+POLL_MS = 300   # how often the page asks for a running job's progress
+# The page follows a job by asking the server directly (``/_tafelsim/job/<token>``) and updates the progress bar
+# only when it moved. A dcc.Interval would cost a full cycle of Dash's renderer per tick (about 0.1 s of the
+# browser's CPU with this page on a 2-core machine), taken from the runs.
+FOLLOW = """async function(token) {
+    if (!token) { return window.dash_clientside.no_update; }
+    let shown = -1;
+    for (;;) {
+        await new Promise(resolve => setTimeout(resolve, %d));
+        let s;
+        try { s = await (await fetch("_tafelsim/job/" + token)).json(); } catch (e) { continue; }
+        if (s.state !== "running") { return token; }
+        if (s.done !== shown) {
+            shown = s.done;
+            window.dash_clientside.set_props("progress", {value: String(s.done), max: String(s.total)});
+            window.dash_clientside.set_props("progress-text", {children: s.done + " of " + s.total + " runs"});
+        }
+    }
+}""" % POLL_MS
 
 
 def load_scenario(source: str):
@@ -64,6 +84,7 @@ def header() -> html.Header:
             html.Button("Run A and B", id="run", className="primary"),
             html.Button("Cancel", id="cancel", className="secondary", disabled=True),
             html.Progress(id="progress", value="0", max="1", className="progress"),
+            dcc.Store(id="run-token"), dcc.Store(id="run-ended"),
             html.Span(id="progress-text", className="progress-text"),
             html.A("link to this design", id="link", href="", className="link",
                    title="opens the page with this scenario and these designs"),
@@ -107,7 +128,7 @@ def layout() -> html.Div:
     ], className="tab-body")
 
 
-def register(app, workdir: Path) -> None:
+def register(app, workdir: Path, runner: Runner) -> None:
     @app.callback(
         Output(PARAMS, "value"), Output("preset-A", "value"), Output("preset-B", "value"),
         Output("scenario", "value"), Output("scenario-file", "value"),
@@ -185,35 +206,72 @@ def register(app, workdir: Path) -> None:
         url = (href or "").split("?")[0] + query
         return url, url, ""
 
+    idle = (False, True)   # Run on, Cancel off
+
+    @app.server.route("/_tafelsim/job/<token>")
+    def job_status(token):
+        """A job's progress, for the page that started it (``FOLLOW``)."""
+        status = runner.status(token)
+        if status is None:
+            return {"state": "unknown", "done": 0, "total": 0}
+        return {"state": status.state, "done": status.done, "total": status.total}
+
     @app.callback(
-        Output("job", "data"), Output("run-message", "children"), Output("tabs", "value"),
+        Output("run-token", "data"), Output("run", "disabled"), Output("cancel", "disabled"),
+        Output("progress", "value"), Output("progress", "max"), Output("progress-text", "children"),
+        Output("run-message", "children"),
         Input("run", "n_clicks"),
         State("scenario-store", "data"), State("replications", "value"), State("seed", "value"),
         State("preset-A", "value"), State("preset-B", "value"), State(PARAMS, "value"), State(PARAMS, "id"),
-        background=True, prevent_initial_call=True, interval=100,
-        progress=[Output("progress", "value"), Output("progress", "max"), Output("progress-text", "children")],
-        progress_default=["0", "1", ""],
-        running=[(Output("run", "disabled"), True, False), (Output("cancel", "disabled"), False, True)],
-        cancel=[Input("cancel", "n_clicks")])
-    def run(set_progress, _n, source, reps, seed, preset_a, preset_b, raws, ids):
-        """Run A and B on seeds base..base+R-1 in a background process; then show the comparison."""
+        prevent_initial_call=True)
+    def start(_n, source, reps, seed, preset_a, preset_b, raws, ids):
+        """Start A and B on seeds base..base+R-1 in the server's runner; the page follows it (``FOLLOW``)."""
         designs, problems = ctl.read_controls(ids, raws)
         problems += _run_settings(reps, seed)
+        if not problems:
+            try:
+                sc = load_scenario(source)
+            except InputError as e:
+                problems = [str(e)]
         if problems:
-            return no_update, _problems("Not run:", problems), no_update
-        try:
-            sc = load_scenario(source)
-            spec = JobSpec(sc, source, int(reps), int(seed), {"A": preset_a, "B": preset_b}, designs)
-            set_progress(("0", str(2 * spec.replications), f"0 of {2 * spec.replications} runs"))
-            info = run_job(spec, workdir, lambda done, total: set_progress((str(done), str(total),
-                                                                             f"{done} of {total} runs")))
-        except (InputError, JobError) as e:
-            return no_update, _problems("The run failed:", [str(e)]), no_update
+            return (None, *idle, "0", "1", "", _problems("Not run:", problems))
+        spec = JobSpec(sc, source, int(reps), int(seed), {"A": preset_a, "B": preset_b}, designs)
+        total = 2 * spec.replications
+        return (runner.start(spec), True, False, "0", str(total), f"0 of {total} runs", "")
+
+    app.clientside_callback(FOLLOW, Output("run-ended", "data"), Input("run-token", "data"),
+                            prevent_initial_call=True)
+
+    @app.callback(
+        Output("run", "disabled", allow_duplicate=True), Output("cancel", "disabled", allow_duplicate=True),
+        Output("progress", "value", allow_duplicate=True), Output("progress", "max", allow_duplicate=True),
+        Output("progress-text", "children", allow_duplicate=True),
+        Output("run-message", "children", allow_duplicate=True), Output("job", "data"), Output("tabs", "value"),
+        Input("run-ended", "data"), prevent_initial_call=True)
+    def finish(token):
+        """The job's result (the Compare tab), or why there is none."""
+        status = runner.status(token)
+        if status is None:   # the server restarted under the page
+            return (*idle, "0", "1", "", _problems("The run failed:", ["the server lost this run (restarted?)"]),
+                    no_update, no_update)
+        if status.state == "cancelled":
+            return (*idle, "0", "1", "", html.Span("Cancelled.", className="ok"), no_update, no_update)
+        if status.state == "failed":
+            return (*idle, "0", "1", "", _problems("The run failed:", [status.error]), no_update, no_update)
+        info = status.info
         seeds = info["seeds"]
         text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({2 * len(seeds)} runs, " + (
             "the results of the same comparison before)." if info.get("reused") else
             f"{info['seconds']:.1f} s of computing).")
-        return {"id": info["id"]}, html.Span(text, className="ok"), "compare"
+        done = (str(status.done), str(status.total), f"{status.done} of {status.total} runs")
+        return (*idle, *done, html.Span(text, className="ok"), {"id": info["id"]}, "compare")
+
+    @app.callback(Output("cancel", "disabled", allow_duplicate=True), Input("cancel", "n_clicks"),
+                  State("run-token", "data"), prevent_initial_call=True)
+    def cancel(_n, token):
+        """Stop the job; the page hears of it when it next asks."""
+        runner.cancel(token)
+        return True
 
 
 def _run_settings(reps, seed) -> list[str]:
