@@ -5,16 +5,18 @@ A job is one scenario, replications r = 0..R-1 on seeds ``base_seed + r``, and t
 they share their noise and B - A is a paired comparison
 (:func:`experiments.stats.paired_difference`).
 
-Each run is written with :mod:`sim.storage` (Parquet tables and ``run.json``) to
-``WORKDIR/jobs/<job id>/<design>/<replication>/``. The worker that ran it also computes its
-series for the Compare tab (:func:`dashboard.series.of_run`) while the run is in memory, so
-the page's figures need neither the runs' tables nor the server's time for them; the job
-writes them to ``series/<name>.parquet``, one table of all runs each, and ``job.json``
-(with every run's headline metrics) last, so a job directory with a ``job.json`` is
-complete. The job id is a hash of everything that determines the results (the scenario's
-content, the designs, the seeds, the model version): asking for the same comparison again
-reuses it. Only Parquet and JSON are ever read back; nothing is
-unpickled from a results directory.
+Each run is written with :mod:`sim.storage` (Parquet tables and ``run.json``, swapped in whole)
+to ``WORKDIR/runs/<run key>/``, where the key is a hash of everything that determines the run
+(the scenario's content, the design's parameter values, the seed, the model version). A run
+that is already there is read instead of run again: changing design B and running again runs
+only B, and a design that equals the other is run once. The worker that ran (or read) a run
+also computes its series for the Compare tab (:func:`dashboard.series.of_run`) while the run
+is in memory, so the page's figures need neither the runs' tables nor the server's time for
+them; the job writes them to ``WORKDIR/jobs/<job id>/series/<name>.parquet``, one table of
+all runs each, and ``job.json`` (with every run's headline metrics) last, so a job directory
+with a ``job.json`` is complete. The job id hashes the same things for all its runs: asking
+for the same comparison again reuses it whole. Only Parquet and JSON are ever read back;
+nothing is unpickled from a results directory.
 """
 
 from __future__ import annotations
@@ -69,9 +71,17 @@ class JobSpec:
         return [self.base_seed + r for r in range(self.replications)]
 
     def job_id(self) -> str:
-        blob = json.dumps({"scenario": self.scenario.digest(), "seeds": self.seeds, "version": sim.__version__,
-                           "designs": {d: _jsonable(v) for d, v in self.designs.items()}}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return _digest({"scenario": self.scenario.digest(), "seeds": self.seeds, "version": sim.__version__,
+                        "designs": {d: _jsonable(v) for d, v in self.designs.items()}})
+
+    def run_key(self, design: str, seed: int) -> str:
+        """The run's name under ``WORKDIR/runs``: the same for every job that needs this run."""
+        return _digest({"scenario": self.scenario.digest(), "seed": seed, "version": sim.__version__,
+                        "parameters": _jsonable(self.designs[design])})
+
+
+def _digest(content: dict) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _jsonable(params: dict) -> dict:
@@ -79,8 +89,12 @@ def _jsonable(params: dict) -> dict:
 
 
 def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple[str | None, dict, dict]:
-    """One run, written to ``out``; returns the error message (or None), its metrics and its series."""
+    """One run, written to ``out`` (or read from there if an earlier job wrote it); returns the error
+    message (or None), its metrics and its series."""
     try:
+        if (out / "run.json").exists():
+            result = storage.read(out)
+            return None, result.metrics, series.of_run(result)
         result = sim.run(scenario, seed=seed, overrides=overrides)
         storage.write(result, out)
         return None, storage.run_info(result)["metrics"], series.of_run(result)
@@ -102,7 +116,9 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     ``pool``: the worker processes to run on (the dashboard keeps one warm, ``dashboard.runner``);
     without one the job forks its own. ``cancelled``: set it to stop the job; the runs not yet
     started are dropped, those under way finish unread, and JobCancelled is raised.
-    An identical job that already finished is not run again (its ``reused`` is true).
+    An identical job that already finished is not run again (its ``reused`` is true); of the others,
+    ``runs_computed`` and ``runs_read`` say how many distinct runs were run and how many an earlier
+    job had made.
     Raises JobError naming the design and seed of the first run that failed.
     """
     jid = spec.job_id()
@@ -110,34 +126,42 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     if (out / "job.json").exists():
         return {**json.loads((out / "job.json").read_text(encoding="utf-8")), "reused": True}
     started = time.perf_counter()
-    tasks = [(d, r, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS]
+    # one task per distinct run: a design that equals the other runs once; a run an earlier job made is read
+    needed = {(d, r, seed): spec.run_key(d, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS}
+    runs = Path(workdir) / "runs"
+    distinct = set(needed.values())
+    read = sum((runs / key / "run.json").exists() for key in distinct)
     # only what differs from the scenario: the run is then exactly `tafelsim run SCENARIO --set ...`, run id and all
     scenario_values = spec.scenario.parameter_values()
     overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
     # fork: the workers start with sim already imported, which matters for runs of a second
-    ex = pool or ProcessPoolExecutor(_workers(len(tasks)), mp_context=multiprocessing.get_context("fork"))
-    metrics, frames = {}, {}
-    futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], out / d / str(r)): (d, r, seed)
-               for d, r, seed in tasks}
-    pending = set(futures)
+    ex = pool or ProcessPoolExecutor(_workers(len(distinct)), mp_context=multiprocessing.get_context("fork"))
+    by_key = {}
+    for (d, _, seed), key in needed.items():
+        if key not in by_key:
+            by_key[key] = (d, seed, ex.submit(_run_one, spec.scenario, seed, overrides[d], runs / key))
+    futures = {future: (d, seed, key) for key, (d, seed, future) in by_key.items()}
+    results, pending = {}, set(futures)
     try:
         while pending:
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
-                d, r, seed = futures[future]
-                error, metrics[(d, r, seed)], frames[(d, r, seed)] = future.result()
+                d, seed, key = futures[future]
+                error, *results[key] = future.result()
                 if error:
                     raise JobError(f"design {d}, seed {seed}: {error}")
             if cancelled is not None and cancelled.is_set():
                 raise JobCancelled()
             if progress and done:
-                progress(len(futures) - len(pending), len(futures))
+                progress(sum(key in results for key in needed.values()), len(needed))
     finally:
         for future in pending:
             future.cancel()
         if pool is None:
             ex.shutdown(wait=True, cancel_futures=True)
-    (out / "series").mkdir(exist_ok=True)
+    metrics = {t: results[key][0] for t, key in needed.items()}
+    frames = {t: results[key][1] for t, key in needed.items()}
+    (out / "series").mkdir(parents=True, exist_ok=True)
     ordered = [(d, r, seed) for d in DESIGNS for r, seed in enumerate(spec.seeds)]
     for name in series.PER_RUN:
         table = series.combine([frames[t][name] for t in ordered], ordered)
@@ -145,7 +169,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     info = {"id": jid, "scenario": spec.source, "scenario_name": spec.scenario.name,
             "replications": spec.replications, "seeds": spec.seeds, "presets": spec.presets,
             "designs": {d: _jsonable(v) for d, v in spec.designs.items()},
-            "runs": {d: [f"{d}/{r}" for r in range(spec.replications)] for d in DESIGNS},
+            "runs": {d: [f"runs/{spec.run_key(d, seed)}" for seed in spec.seeds] for d in DESIGNS},
+            "runs_computed": len(distinct) - read, "runs_read": read,
             "metrics": {d: [metrics[(d, r, seed)] for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
             "seconds": round(time.perf_counter() - started, 2)}
     tmp = out / "job.json.tmp"
@@ -161,8 +186,8 @@ class Job:
     wait for one read of the runs instead of each reading them.
     """
 
-    def __init__(self, info: dict, base: Path):
-        self.info, self.base = info, base
+    def __init__(self, info: dict, base: Path, workdir: Path):
+        self.info, self.base, self.workdir = info, base, workdir
         self._lock = threading.Lock()
         self._runs: dict[str, list[RunResult]] | None = None
 
@@ -171,7 +196,8 @@ class Job:
         """Design -> runs by replication, every table read back from Parquet."""
         with self._lock:
             if self._runs is None:
-                self._runs = {d: [storage.read(self.base / path) for path in self.info["runs"][d]] for d in DESIGNS}
+                self._runs = {d: [storage.read(self.workdir / path) for path in self.info["runs"][d]]
+                              for d in DESIGNS}
             return self._runs
 
     @property
@@ -206,4 +232,4 @@ def _load_job(workdir: str, jid: str) -> Job:
         info = json.loads((base / "job.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("job", jid, "no finished job with this id (the server may have restarted)") from None
-    return Job(info, base)
+    return Job(info, base, Path(workdir))

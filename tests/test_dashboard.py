@@ -23,6 +23,7 @@ from dashboard.jobs import JobSpec, load_job, run_job
 from dashboard.runner import Runner
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
+from sim import storage
 from sim.errors import InputError
 from sim.scenario import load
 
@@ -140,6 +141,28 @@ def test_the_same_comparison_is_not_run_twice(job):
     again = run_job(spec, workdir)
     assert again["id"] == jid and again["reused"]
     assert (workdir / "jobs" / jid / "job.json").stat().st_mtime_ns == stamp
+
+
+def test_runs_an_earlier_comparison_made_are_read_not_run_again(job):
+    """Changing only B and running again runs only B: A's runs are those of the first comparison."""
+    spec, workdir, jid = job
+    first = load_job(str(workdir), jid)
+    b2 = {**spec.designs["B"], "table.permanence": "one_off"}
+    again = run_job(JobSpec(spec.scenario, SCENARIO, SEEDS, 7, spec.presets, {"A": spec.designs["A"], "B": b2}),
+                    workdir)
+    assert (again["runs_read"], again["runs_computed"]) == (SEEDS, SEEDS)
+    assert again["runs"]["A"] == first.info["runs"]["A"] and again["metrics"]["A"] == first.info["metrics"]["A"]
+    direct = sim.run(SCENARIO, seed=8, overrides={"run.months": MONTHS, "table.synchronised_cycles": True})
+    assert again["metrics"]["B"][1] == storage.run_info(direct)["metrics"]
+
+
+def test_a_design_equal_to_the_other_runs_once(tmp_path):
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    info = run_job(JobSpec(sc, SCENARIO, SEEDS, 3, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": a}),
+                   tmp_path)
+    assert info["runs_computed"] == SEEDS and info["runs"]["A"] == info["runs"]["B"]
+    assert info["metrics"]["A"] == info["metrics"]["B"]
 
 
 def _follow(runner: Runner, token: str, timeout: float = 120.0):

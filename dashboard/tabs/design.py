@@ -260,9 +260,7 @@ def register(app, workdir: Path, runner: Runner) -> None:
             return (*idle, "0", "1", "", _problems("The run failed:", [status.error]), no_update, no_update)
         info = status.info
         seeds = info["seeds"]
-        text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({2 * len(seeds)} runs, " + (
-            "the results of the same comparison before)." if info.get("reused") else
-            f"{info['seconds']:.1f} s of computing).")
+        text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({_what_ran(info)})."
         done = (str(status.done), str(status.total), f"{status.done} of {status.total} runs")
         return (*idle, *done, html.Span(text, className="ok"), {"id": info["id"]}, "compare")
 
@@ -272,6 +270,16 @@ def register(app, workdir: Path, runner: Runner) -> None:
         """Stop the job; the page hears of it when it next asks."""
         runner.cancel(token)
         return True
+
+
+def _what_ran(info: dict) -> str:
+    """'10 runs, 4.1 s of computing', and how many of them earlier comparisons had made."""
+    n = 2 * len(info["seeds"])
+    if info.get("reused"):
+        return f"{n} runs, the results of the same comparison before"
+    read = info["runs_read"]
+    made = f"{info['runs_computed']} new runs and {read} from earlier comparisons" if read else f"{n} runs"
+    return f"{made}, {info['seconds']:.1f} s of computing"
 
 
 def _run_settings(reps, seed) -> list[str]:
