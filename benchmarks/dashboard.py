@@ -70,6 +70,20 @@ def sweep_screenshot(page, path: Path) -> None:
     page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1550})   # two figures
 
 
+def screenshots(page, where: Path) -> None:
+    """The comparison just drawn, its homes figure, a look inside a run and the sweep explorer."""
+    page.wait_for_timeout(500)
+    page.screenshot(path=where / "dashboard-compare.png")
+    page.add_style_tag(content="header { position: static; }")   # not over the figure below
+    card = page.locator(".card", has=page.locator("""[id='{"name":"homes","type":"graph"}']"""))
+    card.screenshot(path=where / "dashboard-homes.png")
+    page.get_by_text("Inside a run", exact=True).click()
+    page.wait_for_function(DRAWN, arg=["trust", "ladder", "national-queue"], timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=where / "dashboard-inside.png")
+    sweep_screenshot(page, where / "dashboard-sweep.png")
+
+
 def compare(page) -> tuple[float, float, str]:
     """Click Run; seconds until the page says the runs are done, until the figures are drawn; its message."""
     t = time.perf_counter()
@@ -122,26 +136,14 @@ def main() -> None:
                 computing.append(float(re.search(r"([0-9.]+) s of computing", message).group(1)))
                 print(f"repetition {rep + 1}: runs done after {ran:.1f} s, figures drawn after {drawn:.1f} s; "
                       f"{message}", flush=True)
+                if rep == args.repeat - 1 and args.screenshots:
+                    screenshots(page, args.screenshots)
                 page.goto(url + QUERY.format(seed=100 * rep) + AGAIN)
                 page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.chair')")
                 page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
                 ran, drawn, message = compare(page)
                 again.append(drawn)
                 print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
-            if args.screenshots:   # the last repetition's first comparison again (the finished job, reused)
-                page.goto(url + QUERY.format(seed=100 * (args.repeat - 1)))
-                page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
-                compare(page)
-                page.wait_for_timeout(500)
-                page.screenshot(path=args.screenshots / "dashboard-compare.png")
-                page.add_style_tag(content="header { position: static; }")   # not over the figure below
-                card = page.locator(".card", has=page.locator("""[id='{"name":"homes","type":"graph"}']"""))
-                card.screenshot(path=args.screenshots / "dashboard-homes.png")
-                page.get_by_text("Inside a run", exact=True).click()
-                page.wait_for_function(DRAWN, arg=["trust", "ladder", "national-queue"], timeout=60_000)
-                page.wait_for_timeout(500)
-                page.screenshot(path=args.screenshots / "dashboard-inside.png")
-                sweep_screenshot(page, args.screenshots / "dashboard-sweep.png")
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
