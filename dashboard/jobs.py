@@ -43,6 +43,7 @@ from dashboard import series
 from sim import storage
 from sim.errors import InputError
 from sim.runner import RunResult
+from sim.storage import ResultsError
 from sim.scenario import Scenario
 
 DESIGNS = ("A", "B")
@@ -54,7 +55,8 @@ class JobError(Exception):
 
 
 class JobCancelled(Exception):
-    """The job was cancelled before all its runs were done; nothing of it is kept."""
+    """The job was cancelled before all its runs were done: it writes no ``job.json`` (the runs it
+    finished stay under ``WORKDIR/runs`` for later comparisons)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,12 @@ def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple
             result = storage.read(out)
             return None, result.metrics, series.of_run(result)
         result = sim.run(scenario, seed=seed, overrides=overrides)
-        storage.write(result, out)
+        try:
+            storage.write(result, out)
+        except ResultsError:
+            if not (out / "run.json").exists():
+                raise
+            # another job made the same run at the same moment (a cancelled one, say): the same key, the same run
         return None, storage.run_info(result)["metrics"], series.of_run(result)
     except InputError as e:
         return str(e), {}, {}
@@ -115,7 +122,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
 
     ``pool``: the worker processes to run on (the dashboard keeps one warm, ``dashboard.runner``);
     without one the job forks its own. ``cancelled``: set it to stop the job; the runs not yet
-    started are dropped, those under way finish unread, and JobCancelled is raised.
+    started are dropped, those under way finish (and are kept for later comparisons), and
+    JobCancelled is raised.
     An identical job that already finished is not run again (its ``reused`` is true); of the others,
     ``runs_computed`` and ``runs_read`` say how many distinct runs were run and how many an earlier
     job had made.
