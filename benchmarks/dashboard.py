@@ -127,6 +127,7 @@ def main() -> None:
                 # the page loads plotly.js (4.6 MB) with a hidden graph while the user designs; a user who
                 # clicks Run the moment the page appears waits for it too, which is the page's load, not the run
                 page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
+                page.wait_for_load_state("networkidle")   # the page's own callbacks done (a user reads it first)
                 loads.append(time.perf_counter() - t)
                 if rep == 0 and args.screenshots:
                     page.screenshot(path=args.screenshots / "dashboard-design.png")
@@ -141,6 +142,7 @@ def main() -> None:
                 page.goto(url + QUERY.format(seed=100 * rep) + AGAIN)
                 page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.chair')")
                 page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
+                page.wait_for_load_state("networkidle")
                 ran, drawn, message = compare(page)
                 again.append(drawn)
                 print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
@@ -157,11 +159,12 @@ def main() -> None:
         "From the click on *Run A and B* until all five figures of the Compare tab are drawn in headless "
         "Chromium: `middenhuur-2017`, 5 replications per design (10 runs of 108 months, in parallel processes), "
         "design B = structural table with synchronised cycles and the escalation ladder. The click comes once "
-        "the page has loaded, plotly.js included (which the page fetches while the user designs).",
+        "the page has loaded and settled: plotly.js fetched (which the page does while the user designs) and "
+        "none of the page's own requests pending for half a second.",
         "",
         f"- machine: {platform.platform()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}",
         f"- load average before: {load:.1f} (other work on the machine slows it down)",
-        f"- page loaded (controls and plotly.js) after: {', '.join(f'{t:.1f} s' for t in loads)}",
+        f"- page loaded and settled after: {', '.join(f'{t:.1f} s' for t in loads)}",
         f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)} (the page says so)",
         f"- of which the job itself (its worker processes, from start to `job.json`): "
         f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is the page starting the job and "
