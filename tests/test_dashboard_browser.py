@@ -202,9 +202,9 @@ def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, serve
 
 def test_a_run_shows_its_progress_and_can_be_cancelled(page, server):
     """A comparison too long to wait for: the progress bar counts its runs, Cancel stops it, Run is back."""
-    open_page(page, server, "?scenario=middenhuur-2017&replications=10&seed=900")
+    open_page(page, server, "?scenario=middenhuur-2017&replications=50&seed=900")   # 100 runs: never done first
     page.click("#run")
-    page.wait_for_function("() => document.querySelector('#progress-text').innerText.endsWith('of 20 runs')")
+    page.wait_for_function("() => document.querySelector('#progress-text').innerText.endsWith('of 100 runs')")
     page.wait_for_function("() => Number(document.querySelector('#progress').value) >= 1", timeout=60_000)
     assert page.is_disabled("#run") and not page.is_disabled("#cancel")
     page.click("#cancel")
