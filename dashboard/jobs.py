@@ -90,13 +90,13 @@ def _jsonable(params: dict) -> dict:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in params.items()}
 
 
-def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple[str | None, dict, dict]:
+def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple[str | None, dict, dict, bool]:
     """One run, written to ``out`` (or read from there if an earlier job wrote it); returns the error
-    message (or None), its metrics and its series."""
+    message (or None), its metrics, its series and whether it was read rather than run."""
     try:
         if (out / "run.json").exists():
             result = storage.read(out)
-            return None, result.metrics, series.of_run(result)
+            return None, result.metrics, series.of_run(result), True
         result = sim.run(scenario, seed=seed, overrides=overrides)
         try:
             storage.write(result, out)
@@ -104,12 +104,12 @@ def _run_one(scenario: Scenario, seed: int, overrides: dict, out: Path) -> tuple
             if not (out / "run.json").exists():
                 raise
             # another job made the same run at the same moment (a cancelled one, say): the same key, the same run
-        return None, storage.run_info(result)["metrics"], series.of_run(result)
+        return None, storage.run_info(result)["metrics"], series.of_run(result), False
     except InputError as e:
-        return str(e), {}, {}
+        return str(e), {}, {}, False
     except Exception as e:  # a model failure: the page shows it short, the server log keeps the traceback
         traceback.print_exc()
-        return f"the model failed: {type(e).__name__}: {e}", {}, {}
+        return f"the model failed: {type(e).__name__}: {e}", {}, {}, False
 
 
 def _workers(tasks: int) -> int:
@@ -136,19 +136,17 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     started = time.perf_counter()
     # one task per distinct run: a design that equals the other runs once; a run an earlier job made is read
     needed = {(d, r, seed): spec.run_key(d, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS}
+    first = {}   # run key -> the first (design, replication, seed) that needs it
+    for task, key in needed.items():
+        first.setdefault(key, task)
     runs = Path(workdir) / "runs"
-    distinct = set(needed.values())
-    read = sum((runs / key / "run.json").exists() for key in distinct)
     # only what differs from the scenario: the run is then exactly `tafelsim run SCENARIO --set ...`, run id and all
     scenario_values = spec.scenario.parameter_values()
     overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
     # fork: the workers start with sim already imported, which matters for runs of a second
-    ex = pool or ProcessPoolExecutor(_workers(len(distinct)), mp_context=multiprocessing.get_context("fork"))
-    by_key = {}
-    for (d, _, seed), key in needed.items():
-        if key not in by_key:
-            by_key[key] = (d, seed, ex.submit(_run_one, spec.scenario, seed, overrides[d], runs / key))
-    futures = {future: (d, seed, key) for key, (d, seed, future) in by_key.items()}
+    ex = pool or ProcessPoolExecutor(_workers(len(first)), mp_context=multiprocessing.get_context("fork"))
+    futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], runs / key): (d, seed, key)
+               for key, (d, _, seed) in first.items()}
     results, pending = {}, set(futures)
     try:
         while pending:
@@ -169,6 +167,7 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
             ex.shutdown(wait=True, cancel_futures=True)
     metrics = {t: results[key][0] for t, key in needed.items()}
     frames = {t: results[key][1] for t, key in needed.items()}
+    read = sum(was_read for _, _, was_read in results.values())
     (out / "series").mkdir(parents=True, exist_ok=True)
     ordered = [(d, r, seed) for d in DESIGNS for r, seed in enumerate(spec.seeds)]
     for name in series.PER_RUN:
@@ -177,8 +176,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     info = {"id": jid, "scenario": spec.source, "scenario_name": spec.scenario.name,
             "replications": spec.replications, "seeds": spec.seeds, "presets": spec.presets,
             "designs": {d: _jsonable(v) for d, v in spec.designs.items()},
-            "runs": {d: [f"runs/{spec.run_key(d, seed)}" for seed in spec.seeds] for d in DESIGNS},
-            "runs_computed": len(distinct) - read, "runs_read": read,
+            "runs": {d: [f"runs/{needed[(d, r, seed)]}" for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
+            "runs_computed": len(first) - read, "runs_read": read,
             "metrics": {d: [metrics[(d, r, seed)] for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
             "seconds": round(time.perf_counter() - started, 2)}
     tmp = out / "job.json.tmp"

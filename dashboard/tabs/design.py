@@ -251,13 +251,11 @@ def register(app, workdir: Path, runner: Runner) -> None:
     def finish(token):
         """The job's result (the Compare tab), or why there is none."""
         status = runner.status(token)
-        if status is None:   # the server restarted under the page
-            return (*idle, "0", "1", "", _problems("The run failed:", ["the server lost this run (restarted?)"]),
-                    no_update, no_update)
-        if status.state == "cancelled":
-            return (*idle, "0", "1", "", html.Span("Cancelled.", className="ok"), no_update, no_update)
-        if status.state == "failed":
-            return (*idle, "0", "1", "", _problems("The run failed:", [status.error]), no_update, no_update)
+        if status is None or status.state != "finished":   # nothing to compare: the page stays where it is
+            message = (_problems("The run failed:", ["the server lost this run (restarted?)"]) if status is None
+                       else html.Span("Cancelled.", className="ok") if status.state == "cancelled"
+                       else _problems("The run failed:", [status.error]))
+            return (*idle, "0", "1", "", message, no_update, no_update)
         info = status.info
         seeds = info["seeds"]
         text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({_what_ran(info)})."
