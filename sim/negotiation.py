@@ -59,18 +59,23 @@ class Terms:
 
 @dataclass
 class Meetings:
-    """The state of M meetings, one row each; P = 5 party slots, V variants, K candidate moves."""
+    """The state of M meetings, one row each; P = 5 party slots, V columns, K candidate moves.
+
+    A column is a variant of the package; which variants the columns hold is the caller's
+    choice (all of them, or only those a meeting can reach: ``sim.tables.meeting_columns``), as
+    long as ``variant`` and ``candidates`` index the same columns.
+    """
 
     seated: np.ndarray           # (M, P) bool: negotiates at the table
     absent: np.ndarray           # (M, P) bool: must sign, is not at the table
     res: np.ndarray              # (M, P, V) reservations as the table sees them (absent: the guess)
     opening: np.ndarray          # (M, P, V) seated parties' openings
     surplus: np.ndarray          # (M, V) surplus plus intervention money; -inf for padding variants
-    candidates: np.ndarray       # (M, K) variants the text may move to (-1: none)
+    candidates: np.ndarray       # (M, K) columns the text may move to (-1: none)
     writer: np.ndarray           # (M,) slot writing the text, CHAIR, or NO_TEXT
     writer_insight: np.ndarray   # (M, P) how much of each party's padding the writer sees through
     bonus: np.ndarray            # (M, V) what the writer adds for its own interests
-    variant: np.ndarray          # (M,) the text's variant (updated)
+    variant: np.ndarray          # (M,) the text's column (updated)
     conceded: np.ndarray         # (M, P) share of its range each party has conceded (updated)
     last: np.ndarray             # (M, P) last round's steps; NaN: not in the record (updated)
     exponent: np.ndarray         # (M, P) concession exponent e of each party

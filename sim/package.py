@@ -79,6 +79,17 @@ class PackageSpace:
             cache[width] = out
         return cache[width]
 
+    def at(self, columns: tuple) -> np.ndarray:
+        """``stacked`` at these variants (-1: a copy of the first), kept: a case's meetings ask for
+        the same columns month after month (``sim.tables.meeting_columns``)."""
+        cache = self.__dict__.setdefault("_at", {})
+        if columns not in cache:
+            cols = np.array(columns, dtype=int)
+            out = self.stacked[:, np.where(cols >= 0, cols, cols[0])]
+            out.flags.writeable = False
+            cache[columns] = out
+        return cache[columns]
+
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),
                 "commitment_years": float(self.commitment[v]), "priority": bool(self.priority[v])}

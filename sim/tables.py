@@ -346,7 +346,11 @@ def deadline_for(case, p) -> int:
 # --- valuation ------------------------------------------------------------------------
 @dataclass
 class View:
-    """Cases valued in one month with every signatory's numbers, as arrays over (case, slot, variant)."""
+    """Cases valued in one month with every signatory's numbers, as arrays over (case, slot, column).
+
+    A column is a variant of the case's package: all of them in variant order (``columns`` None:
+    column v is variant v, padded to the widest case), or the ones ``columns`` names per case.
+    """
 
     val: Valuation
     agents: list                 # M lists of 5: the slot's agent (seated or absent signatory) or None
@@ -358,16 +362,27 @@ class View:
     standard: np.ndarray | None  # (M, 5, V) the market-standard guess, for absent parties (``view(guesses=True)``)
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
     idx: np.ndarray | None = None  # (M, 5) the slots' rows of the model's agent arrays (``slot_indices``)
+    columns: np.ndarray | None = None  # (M, W) the variant of each column (-1: padding); None: all variants
 
     def rows(self, rows: list) -> "View":
-        """The same view restricted to some cases, and to the variants those cases have: exactly
+        """The same view restricted to some cases, and to the columns those cases have: exactly
         what ``view`` would compute for them alone (every value is per case and variant)."""
         idx = np.asarray(rows, dtype=int)
-        width = max(self.val.cases[i].space.size for i in rows)
+        if self.columns is None:
+            width = max(self.val.cases[i].space.size for i in rows)
+        else:
+            width = int((self.columns[idx] >= 0).sum(axis=1).max())
         return View(self.val.rows(idx, width), [self.agents[i] for i in rows], self.seated[idx], self.absent[idx],
                     self.own[idx, :, :width], self.stake[idx, :, :width], self.position[idx],
                     None if self.standard is None else self.standard[idx, :, :width], self.board_margin,
-                    None if self.idx is None else self.idx[idx])
+                    None if self.idx is None else self.idx[idx],
+                    None if self.columns is None else self.columns[idx, :width])
+
+    def column_of(self, rows: np.ndarray, variants: np.ndarray) -> np.ndarray:
+        """The column holding each of ``rows``' ``variants`` (which the view must have valued)."""
+        if self.columns is None:
+            return np.asarray(variants, dtype=int)
+        return np.argmax(self.columns[rows] == np.asarray(variants)[:, None], axis=1)
 
     def true_need(self) -> np.ndarray:
         """Every signatory's own reservation with its board's current position (0 for empty slots)."""
@@ -434,7 +449,8 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
     """Value ``cases`` this month and every signatory's reservation, stake and board position;
     ``guesses``: also the market-standard reservations a table assumes for absent signatories
     (only a table's reading of the reservations needs them: ``View.table_res``); ``variants``:
-    one variant per case instead of all (``value_cases``)."""
+    some variants per case instead of all (``value_cases``; an array (cases, columns) becomes the
+    view's ``columns``)."""
     val = value_cases(model, cases, month, known_cost, economy, variants)
     m, width = val.size
     agents, seated, absent = zip(*(slot_agents(c) for c in cases))
@@ -457,8 +473,9 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         guess = np.flatnonzero(absent[rows, k]) if guesses else ()
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
+    columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
     return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard,
-                model.p["negotiation.board_margin"], idx)
+                model.p["negotiation.board_margin"], idx, columns)
 
 
 def shortfalls(model, cases: list, month: int) -> np.ndarray:
@@ -502,7 +519,9 @@ def hold_meetings(model, items: list, month: int) -> list:
     if not items:
         return []
     gated, talks = [], []
-    valued = view(model, [c for _, c in items], month, guesses=True)   # for the tenants' judgement and the talks
+    cases = [c for _, c in items]
+    # for the tenants' judgement and the talks: the variants a meeting can reach, not all of them
+    valued = view(model, cases, month, guesses=True, variants=meeting_columns(cases))
     judges = tenant_can_judge(model, items, valued)
     for k, (table, case) in enumerate(items):
         (talks if judges[k] or case.tenant_waits >= deadline_for(case, p) else gated).append(k)
@@ -515,13 +534,15 @@ def hold_meetings(model, items: list, month: int) -> list:
         case.blocked_by = "tenant_knowledge"
     if talks:
         batch = [items[k] for k in talks]
-        meetings = assemble(model, batch, month, valued if len(talks) == len(items) else valued.rows(talks))
+        vw = valued if len(talks) == len(items) else valued.rows(talks)
+        meetings = assemble(model, batch, month, vw)
         outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
-        disassemble(meetings, outcome, [c for _, c in batch])
+        chosen = vw.columns[np.arange(len(batch)), meetings.variant]    # the variant of each text's column
+        disassemble(meetings, outcome, [c for _, c in batch], chosen)
         for r, k in enumerate(talks):
             steps[k], rounds[k] = outcome.steps[r], outcome.rounds[r]
             if outcome.agreed[r]:
-                terms[k] = terms_of(meetings, outcome, r, items[k][1])
+                terms[k] = terms_of(meetings, outcome, r, items[k][1], int(chosen[r]))
     for k, (table, case) in enumerate(items):
         case.meetings += 1
         case.rounds_total += int(rounds[k])
@@ -548,7 +569,7 @@ def tenant_can_judge(model, items: list, vw: "View") -> np.ndarray:
     if not len(rows):
         return judges
     cases = [items[k][1] for k in rows]
-    v = np.array([c.variant for c in cases])
+    v = vw.column_of(rows, np.array([c.variant for c in cases]))
     need = vw.total(vw.true_need())[rows]
     r = np.arange(len(rows))
     room = vw.val.surplus[rows, v] + np.array([c.money_per_home for c in cases]) - need[r, v]
@@ -557,14 +578,14 @@ def tenant_can_judge(model, items: list, vw: "View") -> np.ndarray:
     return judges
 
 
-def terms_of(m: negotiation.Meetings, out: negotiation.Outcome, r: int, case) -> negotiation.Terms:
-    """The agreed terms of meeting row ``r``, by agent id."""
-    v = int(m.variant[r])
+def terms_of(m: negotiation.Meetings, out: negotiation.Outcome, r: int, case, variant: int) -> negotiation.Terms:
+    """The agreed terms of meeting row ``r``, by agent id; ``variant``: the package variant of its text."""
+    v = int(m.variant[r])   # the text's column in the meeting's arrays
     agents, _, _ = slot_agents(case)
     seated = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.seated[r, k]]
     absent = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.absent[r, k]]
     return negotiation.Terms(
-        variant=v, claims={i: float(out.claims[r, k]) for k, i in seated + absent},
+        variant=variant, claims={i: float(out.claims[r, k]) for k, i in seated + absent},
         needs={i: float(out.needs[r, k]) for k, i in seated},
         reservations={i: float(m.res[r, k, v]) for k, i in seated + absent},
         openings={i: max(float(m.res[r, k, v]), float(m.opening[r, k, v])) for k, i in seated},
@@ -578,13 +599,29 @@ def protocol(p) -> negotiation.Protocol:
                                 p["negotiation.chair_trust"], p["negotiation.caucus_disclosure"])
 
 
+def meeting_columns(cases: list) -> np.ndarray:
+    """The variants a meeting on each case can reach, shape (cases, columns), -1 for padding: the
+    text's variant, then, on a concrete case, its neighbours in variant order. The text moves at most
+    once a meeting, one step on one issue (``negotiation.write_text``), so no other variant matters
+    to it; valuing only these keeps a meeting's arrays narrow (a national case has up to 90 variants)."""
+    moves = [c.space.neighbours(c.variant) if c.concrete else () for c in cases]
+    out = np.full((len(cases), 1 + max((len(x) for x in moves), default=0)), -1, dtype=int)
+    out[:, 0] = [c.variant for c in cases]
+    for r, x in enumerate(moves):
+        out[r, 1:1 + len(x)] = x
+    return out
+
+
 def assemble(model, items: list, month: int, vw: "View | None" = None) -> negotiation.Meetings:
     """The meetings of ``items`` ((table, case) pairs) as arrays: valuations, reservations as each table
     sees them, openings, guardedness, the writer of the text, the clock and the rules. ``vw``: the
-    items already valued this month (``view``), if they are."""
+    items already valued this month at their ``meeting_columns``, if they are.
+
+    The arrays' columns are those of the view: column 0 is the text's variant, the others the
+    candidates it may move to; the meetings' ``variant`` is a column (``View.columns`` maps it back)."""
     p = model.p
     cases = [c for _, c in items]
-    vw = view(model, cases, month, guesses=True) if vw is None else vw
+    vw = view(model, cases, month, guesses=True, variants=meeting_columns(cases)) if vw is None else vw
     m, width = vw.val.size
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
     res = vw.table_res(margin)
@@ -598,11 +635,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
             opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask
                                           + vw.position[rows, k, None] * vw.stake[rows, k])
     surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
-    cand_lists = [c.space.neighbours(c.variant) if c.concrete else np.zeros(0, dtype=int) for c in cases]
-    width_k = max((len(x) for x in cand_lists), default=0)
-    candidates = np.full((m, width_k), -1, dtype=int)
-    for r, x in enumerate(cand_lists):
-        candidates[r, :len(x)] = x
+    candidates = np.where(vw.columns[:, 1:] >= 0, np.arange(1, width)[None, :], -1)
     bonus = np.zeros((m, width))
     rounds = p["negotiation.rounds_per_meeting"]
     idx = slot_indices(model, cases) if vw.idx is None else vw.idx
@@ -649,16 +682,16 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
             vw.val, steer, [vw.agents[r][SLOT["municipality"]] for r in steer])
     return negotiation.Meetings(
         seated=vw.seated, absent=vw.absent, res=res, opening=opening, surplus=surplus, candidates=candidates,
-        writer=writer, writer_insight=insight, bonus=bonus, variant=np.array([c.variant for c in cases]),
+        writer=writer, writer_insight=insight, bonus=bonus, variant=np.zeros(m, dtype=int),
         conceded=np.array([c.conceded for c in cases]), last=np.array([c.last for c in cases]), exponent=exponent,
         t_start=t_start, t_step=t_step, hold=hold, can_sign=can_sign, chair=chair, rule=rule, lead=lead,
         municipality=muni_slot, agent=agent)
 
 
-def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: list) -> None:
-    """Write the meetings' state back to the cases: the text's variant, concessions, the record."""
+def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: list, variants: np.ndarray) -> None:
+    """Write the meetings' state back to the cases: the text's variant (``variants``), concessions, the record."""
     for r, case in enumerate(cases):
-        case.variant = int(m.variant[r])
+        case.variant = int(variants[r])
         case.conceded = m.conceded[r].copy()
         case.last = m.last[r].copy()
         case.meetings_at_level += 1

@@ -95,9 +95,11 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     each case as it stands; True: every case at its own cost (what its parties will face).
     ``economy``: other prices than this month's, one Economy for all cases or one per case
     (ratification compares agreed terms in the prices of each agreement's month).
-    ``variants``: one variant per case, valued alone (the valuation then has one column): what a
-    board checks of an agreement is its own variant. Every value is per case and variant, so the
-    column equals that variant's column of the full valuation.
+    ``variants``: some variants per case instead of all, as variant numbers: one per case (the
+    valuation then has one column: what a board checks of an agreement is its own variant), or
+    an array (cases, columns), -1 where a case has fewer (a padding column, marked invalid; it
+    repeats the case's first column). Every value is per case and variant, so each column
+    equals that variant's column of the full valuation.
     """
     p = model.p
     m = len(cases)
@@ -121,8 +123,9 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         valid = np.arange(width)[None, :] < sizes[:, None]
         grid = np.array([c.space.padded(width) for c in cases])       # (M, 5, V): the package grids, padded
     else:
-        valid = np.ones((m, 1), dtype=bool)
-        grid = np.array([c.space.stacked[:, v:v + 1] for c, v in zip(cases, variants)])   # (M, 5, 1)
+        columns = np.asarray(variants, dtype=int).reshape(m, -1)
+        valid = columns >= 0
+        grid = np.array([c.space.at(tuple(x)) for c, x in zip(cases, columns.tolist())])   # (M, 5, columns)
     mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
     soc = facts[:, 1:2].copy()
     factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
