@@ -68,28 +68,6 @@ class PackageSpace:
             object.__setattr__(self, "_stacked", stacked)
         return self.__dict__["_stacked"]
 
-    def padded(self, width: int) -> np.ndarray:
-        """``stacked`` padded to ``width`` variants with copies of the plan (a batch's common width)."""
-        cache = self.__dict__.setdefault("_padded", {})
-        if width not in cache:
-            out = np.empty((5, width))
-            out[:, :self.size] = self.stacked
-            out[:, self.size:] = self.stacked[:, self.plan:self.plan + 1]
-            out.flags.writeable = False
-            cache[width] = out
-        return cache[width]
-
-    def at(self, columns: tuple) -> np.ndarray:
-        """``stacked`` at these variants (-1: a copy of the first), kept: a case's meetings ask for
-        the same columns month after month (``sim.tables.meeting_columns``)."""
-        cache = self.__dict__.setdefault("_at", {})
-        if columns not in cache:
-            cols = np.array(columns, dtype=int)
-            out = self.stacked[:, np.where(cols >= 0, cols, cols[0])]
-            out.flags.writeable = False
-            cache[columns] = out
-        return cache[columns]
-
     def describe(self, v: int) -> dict:
         return {"mix_level": int(self.mix_level[v]), "rent_level": int(self.rent_level[v]),
                 "commitment_years": float(self.commitment[v]), "priority": bool(self.priority[v])}

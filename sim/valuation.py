@@ -113,20 +113,34 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         return np.array([getattr(e, name) for e in econs], dtype=float).reshape(m, 1)
 
     econ = econs[0]
-    # what each case brings, gathered in one pass: variants, social share, own cost (if known), local factors
-    facts = np.array([(c.space.size, c.space.social_share, c.concrete if known_cost is None else known_cost,
-                       c.cost_factor, c.municipality.land_price_factor, c.municipality.rent_factor)
-                      for c in cases], dtype=float).reshape(m, 6)
-    if variants is None:
+    # what each case brings, gathered in one pass: variants, social share, own cost (if known), local
+    # factors, its plan, and where its package space's columns start among the spaces of the batch
+    first: dict[int, int] = {}       # id of a space -> its first column in ``stacks``
+    stacks, at = [], 0
+    rows = []
+    for c in cases:
+        space = c.space
+        start = first.get(id(space))
+        if start is None:
+            start = first[id(space)] = at
+            stacks.append(space.stacked)
+            at += space.size
+        rows.append((space.size, space.social_share, c.concrete if known_cost is None else known_cost,
+                     c.cost_factor, c.municipality.land_price_factor, c.municipality.rent_factor, space.plan, start))
+    facts = np.array(rows, dtype=float).reshape(m, 8)
+    plan, start = facts[:, 6].astype(int), facts[:, 7].astype(int)
+    if variants is None:   # every variant; a case with fewer is padded with copies of its plan
         sizes = facts[:, 0].astype(int)
-        width = int(sizes.max())
-        valid = np.arange(width)[None, :] < sizes[:, None]
-        grid = np.array([c.space.padded(width) for c in cases])       # (M, 5, V): the package grids, padded
+        j = np.arange(int(sizes.max()))[None, :]
+        valid = j < sizes[:, None]
+        columns = np.where(valid, j, plan[:, None])
     else:
         columns = np.asarray(variants, dtype=int).reshape(m, -1)
         valid = columns >= 0
-        grid = np.array([c.space.at(tuple(x)) for c, x in zip(cases, columns.tolist())])   # (M, 5, columns)
-    mid, free, level, commitment, priority = (grid[:, k] for k in range(5))
+        columns = np.where(valid, columns, columns[:, :1])
+    # the package grids of all cases by one gather from the batch's spaces side by side: (5, M, V)
+    grid = np.concatenate(stacks, axis=1)[:, start[:, None] + columns]
+    mid, free, level, commitment, priority = grid
     soc = facts[:, 1:2].copy()
     factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
     cost = (col("construction_cost")[:, 0] * factor).reshape(m, 1)
