@@ -102,6 +102,8 @@ class Actor(mesa.Agent):
         """The size of what each party has at stake in its case (EUR per home), per variant."""
         raise NotImplementedError
 
+    stake_is_reservation = False   # ``stakes`` is ``reservations`` (a valuation need not compute it twice)
+
     def step(self) -> None:  # tables drive the actors; nothing to do on their own
         pass
 

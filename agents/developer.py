@@ -45,6 +45,8 @@ class Developer(Actor):
                                                           - val.land_development_cost[rows])
         return np.where(owner, claim + premium, claim)
 
+    stake_is_reservation = True
+
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:
         return cls.reservations(val, rows, agents)

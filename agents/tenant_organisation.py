@@ -37,6 +37,8 @@ class TenantOrganisation(Actor):
         yearly = stance * val.tenant_discount * 12.0 * (1.0 - val.operating_cost_share)
         return yearly * (val.mid_share[rows] / val.k_investor[rows] + val.social_share[rows] / val.k_corporation)
 
+    stake_is_reservation = True
+
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:
         return cls.reservations(val, rows, agents)

@@ -135,7 +135,7 @@ class Case:
     agreed_in_principle: int | None = None            # month a general question was agreed in principle (then worked out)
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
-    slot_index: tuple | None = None                   # (those slots, their agents' rows in the model's arrays)
+    slot_index: tuple | None = None                   # (those slots, their agents' rows in the model's arrays, seated + absent flags)
 
     def __post_init__(self):
         self.state_since = self.opened

@@ -432,16 +432,28 @@ def slot_agents(case) -> tuple[list, list, list]:
 
 def slot_indices(model, cases: list) -> np.ndarray:
     """Each case's slot agents as rows of the model's agent arrays, shape (cases, 5); 0 for an
-    empty slot (masked by the caller). Kept with the case's slots, which change only at seating."""
-    rows = []
+    empty slot (masked by the caller)."""
+    return slot_rows(model, cases)[3]
+
+
+def slot_rows(model, cases: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+    """The cases' slots at once: the agent of each slot (``slot_agents``), seated (M, 5), absent
+    (M, 5), and the slots' rows of the model's agent arrays (M, 5; 0 for an empty slot). The
+    arrays' rows are kept with the case's slots, which change only at seating."""
+    agents, flags, rows = [], [], []
     for case in cases:
         slots = case.slots if case.slots is not None else slot_agents(case)
         cached = case.slot_index
         if cached is None or cached[0] is not slots:
             cached = case.slot_index = (
-                slots, tuple(model.agent_index[a.unique_id] if a is not None else 0 for a in slots[0]))
+                slots, tuple(model.agent_index[a.unique_id] if a is not None else 0 for a in slots[0]),
+                (*slots[1], *slots[2]))
+        agents.append(slots[0])
         rows.append(cached[1])
-    return np.array(rows, dtype=int).reshape(len(cases), len(KINDS))
+        flags.append(cached[2])
+    n, m = len(KINDS), len(cases)
+    flags = np.array(flags, dtype=bool).reshape(m, 2 * n)
+    return agents, flags[:, :n], flags[:, n:], np.array(rows, dtype=int).reshape(m, n)
 
 
 def view(model, cases: list, month: int, known_cost=None, economy=None, guesses: bool = False,
@@ -453,13 +465,11 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
     view's ``columns``)."""
     val = value_cases(model, cases, month, known_cost, economy, variants)
     m, width = val.size
-    agents, seated, absent = zip(*(slot_agents(c) for c in cases))
-    seated, absent = np.array(seated, dtype=bool), np.array(absent, dtype=bool)
+    agents, seated, absent, idx = slot_rows(model, cases)
     own = np.zeros((m, len(KINDS), width))
     stake = np.zeros_like(own)
     standard = np.zeros_like(own) if guesses else None
     position = np.zeros((m, len(KINDS)))
-    idx = slot_indices(model, cases)
     drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
     for k, kind in enumerate(KINDS):
         rows = np.flatnonzero(seated[:, k] | absent[:, k])
@@ -467,8 +477,8 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
             continue
         cls = AGENT_KINDS[kind]
         who = [agents[r][k] for r in rows]
-        own[rows, k] = cls.reservations(val, rows, who)
-        stake[rows, k] = cls.stakes(val, rows, who)
+        own[rows, k] = res = cls.reservations(val, rows, who)
+        stake[rows, k] = res if cls.stake_is_reservation else cls.stakes(val, rows, who)
         position[rows, k] = drift[idx[rows, k]]
         guess = np.flatnonzero(absent[rows, k]) if guesses else ()
         if len(guess):
