@@ -549,13 +549,12 @@ def hold_meetings(model, items: list, month: int) -> list:
         outcome = negotiation.meet_all(meetings, protocol(p), model.recorder.concessions_observed)
         chosen = vw.columns[np.arange(len(batch)), meetings.variant]    # the variant of each text's column
         disassemble(meetings, outcome, [c for _, c in batch], chosen)
-        for r, k in enumerate(talks):
-            steps[k], rounds[k] = outcome.steps[r], outcome.rounds[r]
-            if outcome.agreed[r]:
-                terms[k] = terms_of(meetings, outcome, r, items[k][1], int(chosen[r]))
-    for k, (table, case) in enumerate(items):
+        steps[talks], rounds[talks] = outcome.steps, outcome.rounds
+        for r in np.flatnonzero(outcome.agreed).tolist():
+            terms[talks[r]] = terms_of(meetings, outcome, r, items[talks[r]][1], int(chosen[r]))
+    for (table, case), held in zip(items, rounds.tolist()):
         case.meetings += 1
-        case.rounds_total += int(rounds[k])
+        case.rounds_total += held
         table.meetings += 1
         model.recorder.meeting(month, table, case)
         _learn(model, table, case, case.parties)
@@ -592,13 +591,16 @@ def terms_of(m: negotiation.Meetings, out: negotiation.Outcome, r: int, case, va
     """The agreed terms of meeting row ``r``, by agent id; ``variant``: the package variant of its text."""
     v = int(m.variant[r])   # the text's column in the meeting's arrays
     agents, _, _ = slot_agents(case)
-    seated = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.seated[r, k]]
-    absent = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and m.absent[r, k]]
+    seated_r, absent_r = m.seated[r].tolist(), m.absent[r].tolist()
+    seated = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and seated_r[k]]
+    absent = [(k, a.unique_id) for k, a in enumerate(agents) if a is not None and absent_r[k]]
+    claims, needs = out.claims[r].tolist(), out.needs[r].tolist()
+    res, opening = m.res[r, :, v].tolist(), m.opening[r, :, v].tolist()
     return negotiation.Terms(
-        variant=variant, claims={i: float(out.claims[r, k]) for k, i in seated + absent},
-        needs={i: float(out.needs[r, k]) for k, i in seated},
-        reservations={i: float(m.res[r, k, v]) for k, i in seated + absent},
-        openings={i: max(float(m.res[r, k, v]), float(m.opening[r, k, v])) for k, i in seated},
+        variant=variant, claims={i: claims[k] for k, i in seated + absent},
+        needs={i: needs[k] for k, i in seated},
+        reservations={i: res[k] for k, i in seated + absent},
+        openings={i: max(res[k], opening[k]) for k, i in seated},
         available=float(out.available[r]), money=case.money_per_home, absent=tuple(i for _, i in absent),
         mediated=bool(out.mediated[r]))
 
