@@ -62,7 +62,7 @@ class HousingTablesModel(mesa.Model):
         self.index = CaseIndex()
         self.deciding: dict[int, Case] = {}     # agreements waiting for their signatories' boards
         self.schedule = pipeline.Schedule()     # the pipeline's waiting lines (agreed, in procedure, building)
-        self.insight_updates: list[tuple] = []   # (structural table, agent, gain): applied at the month's end
+        self.insight_updates: list[tuple] = []   # (table x agent codes, gains) arrays: applied at the month's end
         self.tenant_learning: list[tuple] = []   # (tenant organisation, gain): applied at the month's end
         self.elections_held = 0
         self._economies: dict[int, Economy] = {}
@@ -71,7 +71,8 @@ class HousingTablesModel(mesa.Model):
         self.economy = self.economy_at(0)
         self.recorder = Recorder(self)
         self._make_agents(scenario)
-        self.agent_index = {a.unique_id: k for k, a in enumerate(self.agents)}
+        self.agent_rows = list(self.agents)      # the agents in the order of the model's agent arrays
+        self.agent_index = {a.unique_id: k for k, a in enumerate(self.agent_rows)}
         # per agent row: its id and its concession exponent (autonomy is fixed), for the meetings' arrays
         self.agent_ids = np.array([a.unique_id for a in self.agents])
         spread = self.p["negotiation.exponent_range"]
@@ -457,7 +458,8 @@ class HousingTablesModel(mesa.Model):
         self.tenant_learning.clear()
 
     def _learn_at_tables(self, updates: list) -> None:
-        """Apply the month's insight gains at structural tables ((table, agent, gain), in the order made).
+        """Apply the month's insight gains at structural tables, in the order made: ``updates`` are
+        (codes, gains) arrays, a code being ``table.id * agents + agent row`` (``tables._learn``).
 
         Several gains of one party at one table compound, each in turn (``learned``). All parties
         at all tables are updated together: step t applies every pair's t-th gain at once, the
@@ -465,13 +467,13 @@ class HousingTablesModel(mesa.Model):
         if not updates:
             return
         n = self.insight.shape[1]
-        pair = np.array([t.id * n + self.agent_index[a.unique_id] for t, a, _ in updates], dtype=np.int64)
+        pair = np.concatenate([codes for codes, _ in updates])
         order = np.argsort(pair, kind="stable")
         keys, first, count = np.unique(pair[order], return_index=True, return_counts=True)
-        gains = np.array([g for _, _, g in updates])[order]
+        gains = np.concatenate([g for _, g in updates])[order]
         v = self.insight.flat[keys]
         for k in np.flatnonzero(np.isnan(v)):   # not met at this table yet: what the party brings
-            v[k] = base_insight(updates[order[first[k]]][1])
+            v[k] = base_insight(self.agent_rows[int(keys[k]) % n])
         for step in range(int(count.max())):
             now = np.flatnonzero(count > step)
             v[now] = np.minimum(1.0, np.maximum(0.0, v[now] + gains[first[now] + step] * (1 - v[now])))

@@ -557,7 +557,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         case.rounds_total += held
         table.meetings += 1
         model.recorder.meeting(month, table, case)
-        _learn(model, table, case, case.parties)
+    _learn(model, items, valued)
     _trust_after_meetings(model, items, np.array([t is not None for t in terms]), steps)
     return terms
 
@@ -710,21 +710,30 @@ def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: li
         case.text_moves += int(outcome.text_moved[r])
 
 
-def _learn(model, table: Table, case, parties) -> None:
+def _learn(model, items: list, vw: View) -> None:
     """Insight grows with every meeting; on a general question, with the numbers off the table, less.
 
     At a structural table, and for a tenant organisation's knowledge, the gain takes effect at the
-    end of the month (the tables of a month meet in parallel); a one-off table's case learns at once.
+    end of the month (the tables of a month meet in parallel): the structural tables' gains are
+    queued as (table x agent code, gain) arrays, in the order of the items and of their parties
+    (``HousingTablesModel._learn_at_tables``). A one-off table's case learns at once. ``vw``:
+    the items' view (their seated parties and the parties' rows).
     """
     p = model.p
-    gain = p["learning.insight_gain"] * (1.0 if case.concrete else p["learning.general_question_share"])
-    for a in parties:
-        if table.structural:
-            model.insight_updates.append((table, a, gain))
-        else:
-            learn_insight(model, table, case, a, gain)
-        if a.kind == "tenant":
-            model.tenant_learning.append((a, p["learning.insight_gain"]))
+    gains = np.array([p["learning.insight_gain"] * (1.0 if case.concrete else p["learning.general_question_share"])
+                      for _, case in items])
+    structural = np.array([table.structural for table, _ in items], dtype=bool)
+    rows, slots = np.nonzero(vw.seated & structural[:, None])     # row-major: items in order, parties in slot order
+    if len(rows):
+        tables = np.array([table.id for table, _ in items], dtype=np.int64)
+        model.insight_updates.append((tables[rows] * model.insight.shape[1] + vw.idx[rows, slots], gains[rows]))
+    for r in np.flatnonzero(~structural).tolist():
+        table, case = items[r]
+        for a in case.parties:
+            learn_insight(model, table, case, a, float(gains[r]))
+    tenant = SLOT["tenant"]
+    for r in np.flatnonzero(vw.seated[:, tenant]).tolist():
+        model.tenant_learning.append((vw.agents[r][tenant], p["learning.insight_gain"]))
 
 
 def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndarray) -> None:
