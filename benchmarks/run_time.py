@@ -14,7 +14,13 @@ Measured side by side in one invocation, so that the ratios hold even on a busy 
    the first n in the data file's order), and the exponent b of time ~ municipalities^b
    fitted on a log-log scale (1 is linear);
 3. the peak resident memory of a `nederland` run (``ru_maxrss`` of its process);
-4. the import time of `sim` and the start-up of `tafelsim --help` and `tafelsim scenarios`.
+4. the import time of `sim` and the start-up of `tafelsim --help` and `tafelsim scenarios`;
+5. with ``--instructions``: the instructions a run executes per month, counted by valgrind's
+   callgrind in both trees (a run of ``--instruction-months`` months minus a run of one month,
+   so that imports and building the model drop out). Unlike CPU seconds, the count does not
+   move with the machine's other tenants, so a ratio of a few percent can be trusted; it does
+   not see memory stalls, so read it beside the times. Needs ``valgrind`` (Debian's package);
+   about 50 times slower than a run, two runs at a time.
 
 Targets (issue 11): `nederland` under 2 s of model time on one core of a quiet machine,
 cost at most linear in municipalities, peak memory under 250 MB, the 12-city default
@@ -27,11 +33,13 @@ import argparse
 import json
 import math
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +88,31 @@ def subset_scenario(n: int) -> Path:
     return path
 
 
+COUNT = r"""
+import sys
+import sim
+sim.run(sys.argv[1], seed=0, months=int(sys.argv[2]))
+"""
+
+
+def instructions(tree: Path, scenario: str, months: int) -> int:
+    """Instructions executed by a process that runs ``scenario`` for ``months`` (valgrind's callgrind)."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                          COUNT, scenario, str(months)], cwd=tree,
+                         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                         check=True)
+    return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+
+
+def per_month(trees: dict, scenarios: list[str], months: int) -> dict:
+    """(tree, scenario) -> instructions per month beyond the first, two valgrind processes at a time."""
+    jobs = [(tree, name, m) for name in scenarios for tree in trees for m in (1, months)]
+    with ThreadPoolExecutor(2) as pool:
+        counts = dict(zip(jobs, pool.map(lambda j: instructions(trees[j[0]], j[1], j[2]), jobs)))
+    return {(tree, name): (counts[(tree, name, months)] - counts[(tree, name, 1)]) / (months - 1)
+            for tree in trees for name in scenarios}
+
+
 def start_up(tree: Path, args: list[str]) -> float:
     times = []
     for _ in range(3):
@@ -96,6 +129,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scenarios", nargs="*")
     ap.add_argument("--write", type=Path)
+    ap.add_argument("--instructions", action="store_true", help="also count instructions per month (valgrind)")
+    ap.add_argument("--instruction-scenarios", nargs="*", default=["middenhuur-2017", "nederland"])
+    ap.add_argument("--instruction-months", type=int, default=36)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from sim.scenario import builtin_names
@@ -114,6 +150,8 @@ def main() -> None:
                 for name in names:
                     times[("base", name)].append(one_run(base, name, rep)["cpu"])
                     times[("this", name)].append(one_run(ROOT, name, rep)["cpu"])
+            counted = per_month({"base": base, "this": ROOT}, args.instruction_scenarios,
+                                args.instruction_months) if args.instructions else {}
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     lines = [f"Model run time (CPU seconds of `sim.run` alone, imports excluded), this tree ({head_rev}) against "
@@ -121,6 +159,7 @@ def main() -> None:
              f"Python {platform.python_version()}, {platform.machine()}, {platform.node() and 'this machine'}; "
              f"load average at the start {', '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}.",
              f"Command: `python benchmarks/run_time.py --base {args.base} --repeat {args.repeat}"
+             f"{' --instructions' if args.instructions else ''}"
              f"{' --write ' + str(args.write) if args.write else ''}`", "",
              "Other work on the machine only ever adds CPU time (it slows the caches and the clock), so the "
              "minimum over the runs is the steadiest estimate of a tree's own cost; the ratio of the minima is the "
@@ -131,6 +170,13 @@ def main() -> None:
         b, t = statistics.median(times[("base", name)]), statistics.median(times[("this", name)])
         b_min, t_min = min(times[("base", name)]), min(times[("this", name)])
         lines.append(f"| {name} | {b:.3f} | {t:.3f} | {b_min:.3f} | {t_min:.3f} | {b / t:.2f} | {b_min / t_min:.2f} |")
+    if counted:
+        lines += ["", f"Instructions per month (valgrind's callgrind: a run of {args.instruction_months} months minus "
+                  "a run of one month, seed 0; millions). The count does not depend on the machine's load:", "",
+                  "| scenario | base | this | base / this |", "|---|---|---|---|"]
+        for name in args.instruction_scenarios:
+            b, t = counted[("base", name)], counted[("this", name)]
+            lines.append(f"| {name} | {b / 1e6:.1f} | {t / 1e6:.1f} | {b / t:.2f} |")
     # scaling with municipalities
     sizes = [40, 85, 170, 342]
     scale = []
