@@ -111,3 +111,11 @@ class Actor(mesa.Agent):
 def column(values, rows=None) -> np.ndarray:
     """A per-row attribute as an (n, 1) column, to broadcast against (n, V) arrays."""
     return np.asarray(values, dtype=float).reshape(-1, 1)
+
+
+def widened(values: np.ndarray, width: int) -> np.ndarray:
+    """An (n, 1) column repeated over ``width`` variants as a new (n, width) array: what
+    ``np.broadcast_to(values, (n, width)).copy()`` gives, without its Python-level overhead."""
+    out = np.empty((len(values), width))
+    out[:] = values
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor, column
+from agents.base import Actor, column, widened
 
 
 class Corporation(Actor):
@@ -60,7 +60,7 @@ class Corporation(Actor):
             return np.zeros((len(rows), width))
         own = val.social_value_at(column([a.required_return for a in agents]), rows)
         need = val.social_share[rows] * np.maximum(0.0, val.v_soc[rows] - own)
-        return np.broadcast_to(need, (len(rows), width)).copy()
+        return widened(need, width)
 
     @classmethod
     def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
@@ -71,4 +71,4 @@ class Corporation(Actor):
 
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:
-        return np.broadcast_to(val.social_share[rows] * val.v_soc[rows], (len(rows), val.size[1])).copy()
+        return widened(val.social_share[rows] * val.v_soc[rows], val.size[1])

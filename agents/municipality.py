@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import Actor, column
+from agents.base import Actor, column, widened
 from sim import economics as eco
 
 
@@ -92,4 +92,4 @@ class Municipality(Actor):
         """It asks as if it sold its plots at owner-occupied prices; on a developer's land, its costs."""
         own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
         base = np.where(own, val.owner_land_price[rows], val.land_development_cost[rows])
-        return np.broadcast_to(base, (len(rows), val.size[1])).copy()
+        return widened(base, val.size[1])

@@ -151,7 +151,7 @@ def write_text(m: Meetings) -> np.ndarray:
         other = (seated[:, j] & (writer != j))[:, None]
         worse |= other & (res[:, j] > res[:, j, :1] + 1e-6)
     z = np.where((no_chair & worse) | ~usable, -np.inf, z)
-    best = np.argmax(z, axis=1)
+    best = z.argmax(axis=1)
     better = z[np.arange(len(rows)), best] > z[:, 0] + 1e-6
     new = np.where(better, cand[np.arange(len(rows)), best], v)
     moved[rows] = new != v
@@ -187,7 +187,7 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
         live = ~agreed
         t0 = (m.t_start + r * m.t_step)[:, None]
         t1 = (m.t_start + (r + 1) * m.t_step)[:, None]
-        scheduled = np.clip(t1, 0.0, 1.0) ** inv_e - np.clip(t0, 0.0, 1.0) ** inv_e
+        scheduled = np.minimum(np.maximum(t1, 0.0), 1.0) ** inv_e - np.minimum(np.maximum(t0, 0.0), 1.0) ** inv_e
         in_record = ~np.isnan(m.last)
         last = np.where(in_record, m.last, 0.0)
         others_n = in_record.sum(axis=1, keepdims=True) - in_record
@@ -260,7 +260,7 @@ def _others_sum(x, mask):
     """For each slot, the sum of the other slots' values in slot order (exactly as a party-by-party sum)."""
     slots = x.shape[1]
     others = np.where(mask, x, 0.0)[:, _other_slots(slots)]          # (M, slot, the other slots in order)
-    out = np.zeros_like(x)
+    out = np.zeros(x.shape)
     for k in range(slots - 1):
         out = out + others[:, :, k]
     return out
@@ -308,7 +308,7 @@ def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing)
         mediated |= yes
     rest_rows = signing & ~ok
     if rest_rows.any():
-        order = np.argsort(-np.where(seated, targets - res, -np.inf), axis=1, kind="stable")
+        order = (-np.where(seated, targets - res, -np.inf)).argsort(axis=1, kind="stable")
         need = _minimum_claims(m, targets, res, order)
         total = _seq_sum(need, seated)
         fits = rest_rows & (total <= available + EPS)
@@ -316,7 +316,7 @@ def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing)
         n_seated = seated.sum(axis=1)
         # the proposer of round r without a chair: the (r mod n)-th seated party
         kth = r % np.maximum(n_seated, 1)
-        proposer = np.argmax(np.cumsum(seated, axis=1) > kth[:, None], axis=1)
+        proposer = (seated.cumsum(axis=1) > kth[:, None]).argmax(axis=1)
         slot = np.arange(slots)[None, :]
         to_muni = (m.chair == CHAIRS["municipality"]) & (m.municipality >= 0)
         to_proposer = m.chair == CHAIRS["none"]

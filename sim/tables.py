@@ -467,8 +467,8 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
     m, width = val.size
     agents, seated, absent, idx = slot_rows(model, cases)
     own = np.zeros((m, len(KINDS), width))
-    stake = np.zeros_like(own)
-    standard = np.zeros_like(own) if guesses else None
+    stake = np.zeros(own.shape)
+    standard = np.zeros(own.shape) if guesses else None
     position = np.zeros((m, len(KINDS)))
     drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
     for k, kind in enumerate(KINDS):
@@ -637,7 +637,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     m, width = vw.val.size
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
     res = vw.table_res(margin)
-    opening = np.zeros_like(res)
+    opening = np.zeros(res.shape)
     for k, kind in enumerate(KINDS):
         rows = np.flatnonzero(vw.seated[:, k])
         if len(rows):
@@ -759,7 +759,7 @@ def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndar
     store_rows = []
     for r, (_, case) in enumerate(items):
         if case.trust_local is not None:
-            case.trust_local = np.clip(case.trust_local + delta[r], 0.0, 1.0)
+            case.trust_local = np.minimum(np.maximum(case.trust_local + delta[r], 0.0), 1.0)
         else:
             store_rows.append(r)
     if store_rows:
