@@ -136,6 +136,7 @@ class Case:
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
     slot_index: tuple | None = None                   # (those slots, their agents' rows in the model's arrays, seated + absent flags)
+    valued_as: tuple | None = None                    # (its space, what a valuation reads of the case with it: ``value_cases``)
 
     def __post_init__(self):
         self.state_since = self.opened
@@ -172,7 +173,7 @@ class Case:
         self.trust_local = None
         self.insight_local = None
         self.conceded = self.last = self.padding = None
-        self.slots = self.slot_index = None
+        self.slots = self.slot_index = self.valued_as = None
 
     def close_books(self, month: int) -> None:
         """Book the months up to ``month`` to the current state (end of run)."""

@@ -120,15 +120,18 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     rows = []
     for c in cases:
         space = c.space
+        kept = c.valued_as          # what the case brings changes only with its space
+        if kept is None or kept[0] is not space:
+            kept = c.valued_as = (space, (space.size, space.social_share, c.cost_factor,
+                                          c.municipality.land_price_factor, c.municipality.rent_factor, space.plan))
         start = first.get(id(space))
         if start is None:
             start = first[id(space)] = at
             stacks.append(space.stacked)
             at += space.size
-        rows.append((space.size, space.social_share, c.concrete if known_cost is None else known_cost,
-                     c.cost_factor, c.municipality.land_price_factor, c.municipality.rent_factor, space.plan, start))
-    facts = np.array(rows, dtype=float).reshape(m, 8)
-    plan, start = facts[:, 6].astype(int), facts[:, 7].astype(int)
+        rows.append((*kept[1], c.concrete if known_cost is None else known_cost, start))
+    facts = np.array(rows, dtype=float).reshape(m, 8)   # size, social share, cost factor, land, rent, plan, own cost?, start
+    plan, start = facts[:, 5].astype(int), facts[:, 7].astype(int)
     if variants is None:   # every variant; a case with fewer is padded with copies of its plan
         sizes = facts[:, 0].astype(int)
         j = np.arange(int(sizes.max()))[None, :]
@@ -142,10 +145,10 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     grid = np.concatenate(stacks, axis=1)[:, start[:, None] + columns]
     mid, free, level, commitment, priority = grid
     soc = facts[:, 1:2].copy()
-    factor = np.where(facts[:, 2] != 0, facts[:, 3], 1.0)
+    factor = np.where(facts[:, 6] != 0, facts[:, 2], 1.0)
     cost = (col("construction_cost")[:, 0] * factor).reshape(m, 1)
-    land_f = facts[:, 4:5].copy()
-    rent_f = facts[:, 5:6].copy()
+    land_f = facts[:, 3:4].copy()
+    rent_f = facts[:, 4:5].copy()
     market = col("market_rent") * rent_f
     social_rent = col("social_rent")
     highest = np.minimum(market, col("midrent_cap"))
