@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -452,8 +453,9 @@ def slot_rows(model, cases: list) -> tuple[list, np.ndarray, np.ndarray, np.ndar
         rows.append(cached[1])
         flags.append(cached[2])
     n, m = len(KINDS), len(cases)
-    flags = np.array(flags, dtype=bool).reshape(m, 2 * n)
-    return agents, flags[:, :n], flags[:, n:], np.array(rows, dtype=int).reshape(m, n)
+    flags = np.fromiter(chain.from_iterable(flags), dtype=bool, count=2 * n * m).reshape(m, 2 * n)
+    return agents, flags[:, :n], flags[:, n:], np.fromiter(chain.from_iterable(rows), dtype=int,
+                                                           count=n * m).reshape(m, n)
 
 
 def view(model, cases: list, month: int, known_cost=None, economy=None, guesses: bool = False,

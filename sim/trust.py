@@ -22,25 +22,38 @@ class TrustStore:
         self.initial = initial
         self.value = np.full((n_agents, n_agents), initial)
         np.fill_diagonal(self.value, 1.0)
-        self._rows: list = []       # arrays (or single ints) of the month's changes
+        self._rows: list = []       # arrays of the month's changes, in the order made
         self._cols: list = []
         self._deltas: list = []
+        self._single: list = []     # (i, j, delta) changes made one at a time since the last array
 
     def get(self, i: int, j: int) -> float:
         return float(self.value[i, j])
 
     def add(self, i: int, j: int, delta: float) -> None:
         """A change of trust of i in j, applied at the end of the month."""
-        self.add_many(np.array([i]), np.array([j]), np.array([delta]))
+        self._single.append((i, j, delta))
 
     def add_many(self, rows: np.ndarray, cols: np.ndarray, deltas: np.ndarray) -> None:
         """Changes of trust of rows[k] in cols[k], applied at the end of the month."""
+        self._collect_single()
         self._rows.append(rows)
         self._cols.append(cols)
         self._deltas.append(deltas)
 
+    def _collect_single(self) -> None:
+        """The changes made one at a time as one array each, in their place among the others (the
+        month's changes to a pair are summed in the order made)."""
+        if self._single:
+            rows, cols, deltas = zip(*self._single)
+            self._single = []
+            self._rows.append(np.array(rows))
+            self._cols.append(np.array(cols))
+            self._deltas.append(np.array(deltas, dtype=float))
+
     def apply(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Apply the month's changes; return the (i, j, new value) of every pair whose trust changed."""
+        self._collect_single()
         if not self._deltas:
             return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
         rows, cols = np.concatenate(self._rows), np.concatenate(self._cols)
