@@ -183,11 +183,16 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     moved = np.zeros((n, slots))
     rho, cap = protocol.reciprocity, protocol.ratio_cap
     inv_e = 1.0 / m.exponent
+
+    def curve_at(r):
+        """Where each party's concession curve stands when round r starts: t^(1/e), t on the clock."""
+        return np.minimum(np.maximum((m.t_start + r * m.t_step)[:, None], 0.0), 1.0) ** inv_e
+
+    at_start = curve_at(0)
     for r in range(protocol.rounds):
         live = ~agreed
-        t0 = (m.t_start + r * m.t_step)[:, None]
-        t1 = (m.t_start + (r + 1) * m.t_step)[:, None]
-        scheduled = np.minimum(np.maximum(t1, 0.0), 1.0) ** inv_e - np.minimum(np.maximum(t0, 0.0), 1.0) ** inv_e
+        at_end = curve_at(r + 1)          # a round's end is the next one's start: each time powered once
+        scheduled, at_start = at_end - at_start, at_end
         in_record = ~np.isnan(m.last)
         last = np.where(in_record, m.last, 0.0)
         others_n = in_record.sum(axis=1, keepdims=True) - in_record
