@@ -63,7 +63,7 @@ class PackageSpace:
     def stacked(self) -> np.ndarray:
         """Mid share, free share, rent level, commitment and priority as one (5, variants) array."""
         if "_stacked" not in self.__dict__:
-            stacked = np.stack([self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority])
+            stacked = np.array([self.mid_share, self.free_share, self.rent_level, self.commitment, self.priority])
             stacked.flags.writeable = False
             object.__setattr__(self, "_stacked", stacked)
         return self.__dict__["_stacked"]
