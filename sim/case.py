@@ -135,8 +135,8 @@ class Case:
     agreed_in_principle: int | None = None            # month a general question was agreed in principle (then worked out)
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
-    slot_index: tuple | None = None                   # (those slots, their agents' rows in the model's arrays, seated + absent flags)
-    valued_as: tuple | None = None                    # (its space, what a valuation reads of the case with it: ``value_cases``)
+    slot_index: tuple | None = None                   # (those slots, their agents' rows, seated + absent flags)
+    valued_as: tuple | None = None                    # (its space, what ``value_cases`` reads of the case with it)
 
     def __post_init__(self):
         self.state_since = self.opened

@@ -131,9 +131,10 @@ def _collector_for_a_run():
     whatever of the model is still in reference cycles (``_release`` breaks the ones the
     model makes, so today nothing is), and then both settings are as they were. Without
     that collection such garbage would be frozen at the start of the next run, and the
-    next: a sweep's workers grew by a model a run. Runs in several threads of one process share the tuning: the first to
-    start sets it and freezes (so no run's model is ever frozen), each frees its own model,
-    and the last to end restores it. The collector frees memory; it never changes a result.
+    next: a sweep's workers grew by a model a run. Runs in several threads of one process
+    share the tuning: the first to start sets it and freezes (so no run's model is ever
+    frozen), each frees its own model, and the last to end restores it. The collector frees
+    memory; it never changes a result.
     """
     global _runs_in_process, _threshold_before
     with _collector_lock:
