@@ -74,14 +74,14 @@ class HousingTablesModel(mesa.Model):
         self.agent_rows = list(self.agents)      # the agents in the order of the model's agent arrays
         self.agent_index = {a.unique_id: k for k, a in enumerate(self.agent_rows)}
         # per agent row: its id and its concession exponent (autonomy is fixed), for the meetings' arrays
-        self.agent_ids = np.array([a.unique_id for a in self.agents])
+        self.agent_ids = np.array([a.unique_id for a in self.agent_rows])
         spread = self.p["negotiation.exponent_range"]
-        self.concession_exponents = np.array([eco.concession_exponent(a.autonomy, spread) for a in self.agents])
+        self.concession_exponents = np.array([eco.concession_exponent(a.autonomy, spread) for a in self.agent_rows])
         n_months = params["run.months"] + 1
         self.drift = np.zeros((len(self.agent_index), n_months))   # every board's position, month by month
-        for a in self.agents:
+        for k, a in enumerate(self.agent_rows):
             if a.drift is not None and len(a.drift):
-                self.drift[self.agent_index[a.unique_id]] = a.drift[:n_months]
+                self.drift[k] = a.drift[:n_months]
         self.trust_store = TrustStore(len(self.agent_index), params["trust.initial"])
         self._make_tables()
         self.insight = np.full((len(self.tables), len(self.agent_index)), np.nan)  # structural tables' memory

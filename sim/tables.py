@@ -173,8 +173,7 @@ def learn_insight(model, table: Table, case, agent, gain: float) -> None:
     set_insight(model, table, case, agent, learned(insight_of(model, table, case, agent), gain))
 
 
-def guardedness_rows(model, items: list, seated: np.ndarray, agents: list,
-                     idx: np.ndarray | None = None) -> np.ndarray:
+def guardedness_rows(model, items: list, seated: np.ndarray, agents: list, idx: np.ndarray) -> np.ndarray:
     """(1 - trust) * (1 - insight) of every seated party of every (table, case) item, shape (M, 5).
 
     How guarded a party is: it pads its opening by this much and keeps this much of its range
@@ -182,12 +181,11 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list,
     counts is its mean trust in the other parties; under a municipal chair, whose text it
     must accept, its trust in the municipality. At a vertical table governments steer, so
     trust counts only ``trust.vertical_weight`` as much, the rest taken at ``trust.vertical_anchor``
-    (seed 003). ``idx``: the items' ``slot_indices``, if the caller has them.
+    (seed 003). ``seated``, ``agents``, ``idx``: the items' slots (``slot_rows``).
     """
     p = model.p
     m = len(items)
     n = len(KINDS)
-    idx = slot_indices(model, [c for _, c in items]) if idx is None else idx
     trust = model.trust_store.value[idx[:, :, None], idx[:, None, :]]
     insight = model.insight[np.array([t.id for t, _ in items], dtype=int)[:, None], idx]
     # what a party knows before meeting (empty slots count for nothing: the result is masked by ``seated``)
@@ -313,9 +311,8 @@ def set_padding(model, items: list) -> None:
     if not items:
         return
     p = model.p
-    agents = [c.slots[0] for _, c in items]
-    seated = np.array([c.slots[1] for _, c in items], dtype=bool).reshape(len(items), len(KINDS))
-    guarded = guardedness_rows(model, items, seated, agents)
+    agents, seated, _, idx = slot_rows(model, [c for _, c in items])
+    guarded = guardedness_rows(model, items, seated, agents, idx)
     m = SLOT["municipality"]
     exploit = np.zeros(len(items))
     for r, (table, case) in enumerate(items):
@@ -334,8 +331,8 @@ def pooled_expertise(model, table: Table) -> float:
 
 def guardedness(model, table: Table, case, agent) -> float:
     """One party's guardedness at this table (``guardedness_rows`` for one case)."""
-    agents, seated, _ = slot_agents(case)
-    return float(guardedness_rows(model, [(table, case)], np.array([seated]), [agents])[0, SLOT[agent.kind]])
+    agents, seated, _, idx = slot_rows(model, [case])
+    return float(guardedness_rows(model, [(table, case)], seated, agents, idx)[0, SLOT[agent.kind]])
 
 
 def deadline_for(case, p) -> int:
@@ -362,7 +359,7 @@ class View:
     position: np.ndarray         # (M, 5) its board's position this month (share of stake)
     standard: np.ndarray | None  # (M, 5, V) the market-standard guess, for absent parties (``view(guesses=True)``)
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
-    idx: np.ndarray | None = None  # (M, 5) the slots' rows of the model's agent arrays (``slot_indices``)
+    idx: np.ndarray | None = None  # (M, 5) the slots' rows of the model's agent arrays (``slot_rows``)
     columns: np.ndarray | None = None  # (M, W) the variant of each column (-1: padding); None: all variants
 
     def rows(self, rows: list) -> "View":
@@ -429,12 +426,6 @@ def slot_agents(case) -> tuple[list, list, list]:
         seated.append(s)
         absent.append(b)
     return agents, seated, absent
-
-
-def slot_indices(model, cases: list) -> np.ndarray:
-    """Each case's slot agents as rows of the model's agent arrays, shape (cases, 5); 0 for an
-    empty slot (masked by the caller)."""
-    return slot_rows(model, cases)[3]
 
 
 def slot_rows(model, cases: list) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
@@ -560,7 +551,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         table.meetings += 1
         model.recorder.meeting(month, table, case)
     _learn(model, items, valued)
-    _trust_after_meetings(model, items, np.array([t is not None for t in terms]), steps)
+    _trust_after_meetings(model, items, valued, np.array([t is not None for t in terms]), steps)
     return terms
 
 
@@ -575,8 +566,7 @@ def tenant_can_judge(model, items: list, vw: "View") -> np.ndarray:
     organisation that understands the arithmetic: the delay follows from the case's numbers, not
     from a fixed knowledge threshold. ``vw`` values every item (``view``)."""
     judges = np.ones(len(items), dtype=bool)
-    rows = np.array([k for k, (_, case) in enumerate(items)
-                     if case.cast.get("tenant") is not None and case.cast["tenant"] in case.parties], dtype=int)
+    rows = np.flatnonzero(vw.seated[:, SLOT["tenant"]])
     if not len(rows):
         return judges
     cases = [items[k][1] for k in rows]
@@ -652,7 +642,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     candidates = np.where(vw.columns[:, 1:] >= 0, np.arange(1, width)[None, :], -1)
     bonus = np.zeros((m, width))
     rounds = p["negotiation.rounds_per_meeting"]
-    idx = slot_indices(model, cases) if vw.idx is None else vw.idx
+    idx = vw.idx
     hold = p["negotiation.distrust_hold"] * guardedness_rows(model, items, vw.seated, vw.agents, idx)
     agent = np.where(vw.seated, model.agent_ids[idx], -1)
     exponent = np.where(vw.seated, model.concession_exponents[idx], 1.0)
@@ -738,14 +728,15 @@ def _learn(model, items: list, vw: View) -> None:
         model.tenant_learning.append((vw.agents[r][tenant], p["learning.insight_gain"]))
 
 
-def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndarray) -> None:
+def _trust_after_meetings(model, items: list, vw: View, agreed: np.ndarray, steps: np.ndarray) -> None:
     """Reciprocated concessions build trust, unreciprocated ones erode it (MODEL.md 5.4).
 
     After an agreement every pair gains ``trust.gain``. Otherwise i's trust in j moves by
     ``trust.meeting_share`` of ``trust.gain`` if j moved at least ``trust.reciprocated_share`` of
     what i moved this meeting, and by that share of ``-trust.loss`` if not; a party that did not
     move judges nobody. One-off tables change the case's own trust at once; structural tables the
-    model's store at the end of the month.
+    model's store at the end of the month. ``vw``: the items' view (their seated parties and the
+    parties' rows).
     """
     if not items:
         return
@@ -753,7 +744,7 @@ def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndar
     tg, tl, share = p["trust.gain"], p["trust.loss"], p["trust.reciprocated_share"]
     part = p["trust.meeting_share"]
     n = len(KINDS)
-    seated = np.array([c.slots[1] for _, c in items], dtype=bool).reshape(len(items), n)
+    seated = vw.seated
     pair = seated[:, :, None] & seated[:, None, :] & ~np.eye(n, dtype=bool)[None]
     mine, theirs = steps[:, :, None], steps[:, None, :]
     delta = np.where(mine <= negotiation.EPS, 0.0, np.where(theirs >= share * mine, part * tg, -part * tl))
@@ -766,6 +757,6 @@ def _trust_after_meetings(model, items: list, agreed: np.ndarray, steps: np.ndar
             store_rows.append(r)
     if store_rows:
         rows = np.array(store_rows)
-        idx = slot_indices(model, [items[r][1] for r in store_rows])
+        idx = vw.idx[rows]
         r_k, i_k, j_k = np.nonzero(delta[rows])
         model.trust_store.add_many(idx[r_k, i_k], idx[r_k, j_k], delta[rows][r_k, i_k, j_k])
