@@ -2,7 +2,8 @@
 
 Every figure of the page is made by a *builder* registered here under a name: a function
 of the working directory and a *view* (the job id and whatever the user chose, e.g. the
-run and month) that returns the figure and the tidy data behind it. The callback that
+run and month) that returns the figure (a ``go.Figure`` or a :class:`dashboard.figures.Chart`'s
+dict) and the tidy data behind it. The callback that
 shows a figure stores its view next to it; the export buttons rebuild the same figure from
 that view on the server, so what is exported is what is shown, from the same code.
 
@@ -23,9 +24,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html
 
+from dashboard.figures import as_figure
 from sim.errors import InputError
 
-Builder = Callable[..., tuple[go.Figure, pd.DataFrame]]
+Builder = Callable[..., tuple[go.Figure | dict, pd.DataFrame]]   # a figure or a Chart's dict
 FIGURES: dict[str, Builder] = {}
 TITLES: dict[str, str] = {}
 FORMATS = ("png", "svg", "html", "csv")
@@ -96,6 +98,7 @@ def render(name: str, workdir: Path, view: dict, fmt: str) -> tuple[bytes | str,
     if fmt not in FORMATS:
         raise InputError("export", fmt, "allowed: " + ", ".join(FORMATS))
     fig, data = FIGURES[name](workdir, **view)
+    fig = as_figure(fig)
     shown = {k: Path(str(v)).name or str(v) for k, v in view.items()}   # a directory by its name
     stem = re.sub(r"[^\w.=-]+", "_", "-".join((name, *shown.values())))
     which = ", ".join(f"{k} {v}" for k, v in shown.items() if k != "job")

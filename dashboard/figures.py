@@ -1,14 +1,27 @@
-"""Shared look of the dashboard's Plotly figures: colours of the designs, bands, empty notes."""
+"""Shared look of the dashboard's Plotly figures: colours of the designs, bands, empty notes.
+
+The Compare tab's figures are built as :class:`Chart`, the plain dict Plotly.js draws, not as
+``plotly.graph_objects`` figures: those validate and copy every property on every change,
+which cost the server about 0.6 s of CPU for the five figures of a 12-city comparison, on the
+path from the runs' end to the figures on the page (results/benchmarks/dashboard.md). Exports
+turn a chart into a ``go.Figure`` (:func:`as_figure`), where that time does not matter.
+"""
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
 
 DESIGN_COLOURS = {"A": "#0072B2", "B": "#D55E00"}   # Okabe-Ito blue and vermillion: colour-blind safe
 # the sweep explorer's policies, in order (Okabe-Ito again, then its other colours)
 POLICY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 FONT = dict(family="Helvetica, Arial, sans-serif", size=13, color="#222")
+ANNOTATION_SIZE = 13
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -16,12 +29,73 @@ def rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def house_layout(height: int, legend: bool = True) -> dict:
+    """The layout every figure shares: height, font, legend above the panels (and the template, by name).
+
+    The margins fit the axes' titles and labels and the legend as they are: where Plotly.js has to
+    widen a margin for them (automargin), it draws the figure twice, which doubled the time the
+    browser took for the Compare tab's figures.
+    """
+    return dict(template="plotly_white", height=height, font=FONT, hovermode="x unified",
+                margin=dict(l=76, r=20, t=72 if legend else 40, b=56), showlegend=legend,
+                legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0))
+
+
 def style(fig: go.Figure, height: int, legend: bool = True) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=height, font=FONT, hovermode="x unified",
-                      margin=dict(l=70, r=20, t=60 if legend else 40, b=50), showlegend=legend,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0))
-    fig.update_annotations(font_size=13)
+    fig.update_layout(**house_layout(height, legend))
+    fig.update_annotations(font_size=ANNOTATION_SIZE)
     return fig
+
+
+class Chart:
+    """A figure as the dict Plotly.js draws: ``data`` (traces) and ``layout``, on a grid of panels.
+
+    The grid's layout (axes' domains and column titles) is :func:`plotly.subplots.make_subplots`',
+    computed once per shape. Panels are numbered as there, row by row from the top left.
+    """
+
+    def __init__(self, rows: int = 1, cols: int = 1, **grid):
+        self.cols = cols
+        self.data: list[dict] = []
+        self.layout: dict = copy.deepcopy(_grid(rows, cols, tuple(sorted(grid.items())))) if rows * cols > 1 else {}
+
+    def axes(self, row: int = 1, col: int = 1) -> tuple[str, str]:
+        """The x and y axis of a panel, as traces name them ("x", "y" for the first; "x5", "y5"...)."""
+        n = (row - 1) * self.cols + col
+        return ("x", "y") if n == 1 else (f"x{n}", f"y{n}")
+
+    def xaxis(self, row: int = 1, col: int = 1) -> dict:
+        return self.layout.setdefault("xaxis" + self.axes(row, col)[0][1:], {})
+
+    def yaxis(self, row: int = 1, col: int = 1) -> dict:
+        return self.layout.setdefault("yaxis" + self.axes(row, col)[1][1:], {})
+
+    def yaxes(self) -> list[dict]:
+        """Every panel's y axis."""
+        return [v for k, v in self.layout.items() if k.startswith("yaxis")] or [self.yaxis()]
+
+    def finish(self, height: int, legend: bool = True, **layout) -> dict:
+        """The figure, in the house style (:func:`house_layout`), as Dash sends it to the page."""
+        for a in self.layout.get("annotations", []):
+            a.setdefault("font", {})["size"] = ANNOTATION_SIZE
+        self.layout.update(house_layout(height, legend), template=_template(), **layout)
+        return {"data": self.data, "layout": self.layout}
+
+
+@lru_cache(maxsize=16)
+def _grid(rows: int, cols: int, grid: tuple) -> dict:
+    return make_subplots(rows=rows, cols=cols, **dict(grid)).to_plotly_json()["layout"]
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    """The house template as Plotly.js reads it (only plotly's Python objects know templates by name)."""
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def as_figure(fig: go.Figure | dict) -> go.Figure:
+    """A figure object for exports, from a figure or a chart's dict."""
+    return fig if isinstance(fig, go.Figure) else go.Figure(fig)
 
 
 def table_figure(t: pd.DataFrame, widths: list[float]) -> go.Figure:
@@ -34,33 +108,34 @@ def table_figure(t: pd.DataFrame, widths: list[float]) -> go.Figure:
     return fig
 
 
-def add_bands(fig: go.Figure, b: pd.DataFrame, x: str, panel: str,
-              row: int | None = None, col: int | None = None, legend: bool = False, markers: bool = False) -> None:
+def add_bands(chart: Chart, b: pd.DataFrame, x: str, panel: str, row: int = 1, col: int = 1,
+              legend: bool = False, markers: bool = False) -> None:
     """Mean over replications as a line, lowest to highest replication as a band, per design.
 
     ``b`` is :func:`dashboard.series.bands` output; ``meta`` on every trace names the
     design, the statistic and the panel, so that tests (and curious users) can find them.
     """
-    traces = []
+    xaxis, yaxis = chart.axes(row, col)
     for design, colour in DESIGN_COLOURS.items():
         s = b[b["design"] == design]
         if s.empty:
             continue
-        xs = s[x].to_numpy()
-        common = dict(x=xs, legendgroup=design, hoverinfo="skip", showlegend=False)
-        traces += [go.Scatter(y=s["low"].to_numpy(), line=dict(width=0), mode="lines",
-                              meta={"design": design, "stat": "low", "panel": panel}, **common),
-                   go.Scatter(y=s["high"].to_numpy(), line=dict(width=0), mode="lines", fill="tonexty",
-                              fillcolor=rgba(colour, 0.18), meta={"design": design, "stat": "high", "panel": panel},
-                              **common),
-                   go.Scatter(x=xs, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines",
-                              name=design, legendgroup=design, showlegend=legend, line=dict(color=colour, width=2),
-                              meta={"design": design, "stat": "mean", "panel": panel})]
-    # one call for all of them: plotly re-validates the figure on every add_trace
-    fig.add_traces(traces, **(dict(rows=row, cols=col) if row else {}))
+        common = dict(type="scatter", x=s[x].to_numpy(), xaxis=xaxis, yaxis=yaxis, legendgroup=design)
+        band = dict(common, line=dict(width=0), mode="lines", hoverinfo="skip", showlegend=False)
+        chart.data += [dict(band, y=s["low"].to_numpy(), meta={"design": design, "stat": "low", "panel": panel}),
+                       dict(band, y=s["high"].to_numpy(), fill="tonexty", fillcolor=rgba(colour, 0.18),
+                            meta={"design": design, "stat": "high", "panel": panel}),
+                       dict(common, y=s["mean"].to_numpy(), mode="lines+markers" if markers else "lines",
+                            name=design, showlegend=legend, line=dict(color=colour, width=2),
+                            meta={"design": design, "stat": "mean", "panel": panel})]
 
 
-def note(fig: go.Figure, text: str, row: int | None = None, col: int | None = None) -> None:
+def note(fig: go.Figure | Chart, text: str, row: int = 1, col: int = 1) -> None:
     """A grey note in the middle of an (empty) panel, saying why there is nothing to plot."""
-    fig.add_annotation(text=text, showarrow=False, font=dict(color="#777", size=13), x=0.5, y=0.5,
-                       xref="x domain", yref="y domain", **(dict(row=row, col=col) if row else {}))
+    xaxis, yaxis = fig.axes(row, col) if isinstance(fig, Chart) else ("x", "y")
+    annotation = dict(text=text, showarrow=False, font=dict(color="#777", size=13), x=0.5, y=0.5,
+                      xref=f"{xaxis} domain", yref=f"{yaxis} domain")
+    if isinstance(fig, Chart):
+        fig.layout.setdefault("annotations", []).append(annotation)
+    else:
+        fig.add_annotation(**annotation)

@@ -240,6 +240,9 @@ def test_exports_carry_the_figure_and_its_data(job):
     assert name.endswith(".html") and "plotly.js" in page and 'src="http' not in page   # opens offline
     svg, _ = render("ladder", workdir, {"job": jid, "design": "A", "replication": 0}, "svg")
     assert svg.lstrip().startswith(b"<svg") and b"highest level" in svg
+    # the Compare tab's figures are plain dicts (dashboard.figures.Chart): exported as figures all the same
+    svg, _ = render("homes", workdir, {"job": jid}, "svg")
+    assert b"social rent" in svg and b"completed (homes)" in svg and b"B: " in svg   # panels, axes, the designs' key
 
 
 def test_the_dashboard_command_refuses_a_port_in_use():

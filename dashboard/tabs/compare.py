@@ -13,13 +13,11 @@ import math
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, html
-from plotly.subplots import make_subplots
 
 from dashboard import series
 from dashboard.export import FIGURES, card, figure, graph_id, view_id
-from dashboard.figures import add_bands, note, style, table_figure
+from dashboard.figures import Chart, add_bands, note, table_figure
 from dashboard.jobs import Job, load_job
 from sim.errors import InputError
 
@@ -39,10 +37,9 @@ def key(job: Job) -> str:
     return f"A: {presets['A']}; {b}"
 
 
-def _finish(fig: go.Figure, job: Job, height: int) -> go.Figure:
+def _finish(chart: Chart, job: Job, height: int) -> dict:
     """House style, and the designs' key where an export can put it under the title."""
-    fig.update_layout(meta={"designs": key(job)})
-    return style(fig, height)
+    return chart.finish(height, meta={"designs": key(job)})
 
 
 def changes(job: Job) -> list[tuple]:
@@ -157,39 +154,40 @@ def homes_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     data = j.series("homes")
     b = series.bands(data, ["flow", "segment", "date"], "homes")
-    fig = make_subplots(rows=len(series.FLOWS), cols=len(series.SEGMENTS), shared_xaxes=True,
-                        column_titles=[SEGMENT_TITLES[s] for s in series.SEGMENTS],
-                        vertical_spacing=0.05, horizontal_spacing=0.07)
+    chart = Chart(rows=len(series.FLOWS), cols=len(series.SEGMENTS), shared_xaxes=True,
+                  column_titles=tuple(SEGMENT_TITLES[s] for s in series.SEGMENTS),
+                  vertical_spacing=0.05, horizontal_spacing=0.07)
+    panels = dict(iter(b.groupby(["flow", "segment"], sort=False)))
     for i, flow in enumerate(series.FLOWS, 1):
         for k, seg in enumerate(series.SEGMENTS, 1):
-            part = b[(b["flow"] == flow) & (b["segment"] == seg)]
-            add_bands(fig, part, "date", f"{flow}/{seg}", row=i, col=k, legend=(i, k) == (1, 1))
-        fig.update_yaxes(title_text=f"{flow} (homes)", row=i, col=1)
-    fig.update_yaxes(rangemode="tozero")
-    return _finish(fig, j, 860), data
+            add_bands(chart, panels[flow, seg], "date", f"{flow}/{seg}", row=i, col=k, legend=(i, k) == (1, 1))
+        chart.yaxis(i, 1)["title"] = {"text": f"{flow} (homes)"}
+    for axis in chart.yaxes():
+        axis["rangemode"] = "tozero"
+    return _finish(chart, j, 860), data
 
 
 @figure("affordable", "Affordable share")
 def affordable_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     data = j.series("affordable")
-    fig = go.Figure()
-    add_bands(fig, series.bands(data, ["date"], "share"), "date", "affordable", legend=True)
-    fig.update_yaxes(title_text="affordable share (%)", tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(title_text="month")
-    return _finish(fig, j, 380), data
+    chart = Chart()
+    add_bands(chart, series.bands(data, ["date"], "share"), "date", "affordable", legend=True)
+    chart.yaxis().update(title={"text": "affordable share (%)"}, tickformat=".0%", rangemode="tozero")
+    chart.xaxis()["title"] = {"text": "month"}
+    return _finish(chart, j, 380), data
 
 
 @figure("speed", "Months to agreement")
 def speed_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     data = j.series("speed")
-    fig = go.Figure()
-    add_bands(fig, series.bands(data, ["year"], "months"), "year", "months_to_agreement", legend=True,
+    chart = Chart()
+    add_bands(chart, series.bands(data, ["year"], "months"), "year", "months_to_agreement", legend=True,
               markers=True)
-    fig.update_yaxes(title_text="median months to agreement", rangemode="tozero")
-    fig.update_xaxes(title_text="year of agreement", dtick=1)
-    return _finish(fig, j, 380), data
+    chart.yaxis().update(title={"text": "median months to agreement"}, rangemode="tozero")
+    chart.xaxis().update(title={"text": "year of agreement"}, dtick=1)
+    return _finish(chart, j, 380), data
 
 
 @figure("escalation", "Escalations and queues")
@@ -197,18 +195,20 @@ def escalation_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     data = j.series("escalation")
     b = series.bands(data, ["measure", "level", "date"], "cases")
-    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.08, horizontal_spacing=0.08,
-                        column_titles=[f"{level} versnellingstafel(s)" for level in series.LEVELS])
+    chart = Chart(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.08, horizontal_spacing=0.08,
+                  column_titles=tuple(f"{level} versnellingstafel(s)" for level in series.LEVELS))
+    panels = dict(iter(b.groupby(["measure", "level"], sort=False)))
     for i, measure in enumerate(("escalated", "queued"), 1):
         for k, level in enumerate(series.LEVELS, 1):
-            part = b[(b["measure"] == measure) & (b["level"] == level)]
-            add_bands(fig, part, "date", f"{measure}/{level}", row=i, col=k, legend=(i, k) == (1, 1))
+            part = panels[measure, level]
+            add_bands(chart, part, "date", f"{measure}/{level}", row=i, col=k, legend=(i, k) == (1, 1))
             if not part["high"].any():
-                note(fig, "no cases", row=i, col=k)
-    fig.update_yaxes(title_text="escalated so far (cases)", row=1, col=1)
-    fig.update_yaxes(title_text="waiting in queue (cases)", row=2, col=1)
-    fig.update_yaxes(rangemode="tozero")
-    return _finish(fig, j, 560), data
+                note(chart, "no cases", row=i, col=k)
+    chart.yaxis(1, 1)["title"] = {"text": "escalated so far (cases)"}
+    chart.yaxis(2, 1)["title"] = {"text": "waiting in queue (cases)"}
+    for axis in chart.yaxes():
+        axis["rangemode"] = "tozero"
+    return _finish(chart, j, 560), data
 
 
 @figure("reciprocity", "Reciprocity")
@@ -216,15 +216,14 @@ def reciprocity_figure(workdir: Path, job: str):
     j = load_job(str(workdir), job)
     data = j.series("reciprocity")
     b = series.bands(data, ["measure", "year"], "value")
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        column_titles=["balance of concessions (agreements ratified that year)",
-                                       "give-and-take between pairs (that year)"])
+    chart = Chart(rows=1, cols=2, horizontal_spacing=0.08,
+                  column_titles=("balance of concessions (agreements ratified that year)",
+                                 "give-and-take between pairs (that year)"))
     for k, measure in enumerate(("balance", "give_and_take"), 1):
-        add_bands(fig, b[b["measure"] == measure], "year", measure, row=1, col=k, legend=k == 1,
-                  markers=True)
-        fig.update_yaxes(title_text="0 (one-sided) .. 1 (even)" if k == 1 else "", range=[0, 1.02], row=1, col=k)
-        fig.update_xaxes(title_text="year", dtick=1, row=1, col=k)
-    return _finish(fig, j, 400), data
+        add_bands(chart, b[b["measure"] == measure], "year", measure, row=1, col=k, legend=k == 1, markers=True)
+        chart.yaxis(1, k).update(title={"text": "0 (one-sided) .. 1 (even)" if k == 1 else ""}, range=[0, 1.02])
+        chart.xaxis(1, k).update(title={"text": "year"}, dtick=1)
+    return _finish(chart, j, 400), data
 
 
 CAPTIONS = {
@@ -250,29 +249,23 @@ def layout() -> html.Div:
 
 
 def register(app, workdir: Path) -> None:
-    @app.callback(Output("compare-intro", "children"), Output("summary", "children"),
-                  Output(view_id("summary"), "data"), Input("job", "data"), prevent_initial_call=True)
-    def show_summary(job):
-        view = {"job": (job or {}).get("id", "")}
-        try:
-            j = load_job(str(workdir), view["job"])
-        except InputError as e:
-            return html.Div(str(e), className="error"), "", None
-        return _intro(j), _summary_html(series.summary(j.metrics)), view
+    outputs = [Output(view_id(name), "data") for name in FIGURE_NAMES]
+    outputs += [Output(graph_id(name), "figure") for name in FIGURE_NAMES[1:]]
 
-    for name in FIGURE_NAMES[1:]:   # one callback each, so that each figure shows as soon as it is ready
-        _show(app, workdir, name)
-
-
-def _show(app, workdir: Path, name: str) -> None:
-    @app.callback(Output(graph_id(name), "figure"), Output(view_id(name), "data"), Input("job", "data"),
-                  prevent_initial_call=True)
+    # One callback for the whole tab, which also opens it: the tab's graphs then mount with their figures and
+    # are drawn once. Opened before its figures came, each graph was drawn empty first (about 0.1 s of the
+    # browser's time each, results/benchmarks/dashboard.md). Building all of them takes the server about 0.1 s.
+    @app.callback(Output("compare-intro", "children"), Output("summary", "children"), *outputs,
+                  Output("tabs", "value"), Input("job", "data"), prevent_initial_call=True)
     def show(job):
         view = {"job": (job or {}).get("id", "")}
+        graphs = FIGURE_NAMES[1:]
         try:
-            return FIGURES[name](workdir, **view)[0], view
-        except InputError:
-            return {}, None
+            j = load_job(str(workdir), view["job"])
+            figures = [FIGURES[name](workdir, **view)[0] for name in graphs]
+        except InputError as e:
+            return html.Div(str(e), className="error"), "", *[None] * len(FIGURE_NAMES), *[{}] * len(graphs), NAME
+        return _intro(j), _summary_html(series.summary(j.metrics)), *[view] * len(FIGURE_NAMES), *figures, NAME
 
 
 def _intro(j: Job):

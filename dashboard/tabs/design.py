@@ -246,21 +246,21 @@ def register(app, workdir: Path, runner: Runner) -> None:
         Output("run", "disabled", allow_duplicate=True), Output("cancel", "disabled", allow_duplicate=True),
         Output("progress", "value", allow_duplicate=True), Output("progress", "max", allow_duplicate=True),
         Output("progress-text", "children", allow_duplicate=True),
-        Output("run-message", "children", allow_duplicate=True), Output("job", "data"), Output("tabs", "value"),
+        Output("run-message", "children", allow_duplicate=True), Output("job", "data"),
         Input("run-ended", "data"), prevent_initial_call=True)
     def finish(token):
-        """The job's result (the Compare tab), or why there is none."""
+        """The job's result (for the Compare tab, which then opens), or why there is none."""
         status = runner.status(token)
         if status is None or status.state != "finished":   # nothing to compare: the page stays where it is
             message = (_problems("The run failed:", ["the server lost this run (restarted?)"]) if status is None
                        else html.Span("Cancelled.", className="ok") if status.state == "cancelled"
                        else _problems("The run failed:", [status.error]))
-            return (*idle, "0", "1", "", message, no_update, no_update)
+            return (*idle, "0", "1", "", message, no_update)
         info = status.info
         seeds = info["seeds"]
         text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({_what_ran(info)})."
         done = (str(status.done), str(status.total), f"{status.done} of {status.total} runs")
-        return (*idle, *done, html.Span(text, className="ok"), {"id": info["id"]}, "compare")
+        return (*idle, *done, html.Span(text, className="ok"), {"id": info["id"]})   # the Compare tab opens itself
 
     @app.callback(Output("cancel", "disabled", allow_duplicate=True), Input("cancel", "n_clicks"),
                   State("run-token", "data"), prevent_initial_call=True)

@@ -230,8 +230,8 @@ def register(app, workdir: Path) -> None:
             j = load_job(str(workdir), (job or {}).get("id", ""))
         except InputError as e:
             return [], no_update, no_update, no_update, no_update, str(e)
-        months = int(j.runs["A"][0].params["run.months"])
-        start = int(j.runs["A"][0].params["run.start_year"])
+        # from the job's design, not its runs: reading ten runs' tables here would delay the Compare tab
+        months, start = int(j.info["designs"]["A"]["run.months"]), int(j.info["designs"]["A"]["run.start_year"])
         step = 12 if months <= 240 else 60
         marks = {m: str(start + m // 12) for m in range(0, months, step)}
         options = [{"label": f"{r} (seed {s})", "value": r} for r, s in enumerate(j.info["seeds"])]
