@@ -6,7 +6,8 @@ machine of results/benchmarks/dashboard.md that polling took about 2.5 s of CPU 
 server) from a 12-city comparison's runs. Here the click starts a thread in the server, which
 gives the runs to a pool of worker processes forked when the server starts (before it has
 threads of its own, and with the model imported, so that a run starts at once); the page asks
-``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``). Cancelling
+``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``), which answers when
+the progress changes. Cancelling
 drops the runs not yet started; those under way finish and are kept for later comparisons.
 """
 
@@ -35,6 +36,23 @@ class Status:
     info: dict | None = None     # the job's job.json, once finished
     error: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
+    _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def update(self, **fields) -> None:
+        """Change the status and wake whoever waits for a change (:meth:`wait`)."""
+        with self._changed:
+            for name, value in fields.items():
+                setattr(self, name, value)
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once more than ``seen`` runs are done or the job has ended, or after ``timeout`` seconds.
+
+        The page asks with what it has shown and hears of a change the moment it happens, instead of
+        at its next poll (up to a poll interval late).
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: self.done != seen or self.state != "running", timeout)
 
 
 def warm_up() -> None:
@@ -80,19 +98,19 @@ class Runner:
 
     def _run(self, spec: JobSpec, status: Status) -> None:
         def progress(done: int, total: int) -> None:
-            status.done, status.total = done, total
+            status.update(done=done, total=total)
         try:
             try:
-                status.info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
             except BrokenProcessPool:   # a worker died (e.g. killed): once more on new workers
-                status.info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
-            status.done, status.state = status.total, "finished"
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
+            status.update(info=info, done=status.total, state="finished")
         except JobCancelled:
-            status.state = "cancelled"
+            status.update(state="cancelled")
         except (InputError, JobError, BrokenProcessPool) as e:
-            status.error, status.state = str(e) or "a worker process died", "failed"
+            status.update(error=str(e) or "a worker process died", state="failed")
         except Exception as e:  # noqa: BLE001 (the page must hear of it; the server keeps running)
-            status.error, status.state = f"{type(e).__name__}: {e}", "failed"
+            status.update(error=f"{type(e).__name__}: {e}", state="failed")
 
     def status(self, token: str | None) -> Status | None:
         with self._lock:

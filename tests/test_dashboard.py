@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pandas as pd
@@ -20,7 +21,7 @@ from dashboard import controls as ctl
 from dashboard import series
 from dashboard.export import render
 from dashboard.jobs import JobSpec, load_job, run_job
-from dashboard.runner import Runner
+from dashboard.runner import Runner, Status
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
 from sim import storage
@@ -166,14 +167,27 @@ def test_a_design_equal_to_the_other_runs_once(tmp_path):
 
 
 def _follow(runner: Runner, token: str, timeout: float = 120.0):
-    """Poll a job as the page does, until it is no longer running."""
+    """Follow a job as the page does (asking for a change of what it has seen), until it is no longer running."""
     deadline = time.monotonic() + timeout
     seen = []
     while (status := runner.status(token)).state == "running":
         seen.append(status.done)
         assert time.monotonic() < deadline, "the job did not end"
-        time.sleep(0.02)
+        status.wait(status.done, timeout=1)
     return status, seen
+
+
+def test_a_job_status_answers_whoever_waits_for_it_when_it_changes():
+    status = Status(total=4)
+    started = time.monotonic()
+    status.wait(seen=-1, timeout=10)                        # the page has seen nothing yet: at once
+    status.wait(seen=0, timeout=0.2)                        # nothing changed: after the timeout
+    assert 0.2 <= time.monotonic() - started < 5
+    for change in ({"done": 1}, {"state": "failed", "error": "x"}):   # more runs done, or the job ended: at once
+        threading.Timer(0.1, status.update, kwargs=change).start()
+        started = time.monotonic()
+        status.wait(seen=status.done, timeout=30)
+        assert time.monotonic() - started < 10 and all(getattr(status, k) == v for k, v in change.items())
 
 
 @pytest.fixture(scope="module")

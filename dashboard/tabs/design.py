@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
+from flask import request
 
 from dashboard import controls as ctl
 from dashboard.jobs import JobSpec
@@ -24,17 +25,19 @@ NAME, LABEL = "design", "Design"
 DEFAULT_SCENARIO = "middenhuur-2017"
 PARAMS = {"type": "param", "design": ALL, "name": ALL}
 GROUP_TITLES = {"table": "Table switches", "escalation": "Escalation rules"}
-POLL_MS = 300   # how often the page asks for a running job's progress
-# The page follows a job by asking the server directly (``/_tafelsim/job/<token>``) and updates the progress bar
-# only when it moved. A dcc.Interval would cost a full cycle of Dash's renderer per tick (about 0.1 s of the
-# browser's CPU with this page on a 2-core machine), taken from the runs.
+WAIT_S = 5   # how long the server holds the page's question about a job whose progress has not changed
+# The page follows a job by asking the server directly (``/_tafelsim/job/<token>?seen=<runs done>``), which answers
+# as soon as more runs are done or the job has ended (or after WAIT_S), so that the page hears of the end at once;
+# it updates the progress bar only when it moved. A dcc.Interval would cost a full cycle of Dash's renderer per
+# tick (about 0.1 s of the browser's CPU with this page on a 2-core machine), taken from the runs, and would hear
+# of the end up to a tick late.
 FOLLOW = """async function(token) {
     if (!token) { return window.dash_clientside.no_update; }
     let shown = -1;
     for (;;) {
-        await new Promise(resolve => setTimeout(resolve, %d));
         let s;
-        try { s = await (await fetch("_tafelsim/job/" + token)).json(); } catch (e) { continue; }
+        try { s = await (await fetch("_tafelsim/job/" + token + "?seen=" + shown)).json(); }
+        catch (e) { await new Promise(resolve => setTimeout(resolve, 500)); continue; }
         if (s.state !== "running") { return token; }
         if (s.done !== shown) {
             shown = s.done;
@@ -42,7 +45,7 @@ FOLLOW = """async function(token) {
             window.dash_clientside.set_props("progress-text", {children: s.done + " of " + s.total + " runs"});
         }
     }
-}""" % POLL_MS
+}"""
 
 
 def load_scenario(source: str):
@@ -210,10 +213,12 @@ def register(app, workdir: Path, runner: Runner) -> None:
 
     @app.server.route("/_tafelsim/job/<token>")
     def job_status(token):
-        """A job's progress, for the page that started it (``FOLLOW``)."""
+        """A job's progress, for the page that started it (``FOLLOW``), once it differs from what the page has
+        ``seen`` (runs done)."""
         status = runner.status(token)
         if status is None:
             return {"state": "unknown", "done": 0, "total": 0}
+        status.wait(request.args.get("seen", -1, type=int), WAIT_S)
         return {"state": status.state, "done": status.done, "total": status.total}
 
     @app.callback(
