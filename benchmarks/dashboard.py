@@ -15,6 +15,7 @@ only B's five are run).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -36,6 +37,8 @@ AGAIN = "&B.table.chair=external"   # then B changed once more: A's runs are tho
 FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
+DRAWN = """(names) => names.every(n => { const d = document.getElementById(JSON.stringify({name: n, type: 'graph'}));
+    const g = d && d.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length > 0 })"""
 # Times taken in the page, on its clock: from the press of the mouse on Run until the page says the runs are done
 # (heard by a MutationObserver, which costs the page nothing while the runs compete with it for the cores) and until
 # every figure holds its traces (checked every frame from then on). Playwright's own work around a click (waiting
@@ -43,8 +46,7 @@ ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--
 WATCH = """(names) => { const b = window._bench = {};
     document.querySelector('#run').addEventListener('mousedown', () => { b.click = performance.now(); },
                                                      {capture: true, once: true});
-    const drawn = () => names.every(n => { const d = document.getElementById(JSON.stringify({name: n, type: 'graph'}));
-        const g = d && d.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length > 0 });
+    const drawn = () => (""" + DRAWN + """)(names);
     const tick = () => { if (drawn()) { b.drawn = performance.now(); } else { requestAnimationFrame(tick); } };
     const message = document.querySelector('#run-message');
     new MutationObserver((_, observer) => {
@@ -122,6 +124,37 @@ def run_cpu_seconds() -> dict[str, float]:
     return out
 
 
+JOB = """
+import json, multiprocessing, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from dashboard.jobs import JobSpec, run_job
+from dashboard.runner import warm_up
+from sim.scenario import load
+if __name__ == "__main__":
+    workers, seed, switches = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    sc = load("middenhuur-2017")
+    a = sc.parameter_values()
+    b = {**a, **{k: v == "true" if v in ("true", "false") else v for k, v in switches.items()}}
+    spec = JobSpec(sc, "middenhuur-2017", 5, seed, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": b})
+    with tempfile.TemporaryDirectory() as work, ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=warm_up) as pool:
+        list(pool.map(time.sleep, [0.5] * workers))   # every worker forked and warmed up
+        start = time.perf_counter()
+        run_job(spec, Path(work), pool=pool)
+        print(time.perf_counter() - start)
+"""
+
+
+def job_seconds(workers: int, seed: int) -> float:
+    """Wall seconds of the comparison's job alone (``run_job``, no page) on ``workers`` worker processes,
+    forked with the model imported as the dashboard's are: how its time divides over the cores. In a process
+    of its own, from the repository's root (here, ``dashboard`` is this file)."""
+    out = subprocess.run([sys.executable, "-c", JOB, str(workers), str(seed), json.dumps(B_SWITCHES)],
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
@@ -166,6 +199,7 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
     cpu = run_cpu_seconds()
+    jobs = {w: job_seconds(w, 900 + w) for w in (1, 2)}
     text = "\n".join([
         "# Dashboard: time to show the 12-city comparison",
         "",
@@ -192,6 +226,9 @@ def main() -> None:
         f"(median **{statistics.median(again):.1f} s**)",
         f"- CPU time of the 10 runs themselves (`sim.run`, one process, seeds 0-4): A {cpu['A']:.1f} s, "
         f"B {cpu['B']:.1f} s; the runs take at least (A + B) / cores of wall time, whatever the dashboard does",
+        f"- the job alone (no page; new seeds) on 1 worker process: {jobs[1]:.1f} s, on 2: {jobs[2]:.1f} s "
+        f"({jobs[1] / jobs[2]:.2f}x): the job's time divides over the worker processes, one per core, so on a "
+        "machine with more cores the runs' part of the wait shrinks in proportion",
         "",
     ])
     emit(text, args.write)
