@@ -99,7 +99,10 @@ def instructions(tree: Path, scenario: str, months: int) -> int:
     """Instructions executed by a process that runs ``scenario`` for ``months`` (valgrind's callgrind)."""
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
                           COUNT, scenario, str(months)], cwd=tree,
-                         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                         # no bytecode written: a process that compiles and writes it would count work the other
+                         # (reading it) does not, and the difference of the two counts would not be the months'
+                         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+                         capture_output=True, text=True,
                          check=True)
     return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
 
