@@ -22,14 +22,16 @@ class Investor(Actor):
         """Its own required net yield this month: its start-year yield moved with the market's."""
         return self.base_return * econ.investor_return / self.model.p["investor.required_return"]
 
-    def can_fund(self, case, econ) -> bool:
-        """Portfolio rule: no case may take more than ``max_case_share`` of capital.
+    @property
+    def case_limit(self) -> float:
+        """Portfolio rule: the most it puts into one case, ``max_case_share`` of its capital.
 
         The investment is measured at construction cost (what building the homes takes), not
         at the investor's own valuation, so the rule does not loosen when its required return
-        rises. History-free: one deal never crowds out another.
+        rises. History-free: one deal never crowds out another. (The model compares a case with
+        every investor's limit at once: ``HousingTablesModel._cast``.)
         """
-        return case.homes["midrent"] * econ.construction_cost <= self.capital * self.max_case_share
+        return self.capital * self.max_case_share
 
     @classmethod
     def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:

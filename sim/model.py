@@ -143,6 +143,10 @@ class HousingTablesModel(mesa.Model):
                 commitment_horizon=p["investor.commitment_horizon"] * float(rng.uniform(1 - spread, 1 + spread)),
                 autonomy=self._autonomy(rng), cycle_months=p["cycles.investor_months"],
                 cycle_phase=self._phase(rng, p["cycles.investor_months"]), drift=self._drift("investor", idx)))
+        # what casting a case reads of every investor, fixed for the run (``_cast``)
+        self._investor_terms = (np.array([i.case_limit for i in self.investors], dtype=float),
+                                np.array([i.commitment_horizon >= p["municipality.midrent_commitment_years"]
+                                          for i in self.investors], dtype=bool))
         self.developers = []
         for idx in range(scenario.actors.developers):
             rng = self.streams.get("developer", idx)
@@ -298,11 +302,14 @@ class HousingTablesModel(mesa.Model):
         m = case.municipality
         cast = {"municipality": m}
         if self.investors:
-            # the alderman looks for investors willing to commit for the years the vision asks (seed 000)
-            econ = self.economy.local(m)
-            able = [i for i in self.investors if case.homes["midrent"] == 0 or i.can_fund(case, econ)]
-            willing = [i for i in able if i.commitment_horizon >= self.p["municipality.midrent_commitment_years"]]
-            pool = willing or able
+            # the alderman looks for investors willing to commit for the years the vision asks (seed 000): of all
+            # investors at once, in their order, those able to fund the case (its mid-rent homes at construction
+            # cost within their case limit), preferring those whose mandate is that long
+            limits, long_enough = self._investor_terms
+            mid = case.homes["midrent"]
+            able = limits >= (mid * self.economy.local(m).construction_cost) if mid else np.ones(len(limits), bool)
+            willing = able & long_enough
+            pool = [self.investors[j] for j in (willing if willing.any() else able).nonzero()[0]]
             u = rng.random(self.p["cases.investors_approached"])  # drawn whatever the pool: common random numbers
             if pool:
                 # a small tender: of the investors it approaches, the alderman takes the lowest required yield
@@ -472,10 +479,10 @@ class HousingTablesModel(mesa.Model):
         keys, first, count = np.unique(pair[order], return_index=True, return_counts=True)
         gains = np.concatenate([g for _, g in updates])[order]
         v = self.insight.flat[keys]
-        for k in np.flatnonzero(np.isnan(v)):   # not met at this table yet: what the party brings
+        for k in np.isnan(v).nonzero()[0]:   # not met at this table yet: what the party brings
             v[k] = base_insight(self.agent_rows[int(keys[k]) % n])
         for step in range(int(count.max())):
-            now = np.flatnonzero(count > step)
+            now = (count > step).nonzero()[0]
             v[now] = np.minimum(1.0, np.maximum(0.0, v[now] + gains[first[now] + step] * (1 - v[now])))
         self.insight.flat[keys] = v
 

@@ -122,7 +122,7 @@ def write_text(m: Meetings) -> np.ndarray:
     no chair, drops every move that would raise another party's reservation: nobody arranges
     compensation, so every party must see for itself that it loses nothing.
     """
-    rows = np.flatnonzero(m.writer != NO_TEXT)
+    rows = (m.writer != NO_TEXT).nonzero()[0]
     moved = np.zeros(len(m.variant), dtype=bool)
     if len(rows) == 0 or m.candidates.shape[1] == 0:
         return moved

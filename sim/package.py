@@ -78,7 +78,7 @@ def _neighbours(levels: tuple) -> list:
     """Neighbours of every variant of a grid with these levels per issue (in the order of ``_grid``)."""
     grid = np.stack(_grid(levels)[:4], axis=1)                       # (variants, issues)
     step = np.abs(grid[:, None, :] - grid[None, :, :]).sum(axis=2)
-    return [np.flatnonzero(row == 1) for row in step]
+    return [(row == 1).nonzero()[0] for row in step]
 
 
 def space_for(case, p: dict, concrete: bool, mix_levels: int = 1, shared=None) -> PackageSpace:

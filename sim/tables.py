@@ -191,7 +191,7 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list, idx: 
     # what a party knows before meeting (empty slots count for nothing: the result is masked by ``seated``)
     base = np.full((m, n), p["learning.base_insight"])
     tenant = SLOT["tenant"]
-    for r in np.flatnonzero(seated[:, tenant]):
+    for r in seated[:, tenant].nonzero()[0]:
         base[r, tenant] = base_insight(agents[r][tenant])
     vertical = np.zeros(m, dtype=bool)
     muni_chair = np.zeros(m, dtype=bool)
@@ -393,7 +393,7 @@ class View:
         board."""
         seated = self.own + (self.position + margin[:, None])[:, :, None] * self.stake
         known = np.zeros(self.seated.shape, dtype=bool)
-        for r in np.flatnonzero(self.absent.any(axis=1)):
+        for r in self.absent.any(axis=1).nonzero()[0]:
             case = self.val.cases[r]
             known[r] = [a is not None and a.unique_id in case.known for a in self.agents[r]]
         # an absent party decides at its board, so the table keeps the room a negotiator without a
@@ -465,7 +465,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
     position = np.zeros((m, len(KINDS)))
     drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
     for k, kind in enumerate(KINDS):
-        rows = np.flatnonzero(seated[:, k] | absent[:, k])
+        rows = (seated[:, k] | absent[:, k]).nonzero()[0]
         if len(rows) == 0:
             continue
         cls = AGENT_KINDS[kind]
@@ -473,7 +473,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         own[rows, k] = res = cls.reservations(val, rows, who)
         stake[rows, k] = res if cls.stake_is_reservation else cls.stakes(val, rows, who)
         position[rows, k] = drift[idx[rows, k]]
-        guess = np.flatnonzero(absent[rows, k]) if guesses else ()
+        guess = absent[rows, k].nonzero()[0] if guesses else ()
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
     columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
@@ -543,7 +543,7 @@ def hold_meetings(model, items: list, month: int) -> list:
         chosen = vw.columns[np.arange(len(batch)), meetings.variant]    # the variant of each text's column
         disassemble(meetings, outcome, [c for _, c in batch], chosen)
         steps[talks], rounds[talks] = outcome.steps, outcome.rounds
-        for r in np.flatnonzero(outcome.agreed).tolist():
+        for r in outcome.agreed.nonzero()[0].tolist():
             terms[talks[r]] = terms_of(meetings, outcome, r, items[talks[r]][1], int(chosen[r]))
     for (table, case), held in zip(items, rounds.tolist()):
         case.meetings += 1
@@ -566,7 +566,7 @@ def tenant_can_judge(model, items: list, vw: "View") -> np.ndarray:
     organisation that understands the arithmetic: the delay follows from the case's numbers, not
     from a fixed knowledge threshold. ``vw`` values every item (``view``)."""
     judges = np.ones(len(items), dtype=bool)
-    rows = np.flatnonzero(vw.seated[:, SLOT["tenant"]])
+    rows = vw.seated[:, SLOT["tenant"]].nonzero()[0]
     if not len(rows):
         return judges
     cases = [items[k][1] for k in rows]
@@ -631,7 +631,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     res = vw.table_res(margin)
     opening = np.zeros(res.shape)
     for k, kind in enumerate(KINDS):
-        rows = np.flatnonzero(vw.seated[:, k])
+        rows = vw.seated[:, k].nonzero()[0]
         if len(rows):
             who = [vw.agents[r][k] for r in rows]
             pad = np.array([cases[r].padding[k] for r in rows])
@@ -679,7 +679,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
             writer_insight[r] = insight_of(model, table, case, w)
         case.blocked_by = ("no_investor" if case.lacks_investor else "infrastructure") if blocked[r] else \
             ("assessment" if assessing[r] else "")
-    steer = np.flatnonzero(steering)
+    steer = steering.nonzero()[0]
     insight = np.where(vw.seated, writer_insight[:, None], 0.0)
     if len(steer):
         bonus[steer] = p["negotiation.chair_steering"] * Municipality.affordability_values(
@@ -719,12 +719,12 @@ def _learn(model, items: list, vw: View) -> None:
     if len(rows):
         tables = np.array([table.id for table, _ in items], dtype=np.int64)
         model.insight_updates.append((tables[rows] * model.insight.shape[1] + vw.idx[rows, slots], gains[rows]))
-    for r in np.flatnonzero(~structural).tolist():
+    for r in (~structural).nonzero()[0].tolist():
         table, case = items[r]
         for a in case.parties:
             learn_insight(model, table, case, a, float(gains[r]))
     tenant = SLOT["tenant"]
-    for r in np.flatnonzero(vw.seated[:, tenant]).tolist():
+    for r in vw.seated[:, tenant].nonzero()[0].tolist():
         model.tenant_learning.append((vw.agents[r][tenant], p["learning.insight_gain"]))
 
 

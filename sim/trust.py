@@ -82,8 +82,8 @@ class TrustStore:
         self.value[i] = old_row * (1 - share) + self.initial * share
         self.value[:, i] = self.value[:, i] * (1 - share) + self.initial * share
         self.value[i, i] = 1.0
-        cols = np.flatnonzero(self.value[i] != old_row)
-        rows = np.flatnonzero(self.value[:, i] != old_col)
+        cols = (self.value[i] != old_row).nonzero()[0]
+        rows = (self.value[:, i] != old_col).nonzero()[0]
         i_rows = np.concatenate([np.full(len(cols), i), rows])
         j_cols = np.concatenate([cols, np.full(len(rows), i)])
         return i_rows, j_cols, self.value[i_rows, j_cols]
