@@ -62,13 +62,15 @@ SEGMENTS = ("social", "midrent", "free")
 LEVELS = ("local", "regional", "national")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Case:
     """One case and everything the tables, boards and pipeline keep about it.
 
     Slots, not a ``__dict__``: a national run keeps some 15,000 cases of about 65 fields
     until its end, and a dict each added some 16 MB to its peak memory. A field must be
-    declared here to be set."""
+    declared here to be set. Cases compare by identity (a case is itself, whatever its
+    fields): the field-by-field ``==`` of a dataclass made every ``case in agenda`` and
+    ``agenda.remove(case)`` build two tuples of 65 fields for each case it passed."""
 
     id: int
     kind: str                     # "midrent" (a location) or "performance" (prestatieafspraken)

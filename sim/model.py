@@ -499,7 +499,7 @@ class HousingTablesModel(mesa.Model):
         """Every table that meets this month gives each case on its agenda one meeting, all at once."""
         items, new = [], []
         for table in self.tables:
-            if not table.meets(month):
+            if not table.agenda or not table.meets(month):
                 continue
             for case in table.agenda:
                 if case.state is State.OPEN:
