@@ -7,8 +7,8 @@ server) from a 12-city comparison's runs. Here the click starts a thread in the 
 gives the runs to a pool of worker processes forked when the server starts (before it has
 threads of its own, and with the model imported, so that a run starts at once); the page asks
 ``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``), which answers when
-the progress changes. Cancelling
-drops the runs not yet started; those under way finish and are kept for later comparisons.
+the progress changes. Cancelling drops the runs not yet started; those under way finish and are
+kept for later comparisons.
 """
 
 from __future__ import annotations
