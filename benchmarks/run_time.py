@@ -17,9 +17,11 @@ Measured side by side in one invocation, so that the ratios hold even on a busy 
 4. the import time of `sim` and the start-up of `tafelsim --help` and `tafelsim scenarios`;
 5. with ``--instructions``: the instructions a run executes per month, counted by valgrind's
    callgrind in both trees (a run of ``--instruction-months`` months minus a run of one month,
-   so that imports and building the model drop out). Unlike CPU seconds, the count does not
-   move with the machine's other tenants, so a ratio of a few percent can be trusted; it does
-   not see memory stalls, so read it beside the times. Needs ``valgrind`` (Debian's package);
+   so that imports and building the model drop out), each tree's modules copied to paths of one
+   length and counted under the same environment (``per_month``), so that the same code counts
+   the same. Unlike CPU seconds, the count does not move with the machine's other tenants, so a
+   ratio of a few percent can be trusted; it does not see memory stalls, so read it beside the
+   times. Needs ``valgrind`` (Debian's package);
    about 50 times slower than a run, two runs at a time.
 
 Targets (issue 11): `nederland` under 2 s of model time on one core of a quiet machine,
@@ -34,6 +36,7 @@ import json
 import math
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -95,25 +98,54 @@ sim.run(sys.argv[1], seed=0, months=int(sys.argv[2]))
 """
 
 
+# What a counted run reads of a tree. Each tree's copy goes to a directory whose path has the same length for every
+# tree, since the count moves with more than the code: two worktrees of the same model, checked out with different
+# other files, differed by 1.8% a month; copies of the same files at paths of equal length count the same.
+COUNTED = ("sim", "agents", "scenarios")
+# the same addresses in every counted process (where setarch exists): objects keyed by id() land in the same slots
+NO_ASLR = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
+
+
+def counted_copy(tree: Path, name: str) -> Path:
+    """``tree``'s modules and data (``COUNTED``) in a fresh directory named by ``name`` (names of one length)."""
+    dest = Path(tempfile.gettempdir()) / f"tafelsim-count-{name}"
+    shutil.rmtree(dest, ignore_errors=True)
+    for part in COUNTED:
+        shutil.copytree(tree / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def _environment(tree: Path) -> dict:
+    """A counted process's environment, the same but for the tree. Its bytecode cache is filled before counting
+    (``per_month``), so no counted process compiles (compiling costs instructions, and its garbage moves the
+    collector's passes); one hash seed (sets and dicts of strings are laid out alike); one BLAS thread (idle ones
+    spin, and their spinning counts)."""
+    return {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONPYCACHEPREFIX": str(tree / ".bytecode"),
+            "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
 def instructions(tree: Path, scenario: str, months: int) -> int:
     """Instructions executed by a process that runs ``scenario`` for ``months`` (valgrind's callgrind)."""
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                          COUNT, scenario, str(months)], cwd=tree,
-                         # no bytecode written: a process that compiles and writes it would count work the other
-                         # (reading it) does not, and the difference of the two counts would not be the months'
-                         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
-                         capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([*NO_ASLR, "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                          "-c", COUNT, scenario, str(months)], cwd=tree, env=_environment(tree), capture_output=True,
+                         text=True, check=True)
     return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
 
 
 def per_month(trees: dict, scenarios: list[str], months: int) -> dict:
-    """(tree, scenario) -> instructions per month beyond the first, two valgrind processes at a time."""
-    jobs = [(tree, name, m) for name in scenarios for tree in trees for m in (1, months)]
+    """(tree, scenario) -> instructions per month beyond the first, two valgrind processes at a time. The trees'
+    names must be of one length (``counted_copy``); the same tree counts the same every time."""
+    copies = {name: counted_copy(tree, name) for name, tree in trees.items()}
+    for copy in copies.values():   # compiled first: a month's run imports every module a run needs
+        subprocess.run([sys.executable, "-c", COUNT, scenarios[0], "1"], cwd=copy, env=_environment(copy),
+                       capture_output=True, check=True)
+    jobs = [(name, scenario, m) for scenario in scenarios for name in copies for m in (1, months)]
     with ThreadPoolExecutor(2) as pool:
-        counts = dict(zip(jobs, pool.map(lambda j: instructions(trees[j[0]], j[1], j[2]), jobs)))
-    return {(tree, name): (counts[(tree, name, months)] - counts[(tree, name, 1)]) / (months - 1)
-            for tree in trees for name in scenarios}
+        counts = dict(zip(jobs, pool.map(lambda j: instructions(copies[j[0]], j[1], j[2]), jobs)))
+    for copy in copies.values():
+        shutil.rmtree(copy, ignore_errors=True)
+    return {(name, scenario): (counts[(name, scenario, months)] - counts[(name, scenario, 1)]) / (months - 1)
+            for name in copies for scenario in scenarios}
 
 
 def start_up(tree: Path, args: list[str]) -> float:
