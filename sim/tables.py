@@ -358,8 +358,8 @@ class View:
     stake: np.ndarray            # (M, 5, V)
     position: np.ndarray         # (M, 5) its board's position this month (share of stake)
     standard: np.ndarray | None  # (M, 5, V) the market-standard guess, for absent parties (``view(guesses=True)``)
+    idx: np.ndarray              # (M, 5) the slots' rows of the model's agent arrays (``slot_rows``)
     board_margin: float = 0.0    # room kept for an absent party's board (negotiation.board_margin)
-    idx: np.ndarray | None = None  # (M, 5) the slots' rows of the model's agent arrays (``slot_rows``)
     columns: np.ndarray | None = None  # (M, W) the variant of each column (-1: padding); None: all variants
 
     def rows(self, rows: list) -> "View":
@@ -372,9 +372,8 @@ class View:
             width = int((self.columns[idx] >= 0).sum(axis=1).max())
         return View(self.val.rows(idx, width), [self.agents[i] for i in rows], self.seated[idx], self.absent[idx],
                     self.own[idx, :, :width], self.stake[idx, :, :width], self.position[idx],
-                    None if self.standard is None else self.standard[idx, :, :width], self.board_margin,
-                    None if self.idx is None else self.idx[idx],
-                    None if self.columns is None else self.columns[idx, :width])
+                    None if self.standard is None else self.standard[idx, :, :width], self.idx[idx],
+                    self.board_margin, None if self.columns is None else self.columns[idx, :width])
 
     def column_of(self, rows: np.ndarray, variants: np.ndarray) -> np.ndarray:
         """The column holding each of ``rows``' ``variants`` (which the view must have valued)."""
@@ -477,8 +476,8 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
     columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
-    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard,
-                model.p["negotiation.board_margin"], idx, columns)
+    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard, idx,
+                model.p["negotiation.board_margin"], columns)
 
 
 def shortfalls(model, cases: list, month: int) -> np.ndarray:
