@@ -138,7 +138,7 @@ class Case:
     index: object = None                              # the model's CaseIndex, kept up to date by move()
     slots: tuple | None = None                        # (agent per slot, seated, absent signatory), set at seating
     slot_index: tuple | None = None                   # (those slots, their agents' rows, seated + absent flags)
-    valued_as: tuple | None = None                    # (its space, what ``value_cases`` reads of the case with it)
+    valued_as: tuple | None = None                    # (its space, what ``value_cases`` reads of the case with it, its grid)
 
     def __post_init__(self):
         self.state_since = self.opened
@@ -159,12 +159,13 @@ class Case:
 
     def move(self, new: State, month: int) -> None:
         """Change state at the start of ``month``; time is booked to the old state."""
-        if new not in ALLOWED[self.state]:
-            raise RuntimeError(f"case {self.id}: illegal transition {self.state.value} -> {new.value}")
-        self.months_in[self.state.value] += month - self.state_since
         old = self.state
+        if new not in ALLOWED[old]:
+            raise RuntimeError(f"case {self.id}: illegal transition {old.value} -> {new.value}")
+        # ``_value_``: the member's value as a plain attribute (``.value`` is a property, and moves are many)
+        self.months_in[old._value_] += month - self.state_since
         self.state, self.state_since = new, month
-        self.entered.setdefault(new.value, month)
+        self.entered.setdefault(new._value_, month)
         if self.index is not None:
             self.index.moved(self, old)
 

@@ -325,20 +325,28 @@ class HousingTablesModel(mesa.Model):
     def _arrivals(self, month: int) -> None:
         p = self.p
         sigma = p["cases.size_spread"]
+        per_year, mean_homes, elasticity = p["cases.per_year"], p["cases.mean_homes"], p["cases.size_elasticity"]
+        min_homes, conc = p["cases.min_homes"], p["cases.mix_concentration"]
+        mid_a, mid_b = conc * p["cases.midrent_share"] + 0.05, conc * (1 - p["cases.midrent_share"]) + 0.05
+        soc_a, soc_b = conc * p["cases.social_share"] + 0.05, conc * (1 - p["cases.social_share"]) + 0.05
+        land_share, infra_share = p["developer.land_position_share"], p["cases.infrastructure_share"]
+        cross_share, objection_p = p["cases.cross_region_share"], p["pipeline.objection_probability"]
+        cost_spread, specific = p["cases.cost_spread"], p["table.specificity"] == "concrete"
         for idx, m in enumerate(self.municipalities):
             crng = self.arrival_streams[idx]
-            rate = p["cases.per_year"] * m.pressure * m.alderman_initiative * m.population / 100_000 / 12
+            rate = per_year * m.pressure * m.alderman_initiative * m.population / 100_000 / 12
             n = int(crng.poisson(rate))
+            if not n:
+                continue
+            size = mean_homes * (m.population / 100_000) ** elasticity
             for k in range(n):
-                size = p["cases.mean_homes"] * (m.population / 100_000) ** p["cases.size_elasticity"]
                 # lognormal with mean 1: the case's size varies around the municipality's typical size
-                homes = max(p["cases.min_homes"], int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
-                conc = p["cases.mix_concentration"]
-                mid = float(crng.beta(conc * p["cases.midrent_share"] + 0.05, conc * (1 - p["cases.midrent_share"]) + 0.05))
-                soc = float(crng.beta(conc * p["cases.social_share"] + 0.05, conc * (1 - p["cases.social_share"]) + 0.05))
+                homes = max(min_homes, int(round(crng.lognormal(-sigma * sigma / 2, sigma) * size)))
+                mid = float(crng.beta(mid_a, mid_b))
+                soc = float(crng.beta(soc_a, soc_b))
                 draws = crng.random(6)
-                cost = float(crng.normal(0.0, p["cases.cost_spread"]))
-                if m.plan_capacity < p["cases.min_homes"]:
+                cost = float(crng.normal(0.0, cost_spread))
+                if m.plan_capacity < min_homes:
                     continue
                 homes = min(homes, int(m.plan_capacity))
                 m.plan_capacity -= homes
@@ -348,11 +356,11 @@ class HousingTablesModel(mesa.Model):
                 n_soc = min(n_soc, homes - n_mid)
                 case = Case(id=len(self.cases), kind="midrent", municipality=m,
                             homes={"social": n_soc, "midrent": n_mid, "free": homes - n_mid - n_soc},
-                            land_owner="developer" if draws[0] < p["developer.land_position_share"] else "municipality",
-                            specific=p["table.specificity"] == "concrete", opened=month,
-                            infrastructure_blocked=bool(draws[1] < p["cases.infrastructure_share"]),
-                            cross_region=bool(draws[2] < p["cases.cross_region_share"]),
-                            objection=bool(draws[3] < p["pipeline.objection_probability"]),
+                            land_owner="developer" if draws[0] < land_share else "municipality",
+                            specific=specific, opened=month,
+                            infrastructure_blocked=bool(draws[1] < infra_share),
+                            cross_region=bool(draws[2] < cross_share),
+                            objection=bool(draws[3] < objection_p),
                             cost_factor=max(0.5, 1.0 + cost), imposition_draw=float(draws[4]))
                 case.concrete = case.specific
                 self._cast(case, crng)

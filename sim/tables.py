@@ -52,18 +52,16 @@ class Table:
     learned: bool = False
     meetings: int = 0
     intake: dict = field(default_factory=dict)    # landsdeel ("" for one member) -> cases it may still take up
+    # read from the level and the switches once (a table's switches are its format's and do not change;
+    # these are asked some 170,000 times in a national run)
+    level_name: str = field(init=False)
+    structural: bool = field(init=False)          # keeps trust and insight between cases
+    vertical: bool = field(init=False)            # governments steer (seed 003)
 
-    @property
-    def level_name(self) -> str:
-        return LEVELS[self.level]
-
-    @property
-    def structural(self) -> bool:
-        return self.switches["permanence"] == "structural"
-
-    @property
-    def vertical(self) -> bool:
-        return self.switches["orientation"] == "vertical"
+    def __post_init__(self):
+        self.level_name = LEVELS[self.level]
+        self.structural = self.switches["permanence"] == "structural"
+        self.vertical = self.switches["orientation"] == "vertical"
 
     def meets(self, month: int) -> bool:
         return (month - self.phase) % self.switches["meeting_interval"] == 0
@@ -193,15 +191,14 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list, idx: 
     tenant = SLOT["tenant"]
     for r in seated[:, tenant].nonzero()[0]:
         base[r, tenant] = base_insight(agents[r][tenant])
-    vertical = np.zeros(m, dtype=bool)
-    muni_chair = np.zeros(m, dtype=bool)
     for r, (table, case) in enumerate(items):
         if case.trust_local is not None:
             trust[r] = case.trust_local
         if not table.structural:
             insight[r] = case.insight_local
-        vertical[r] = table.vertical
-        muni_chair[r] = table.switches["chair"] == "municipality" and seated[r, SLOT["municipality"]]
+    vertical = np.array([table.vertical for table, _ in items], dtype=bool)
+    muni_chair = np.array([table.switches["chair"] == "municipality" for table, _ in items], dtype=bool) \
+        & seated[:, SLOT["municipality"]]
     insight = np.where(np.isnan(insight), base, insight)
     others = seated[:, None, :] & ~np.eye(n, dtype=bool)[None, :, :]            # (M, i, j)
     count = others.sum(axis=2)
@@ -261,6 +258,7 @@ def roster(model, table: Table) -> list:
 
 
 # --- seating --------------------------------------------------------------------------
+_NOTHING_YET = np.full(len(KINDS), np.nan)   # per slot: no step taken, nothing learned (copied: np.full costs more)
 def seat(model, table: Table, case, pad: bool = True) -> None:
     """Bring a case to this table: who negotiates, who must sign from a distance, and how much each pads.
 
@@ -275,10 +273,10 @@ def seat(model, table: Table, case, pad: bool = True) -> None:
     case.absent = [a for a in signatories(case) if a not in parties]
     case.table = table
     if case.conceded is None:  # concessions and the record carry over between levels (3.4.6)
-        case.conceded, case.last = np.zeros(len(KINDS)), np.full(len(KINDS), np.nan)
+        case.conceded, case.last = np.zeros(len(KINDS)), _NOTHING_YET.copy()
     if not table.structural:
         case.trust_local = np.full((len(KINDS), len(KINDS)), p["trust.initial"])
-        case.insight_local = np.full(len(KINDS), np.nan)
+        case.insight_local = _NOTHING_YET.copy()
     else:
         case.trust_local = None
     if table.switches["learning_sessions"]:
@@ -351,7 +349,7 @@ class View:
     """
 
     val: Valuation
-    agents: list                 # M lists of 5: the slot's agent (seated or absent signatory) or None
+    agents: list                 # M lists of 5: the slot's agent (seated or absent signatory) or None (the cases' own)
     seated: np.ndarray           # (M, 5) bool
     absent: np.ndarray           # (M, 5) bool
     own: np.ndarray              # (M, 5, V) each party's own reservation, without its board's position
@@ -476,7 +474,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
     columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
-    return View(val, [list(a) for a in agents], seated, absent, own, stake, position, standard, idx,
+    return View(val, agents, seated, absent, own, stake, position, standard, idx,
                 model.p["negotiation.board_margin"], columns)
 
 

@@ -117,21 +117,24 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     # factors, its plan, and where its package space's columns start among the spaces of the batch
     first: dict[int, int] = {}       # id of a space -> its first column in ``stacks``
     stacks, at = [], 0
-    rows = []
+    kept_facts, starts = [], []
     for c in cases:
         space = c.space
         kept = c.valued_as          # what the case brings changes only with its space
         if kept is None or kept[0] is not space:
             kept = c.valued_as = (space, (space.size, space.social_share, c.cost_factor,
-                                          c.municipality.land_price_factor, c.municipality.rent_factor, space.plan))
+                                          c.municipality.land_price_factor, c.municipality.rent_factor, space.plan),
+                                  space.stacked)
         start = first.get(id(space))
-        if start is None:
+        if start is None:       # most cases have a space of their own
             start = first[id(space)] = at
-            stacks.append(space.stacked)
-            at += space.size
-        rows.append((*kept[1], c.concrete if known_cost is None else known_cost, start))
-    facts = np.array(rows, dtype=float).reshape(m, 8)   # size, social share, cost factor, land, rent, plan, own cost?, start
-    plan, start = facts[:, 5].astype(int), facts[:, 7].astype(int)
+            stacks.append(kept[2])
+            at += kept[1][0]
+        kept_facts.append(kept[1])
+        starts.append(start)
+    facts = np.array(kept_facts, dtype=float).reshape(m, 6)   # size, social share, cost factor, land, rent, plan
+    own_cost = np.array([c.concrete for c in cases], dtype=bool) if known_cost is None else np.full(m, bool(known_cost))
+    plan, start = facts[:, 5].astype(int), np.array(starts, dtype=int)
     if variants is None:   # every variant; a case with fewer is padded with copies of its plan
         sizes = facts[:, 0].astype(int)
         j = np.arange(int(sizes.max()))[None, :]
@@ -145,7 +148,7 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     grid = np.concatenate(stacks, axis=1)[:, start[:, None] + columns]
     mid, free, level, commitment, priority = grid
     soc = facts[:, 1:2].copy()
-    factor = np.where(facts[:, 6] != 0, facts[:, 2], 1.0)
+    factor = np.where(own_cost, facts[:, 2], 1.0)
     cost = (col("construction_cost")[:, 0] * factor).reshape(m, 1)
     land_f = facts[:, 3:4].copy()
     rent_f = facts[:, 4:5].copy()
