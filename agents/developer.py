@@ -40,7 +40,7 @@ class Developer(Actor):
         p = agents[0].model.p
         margin = column([a.required_margin(standard) for a in agents])
         claim = margin * (val.mid_share[rows] * val.v_mid[rows] + val.social_share[rows] * val.v_soc[rows])
-        owner = column([val.cases[r].land_owner == "developer" for r in rows]).astype(bool)
+        owner = val.developer_land[rows]
         premium = p["developer.land_premium"] * np.maximum(0.0, val.owner_land_price[rows]
                                                           - val.land_development_cost[rows])
         return np.where(owner, claim + premium, claim)

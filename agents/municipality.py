@@ -81,7 +81,7 @@ class Municipality(Actor):
         a = cls.affordability_values(val, rows, agents)
         if standard:  # a table that does not seat the municipality assumes the declared vision
             a = a / column([max(x.vision_strength, 1e-12) for x in agents]) * p["municipality.vision_strength"]
-        own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
+        own = val.municipal_land[rows]
         floor = cls.land_floors(val, rows)
         public = np.where(val.mid_share[rows] > 0, np.maximum(-a, floor), floor)
         private = -np.minimum(a, p["economics.public_cost_share"] * val.land_development_cost[rows])
@@ -90,6 +90,6 @@ class Municipality(Actor):
     @classmethod
     def stakes(cls, val, rows, agents) -> np.ndarray:
         """It asks as if it sold its plots at owner-occupied prices; on a developer's land, its costs."""
-        own = column([val.cases[r].land_owner == "municipality" for r in rows]).astype(bool)
+        own = val.municipal_land[rows]
         base = np.where(own, val.owner_land_price[rows], val.land_development_cost[rows])
         return widened(base, val.size[1])

@@ -596,7 +596,7 @@ class HousingTablesModel(mesa.Model):
         parent.updates.append(homes)
         return parent if parent.ratify_month is not None else None
 
-    def make_tranches(self, parents: list, month: int) -> None:
+    def make_tranches(self, parents: list, month: int, drafted: dict | None = None) -> None:
         """Bound multi-year agreements' updated years: each enters procedure as a tranche of its
         agreement, or is negotiated anew when the agreement no longer fits that year.
 
@@ -604,11 +604,37 @@ class HousingTablesModel(mesa.Model):
         construction cost), not a copy of the first year's. The update keeps the agreement's terms
         only while they still leave every signatory its reservation at that year's rents, yields and
         costs (a zone of agreement for the tranche); otherwise the year is a performance negotiation
-        like a yearly one (``new_performance_case``), which then carries the rest of the term."""
+        like a yearly one (``new_performance_case``), which then carries the rest of the term.
+        ``drafted``: the parents' tranches as ``draft_tranches`` made them (for more parents than these)."""
+        drafted = drafted or {}
+        missing = [case for case in parents if case.updates and case.id not in drafted]
+        if missing:
+            drafted = {**drafted, **self.draft_tranches(missing, month)}
+        for case in parents:
+            case.updates = []
+            for t, row in drafted.get(case.id, ()):
+                if not row[t.variant] <= 1e-6:
+                    self.new_performance_case(case.municipality, case.cast["corporation"], t.homes["social"], month)
+                    continue
+                t.id = len(self.cases)
+                t.state, t.entered = State.AGREED, {State.AGREED.value: month}
+                t.agreed_month = t.ratify_month = t.release_month = month  # bound by the parent's agreement
+                t.process_help = case.process_help
+                t.agreement = dict(case.agreement)
+                self.cases.append(t)
+                self.index.add(t)
+                self.schedule.agreed(t)
+                self.recorder.homes_event(month, t, "proposed")
+                self.recorder.homes_event(month, t, "agreed")
+
+    def draft_tranches(self, parents: list, month: int) -> dict:
+        """The tranches the parents' yearly updates would make, valued together: parent id -> [(draft
+        tranche, its shortfall per variant (``tables.shortfalls``))]. A draft depends only on its
+        parent and this month's prices, so the drafts of a month's deciding agreements are valued in
+        one batch, before their boards decide (``ratification.decide_all``)."""
         drafts = []
         for case in parents:
-            updates, case.updates = case.updates, []
-            for homes in updates:
+            for homes in case.updates:
                 t = Case(id=-1, kind="performance", municipality=case.municipality,
                          homes={"social": homes, "midrent": 0, "free": 0}, land_owner="municipality",
                          specific=True, opened=month, objection=case.objection, tranche_of=case.id)
@@ -616,23 +642,11 @@ class HousingTablesModel(mesa.Model):
                 t.slots = case.slots
                 t.space, t.variant = space_for(t, self.p, concrete=True, shared=self.spaces), case.agreement["variant"]
                 drafts.append((case, t))
-        if not drafts:
-            return
-        shortfall = tables.shortfalls(self, [t for _, t in drafts], month)
-        for (case, t), row in zip(drafts, shortfall):
-            if not row[t.variant] <= 1e-6:
-                self.new_performance_case(case.municipality, case.cast["corporation"], t.homes["social"], month)
-                continue
-            t.id = len(self.cases)
-            t.state, t.entered = State.AGREED, {State.AGREED.value: month}
-            t.agreed_month = t.ratify_month = t.release_month = month  # bound by the parent's agreement
-            t.process_help = case.process_help
-            t.agreement = dict(case.agreement)
-            self.cases.append(t)
-            self.index.add(t)
-            self.schedule.agreed(t)
-            self.recorder.homes_event(month, t, "proposed")
-            self.recorder.homes_event(month, t, "agreed")
+        out: dict[int, list] = {}
+        if drafts:
+            for (case, t), row in zip(drafts, tables.shortfalls(self, [t for _, t in drafts], month)):
+                out.setdefault(case.id, []).append((t, row))
+        return out
 
     def finish(self) -> None:
         self.month_end = self.month

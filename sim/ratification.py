@@ -59,8 +59,10 @@ def decide_all(model, month: int) -> None:
     now = vw.val.surplus[:, 0].tolist()
     agreed = _agreed_values(model, cases, month, then, v)
     needs = vw.true_need()[:, :, 0].tolist()               # Python floats: each case reads a few of them
+    # the tranches of multi-year agreements whose yearly updates wait for their boards, valued together
+    drafted = model.draft_tranches([c for c in cases if c.kind == "performance" and c.updates], month)
     for r, case in enumerate(cases):
-        _decide(model, case, month, needs[r], agreed[r] - now[r])
+        _decide(model, case, month, needs[r], agreed[r] - now[r], drafted)
 
 
 def _agreed_values(model, cases, month: int, then: list, variants: list) -> list:
@@ -77,8 +79,9 @@ def _agreed_values(model, cases, month: int, then: list, variants: list) -> list
     return [case.agreement["value"] for case in cases]
 
 
-def _decide(model, case, month, needs: list, value_fall: float) -> None:
-    """One case's signatories due this month decide (``needs``: each slot's board reservation at the variant)."""
+def _decide(model, case, month, needs: list, value_fall: float, drafted: dict) -> None:
+    """One case's signatories due this month decide (``needs``: each slot's board reservation at the variant;
+    ``drafted``: tranches of the month's deciding agreements, ``HousingTablesModel.draft_tranches``)."""
     claims, decisions = case.agreement["claims"], case.decisions
     investor = case.cast.get("investor")
     buyer = "investor" if investor is not None and investor.unique_id in claims else "developer"
@@ -92,10 +95,10 @@ def _decide(model, case, month, needs: list, value_fall: float) -> None:
             return
         del decisions[i]
     if not decisions:
-        bind(model, case, month)
+        bind(model, case, month, drafted)
 
 
-def bind(model, case, month: int) -> None:
+def bind(model, case, month: int, drafted: dict | None = None) -> None:
     """The agreement binds: the package's mix and fast-tracked procedure become the case's."""
     v, space = case.agreement["variant"], case.space
     mid = round(float(space.mid_share[v]) * case.total_homes)
@@ -114,7 +117,7 @@ def bind(model, case, month: int) -> None:
     model.recorder.ratified(month, case)
     model.on_bind(case)
     if case.kind == "performance" and case.updates:
-        model.make_tranches([case], month)  # yearly updates made while the agreement waited for its boards
+        model.make_tranches([case], month, drafted)  # yearly updates made while the agreement waited for its boards
     case.leave_the_table()
 
 

@@ -206,14 +206,18 @@ class Recorder:
         the valuation says of each (its zones of agreement, its mid-rent rent) read for all at once."""
         if not agreed:
             return
-        from sim.tables import view  # here: sim.tables imports sim.case, as this module does
+        from sim.tables import view, width_groups  # here: sim.tables imports sim.case, as this module does
         cases = [c for _, c, _ in agreed]
-        real = view(self.model, cases, month, known_cost=True)
-        fits = real.total(real.true_need()) - real.val.surplus <= 1e-6   # (case, variant): a zone of agreement
-        rows = np.arange(len(agreed))
-        zone_any = fits.any(axis=1).tolist()
-        zone_at_plan = fits[rows, [c.space.plan for c in cases]].tolist()
-        rents = real.val.rent[rows, [terms.variant for _, _, terms in agreed]].tolist()
+        zone_any, zone_at_plan, rents = [False] * len(cases), [False] * len(cases), [0.0] * len(cases)
+        for rows in width_groups(cases):
+            group = [cases[r] for r in rows]
+            real = view(self.model, group, month, known_cost=True)
+            fits = real.total(real.true_need()) - real.val.surplus <= 1e-6   # (case, variant): a zone of agreement
+            k = np.arange(len(rows))
+            for r, any_zone, at_plan, rent in zip(rows, fits.any(axis=1).tolist(),
+                                                   fits[k, [c.space.plan for c in group]].tolist(),
+                                                   real.val.rent[k, [agreed[r][2].variant for r in rows]].tolist()):
+                zone_any[r], zone_at_plan[r], rents[r] = any_zone, at_plan, rent
         for r, (table, case, terms) in enumerate(agreed):
             self._agreement(month, case, table, terms, zone_any[r], zone_at_plan[r], rents[r])
 

@@ -55,6 +55,8 @@ class Valuation:
     v_mid: np.ndarray          # (M, V) value of a mid-rent home at the reference yield
     v_soc: np.ndarray          # (M, 1) value of a social home at the corporations' reference return
     surplus: np.ndarray        # (M, V) S, intervention money excluded
+    municipal_land: np.ndarray  # (M, 1) bool: the municipality owns the land (it runs the land development)
+    developer_land: np.ndarray  # (M, 1) bool: a developer holds the land position
 
     @property
     def size(self) -> tuple[int, int]:
@@ -123,7 +125,8 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         kept = c.valued_as          # what the case brings changes only with its space
         if kept is None or kept[0] is not space:
             kept = c.valued_as = (space, (space.size, space.social_share, c.cost_factor,
-                                          c.municipality.land_price_factor, c.municipality.rent_factor, space.plan),
+                                          c.municipality.land_price_factor, c.municipality.rent_factor, space.plan,
+                                          c.land_owner == "municipality", c.land_owner == "developer"),
                                   space.stacked)
         start = first.get(id(space))
         if start is None:       # most cases have a space of their own
@@ -132,7 +135,8 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
             at += kept[1][0]
         kept_facts.append(kept[1])
         starts.append(start)
-    facts = np.array(kept_facts, dtype=float).reshape(m, 6)   # size, social share, cost factor, land, rent, plan
+    # size, social share, cost factor, land, rent, plan, the municipality's land, a developer's land
+    facts = np.array(kept_facts, dtype=float).reshape(m, 8)
     own_cost = np.array([c.concrete for c in cases], dtype=bool) if known_cost is None else np.full(m, bool(known_cost))
     plan, start = facts[:, 5].astype(int), np.array(starts, dtype=int)
     if variants is None:   # every variant; a case with fewer is padded with copies of its plan
@@ -170,4 +174,5 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
                      social_rent=social_rent, owner_land_price=p_own,
                      land_development_cost=d, social_land_price=col("social_land_price") * land_f,
                      operating_cost_share=opex, tenant_discount=econ.tenant_discount, k_investor=k_inv,
-                     k_corporation=k_corp, rent=rent, v_mid=v_mid, v_soc=v_soc, surplus=surplus)
+                     k_corporation=k_corp, rent=rent, v_mid=v_mid, v_soc=v_soc, surplus=surplus,
+                     municipal_land=facts[:, 6:7] != 0, developer_land=facts[:, 7:8] != 0)
