@@ -69,6 +69,29 @@ def test_many_runs_do_not_keep_models_alive():
     assert alive == []
 
 
+def test_a_run_makes_no_reference_cycles():
+    """A run's objects are freed by reference counting (sim.runner._release), so the collector's
+    passes during a run find nothing, which is why it passes only every million allocations then
+    (sim.runner._collector_for_a_run). A change that made reference cycles shows here: the run's
+    own final collection, the only one with the collector off, would find them."""
+    found = []
+
+    def seen(phase, info):
+        if phase == "stop":
+            found.append(info["collected"])
+
+    gc.collect()
+    gc.disable()
+    gc.callbacks.append(seen)
+    try:
+        sim.run("middenhuur-2017", seed=0, months=12)
+    finally:
+        gc.callbacks.remove(seen)
+        gc.enable()
+    assert found, "the run made no collection of its own"
+    assert sum(found) < 50, f"a run left {sum(found)} objects in reference cycles"
+
+
 def test_a_run_frees_its_model_itself_and_leaves_the_collector_as_it_was(monkeypatch):
     """sim.run tunes the garbage collector for the run (sim.runner._collector_for_a_run). The model
     must be gone when the run returns: left as garbage, it would be frozen with everything else at
