@@ -129,7 +129,7 @@ def _collector_for_a_run():
     libraries and the caller's objects) and young collections come every million instead of
     700 allocations: a run makes no reference cycles (its objects go by reference counting,
     ``_release``), so a pass during it finds nothing (26 passes at every 20,000 allocations
-    freed no object in a national run and took some 5% of its CPU time); now about one pass
+    freed no object in a national run and took 3-4% of its CPU time); now about one pass
     comes in a national run, and a change that made cycles would still be collected within a
     million objects. At its end one collection, while the rest is still frozen, frees
     whatever of the model is still in reference cycles (``_release`` breaks the ones the

@@ -655,12 +655,12 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
     res = vw.table_res(margin)
     opening = np.zeros(res.shape)
+    padding = np.array([c.padding for c in cases])
     for k, kind in enumerate(KINDS):
         rows = vw.seated[:, k].nonzero()[0]
         if len(rows):
             who = [vw.agents[r][k] for r in rows]
-            pad = np.array([cases[r].padding[k] for r in rows])
-            ask = AGENT_KINDS[kind].asks(vw.val, rows, who, pad, vw.stake[rows, k])
+            ask = AGENT_KINDS[kind].asks(vw.val, rows, who, padding[rows, k], vw.stake[rows, k])
             opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask
                                           + vw.position[rows, k, None] * vw.stake[rows, k])
     surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
@@ -719,12 +719,13 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
 
 def disassemble(m: negotiation.Meetings, outcome: negotiation.Outcome, cases: list, variants: np.ndarray) -> None:
     """Write the meetings' state back to the cases: the text's variant (``variants``), concessions, the record."""
-    for r, case in enumerate(cases):
-        case.variant = int(variants[r])
-        case.conceded = m.conceded[r].copy()
-        case.last = m.last[r].copy()
+    conceded, last = m.conceded.copy(), m.last.copy()     # each case keeps its row (as ``set_padding`` does)
+    for case, variant, c, x, moved in zip(cases, variants.tolist(), conceded, last, outcome.text_moved.tolist()):
+        case.variant = variant
+        case.conceded = c
+        case.last = x
         case.meetings_at_level += 1
-        case.text_moves += int(outcome.text_moved[r])
+        case.text_moves += int(moved)
 
 
 def _learn(model, items: list, vw: View) -> None:
