@@ -309,11 +309,11 @@ class HousingTablesModel(mesa.Model):
             mid = case.homes["midrent"]
             able = limits >= (mid * self.economy.local(m).construction_cost) if mid else np.ones(len(limits), bool)
             willing = able & long_enough
-            pool = [self.investors[j] for j in (willing if willing.any() else able).nonzero()[0]]
+            pool = (willing if willing.any() else able).nonzero()[0].tolist()   # the investors' positions
             u = rng.random(self.p["cases.investors_approached"])  # drawn whatever the pool: common random numbers
             if pool:
                 # a small tender: of the investors it approaches, the alderman takes the lowest required yield
-                shortlist = {pool[int(x * len(pool))] for x in u}
+                shortlist = {self.investors[pool[int(x * len(pool))]] for x in u}
                 cast["investor"] = min(shortlist, key=lambda i: (i.base_return, i.unique_id))
         cast["developer"] = self.developers[int(rng.integers(len(self.developers)))]
         corps = self.corporations_in.get(m.unique_id, [])
