@@ -114,6 +114,27 @@ class Protocol:
     caucus_disclosure: float
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """What every round of ``meet_all`` reads of the meetings' seats and rules, worked out once."""
+
+    n_seated: np.ndarray         # (M,) parties at the table
+    lead_rule: np.ndarray        # (M,) bool: the lead party decides
+    qualified: np.ndarray        # (M,) bool: a qualified majority decides (three parties or more)
+    external: np.ndarray         # (M,) bool: an external chair proposes
+    to_municipality: np.ndarray  # (M,) bool: the chairing municipality takes the slack
+    to_proposer: np.ndarray      # (M,) bool: no chair: the round's proposer takes the slack
+    slot: np.ndarray             # (1, P) the slots' numbers
+
+    @classmethod
+    def of(cls, m: Meetings) -> "_Rules":
+        n_seated = m.seated.sum(axis=1)
+        return cls(n_seated, (m.rule == RULES["lead"]) & (m.lead >= 0),
+                   (m.rule == RULES["qualified_majority"]) & (n_seated >= 3), m.chair == CHAIRS["external"],
+                   (m.chair == CHAIRS["municipality"]) & (m.municipality >= 0), m.chair == CHAIRS["none"],
+                   np.arange(m.seated.shape[1])[None, :])
+
+
 def write_text(m: Meetings) -> np.ndarray:
     """Move each text to the candidate its writer expects to leave the most net surplus.
 
@@ -189,6 +210,7 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
         return np.minimum(np.maximum((m.t_start + r * m.t_step)[:, None], 0.0), 1.0) ** inv_e
 
     at_start = curve_at(0)
+    rules = _Rules.of(m)
     for r in range(protocol.rounds):
         live = ~agreed
         at_end = curve_at(r + 1)          # a round's end is the next one's start: each time powered once
@@ -219,7 +241,7 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
         if not signing.any():
             continue
         targets = res + (opening - res) * (1.0 - m.conceded)
-        ok, claim, need, med = _agree(m, protocol, targets, res, available, r, signing)
+        ok, claim, need, med = _agree(m, protocol, rules, targets, res, available, r, signing)
         agreed |= ok
         rounds_held = np.where(ok, r + 1, rounds_held)
         claims = np.where(ok[:, None], np.where(m.seated, claim, claims), claims)
@@ -228,7 +250,7 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     return Outcome(agreed, rounds_held, claims, needs, available, mediated, moved, text_moved)
 
 
-def _minimum_claims(m: Meetings, targets, res, order):
+def _minimum_claims(m: Meetings, rules: _Rules, targets, res, order):
     """What the decision rule lets each party insist on (sums of seated claims; others are zero).
 
     consensus: every party its current demand. qualified_majority (3 or more parties): two
@@ -237,12 +259,10 @@ def _minimum_claims(m: Meetings, targets, res, order):
     lead: the lead party its demand, everyone else its reservation (vertical steering; nobody
     signs at a loss).
     """
-    n_seated = m.seated.sum(axis=1)
+    n_seated = rules.n_seated
     need = np.where(m.seated, targets, 0.0)
-    lead_rule = (m.rule == RULES["lead"]) & (m.lead >= 0)
-    slot = np.arange(m.seated.shape[1])[None, :]
-    need = np.where(lead_rule[:, None] & m.seated & (slot != m.lead[:, None]), res, need)
-    qm = (m.rule == RULES["qualified_majority"]) & (n_seated >= 3)
+    need = np.where(rules.lead_rule[:, None] & m.seated & (rules.slot != m.lead[:, None]), res, need)
+    qm = rules.qualified
     if qm.any():
         bound = n_seated - np.ceil(2 * n_seated / 3).astype(int)
         rank = np.empty_like(order)
@@ -252,13 +272,12 @@ def _minimum_claims(m: Meetings, targets, res, order):
     return need
 
 
-def _accepts(m: Meetings, votes) -> np.ndarray:
-    n_seated = m.seated.sum(axis=1)
+def _accepts(m: Meetings, rules: _Rules, votes) -> np.ndarray:
+    n_seated = rules.n_seated
     yes = (votes & m.seated).sum(axis=1)
-    lead_rule = (m.rule == RULES["lead"]) & (m.lead >= 0)
     lead_vote = votes[np.arange(len(votes)), np.maximum(m.lead, 0)]
-    qm = (m.rule == RULES["qualified_majority"]) & (n_seated >= 3)
-    return np.where(lead_rule, lead_vote, np.where(qm, yes >= np.ceil(2 * n_seated / 3), yes == n_seated))
+    return np.where(rules.lead_rule, lead_vote,
+                    np.where(rules.qualified, yes >= np.ceil(2 * n_seated / 3), yes == n_seated))
 
 
 def _others_sum(x, mask):
@@ -285,7 +304,7 @@ def _seq_sum(x, mask):
     return out
 
 
-def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing):
+def _agree(m: Meetings, protocol: Protocol, rules: _Rules, targets, res, available, r, signing):
     """This round's proposal and vote: who agrees, with which claims and needs."""
     n, slots = m.seated.shape
     ok = np.zeros(n, dtype=bool)
@@ -294,19 +313,19 @@ def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing)
     mediated = np.zeros(n, dtype=bool)
     seated = m.seated
     # an external chair's proposal from what the parties told it in caucus
-    ext = signing & (m.chair == CHAIRS["external"])
+    ext = signing & rules.external
     if ext.any():
         est = res + (1.0 - protocol.caucus_disclosure) * (targets - res)
         rest = available - _seq_sum(est, seated)
         fits = ext & (rest >= -EPS)
         excess = np.where(seated, targets - est, 0.0)
         total = _seq_sum(excess, seated)
-        n_seated = seated.sum(axis=1)
+        n_seated = rules.n_seated
         weight = np.where((total > EPS)[:, None], excess / np.where(total > EPS, total, 1.0)[:, None],
                           1.0 / np.maximum(n_seated, 1)[:, None])
         offer = est + np.maximum(rest, 0.0)[:, None] * weight
         votes = offer >= res + (1.0 - protocol.chair_trust) * (targets - res) - 1e-6
-        yes = fits & _accepts(m, votes)
+        yes = fits & _accepts(m, rules, votes)
         ok |= yes
         claims = np.where(yes[:, None] & seated, offer, claims)
         needs = np.where(yes[:, None] & seated, offer, needs)
@@ -314,19 +333,17 @@ def _agree(m: Meetings, protocol: Protocol, targets, res, available, r, signing)
     rest_rows = signing & ~ok
     if rest_rows.any():
         order = (-np.where(seated, targets - res, -np.inf)).argsort(axis=1, kind="stable")
-        need = _minimum_claims(m, targets, res, order)
+        need = _minimum_claims(m, rules, targets, res, order)
         total = _seq_sum(need, seated)
         fits = rest_rows & (total <= available + EPS)
         slack = np.maximum(0.0, available - total)
-        n_seated = seated.sum(axis=1)
+        n_seated = rules.n_seated
         # the proposer of round r without a chair: the (r mod n)-th seated party
         kth = r % np.maximum(n_seated, 1)
         proposer = (seated.cumsum(axis=1) > kth[:, None]).argmax(axis=1)
-        slot = np.arange(slots)[None, :]
-        to_muni = (m.chair == CHAIRS["municipality"]) & (m.municipality >= 0)
-        to_proposer = m.chair == CHAIRS["none"]
-        share = np.where(to_muni[:, None], (slot == m.municipality[:, None]) * slack[:, None],
-                         np.where(to_proposer[:, None], (slot == proposer[:, None]) * slack[:, None],
+        slot = rules.slot
+        share = np.where(rules.to_municipality[:, None], (slot == m.municipality[:, None]) * slack[:, None],
+                         np.where(rules.to_proposer[:, None], (slot == proposer[:, None]) * slack[:, None],
                                   seated * (slack / np.maximum(n_seated, 1))[:, None]))
         final = np.where(seated, need + share, 0.0)
         ok |= fits
