@@ -311,7 +311,7 @@ def _agree(m: Meetings, protocol: Protocol, rules: _Rules, targets, res, availab
     claims = np.zeros((n, slots))
     needs = np.zeros((n, slots))
     mediated = np.zeros(n, dtype=bool)
-    seated = m.seated
+    seated, n_seated = m.seated, rules.n_seated
     # an external chair's proposal from what the parties told it in caucus
     ext = signing & rules.external
     if ext.any():
@@ -320,7 +320,6 @@ def _agree(m: Meetings, protocol: Protocol, rules: _Rules, targets, res, availab
         fits = ext & (rest >= -EPS)
         excess = np.where(seated, targets - est, 0.0)
         total = _seq_sum(excess, seated)
-        n_seated = rules.n_seated
         weight = np.where((total > EPS)[:, None], excess / np.where(total > EPS, total, 1.0)[:, None],
                           1.0 / np.maximum(n_seated, 1)[:, None])
         offer = est + np.maximum(rest, 0.0)[:, None] * weight
@@ -337,7 +336,6 @@ def _agree(m: Meetings, protocol: Protocol, rules: _Rules, targets, res, availab
         total = _seq_sum(need, seated)
         fits = rest_rows & (total <= available + EPS)
         slack = np.maximum(0.0, available - total)
-        n_seated = rules.n_seated
         # the proposer of round r without a chair: the (r mod n)-th seated party
         kth = r % np.maximum(n_seated, 1)
         proposer = (seated.cumsum(axis=1) > kth[:, None]).argmax(axis=1)

@@ -259,6 +259,8 @@ def roster(model, table: Table) -> list:
 
 # --- seating --------------------------------------------------------------------------
 _NOTHING_YET = np.full(len(KINDS), np.nan)   # per slot: no step taken, nothing learned (copied: np.full costs more)
+
+
 def seat(model, table: Table, case, pad: bool = True) -> None:
     """Bring a case to this table: who negotiates, who must sign from a distance, and how much each pads.
 

@@ -126,8 +126,8 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         return prices[:, k:k + 1]
 
     econ = econs[0]
-    # what each case brings, gathered in one pass: variants, social share, own cost (if known), local
-    # factors, its plan, and where its package space's columns start among the spaces of the batch
+    # what each case brings, gathered in one pass: variants, social share, cost factor, local factors, its plan,
+    # its land owner, and where its package space's columns start among the spaces of the batch
     first: dict[int, int] = {}       # id of a space -> its first column in ``stacks``
     stacks, at = [], 0
     kept_facts, starts = [], []
