@@ -6,10 +6,11 @@ Run on demand (not in CI; needs /usr/bin/chromium and the dev extra):
 Starts `tafelsim dashboard`, opens it in headless Chromium with design A the 2017
 samenwerkingstafel of `middenhuur-2017` and design B the same table made structural, with
 synchronised decision cycles and the escalation ladder, and times the click on "Run A and B"
-until every figure of the Compare tab is drawn, with 5 replications per design (10 runs of
-108 months). Each repetition uses new seeds, so no finished job is reused; after each, B gets
-an external chair and runs again on the same seeds (the user's next step: A's runs are read,
-only B's five are run).
+until every figure of the Compare tab is drawn, for the first look (the first replication of
+both designs) and for the whole comparison of 5 replications per design (10 runs of 108
+months). Each repetition uses new seeds, so no finished job is reused; after each, B gets an
+external chair and runs again on the same seeds (the user's next step: A's runs are read, only
+B's five are run).
 """
 
 from __future__ import annotations
@@ -32,30 +33,43 @@ from common import emit
 from playwright.sync_api import sync_playwright
 
 B_SWITCHES = {"table.synchronised_cycles": "true", "table.permanence": "structural", "escalation.enabled": "true"}
-QUERY = "?scenario=middenhuur-2017&replications=5&seed={seed}&" + "&".join(f"B.{k}={v}" for k, v in B_SWITCHES.items())
+REPLICATIONS = 5
+QUERY = (f"?scenario=middenhuur-2017&replications={REPLICATIONS}&seed={{seed}}&"
+         + "&".join(f"B.{k}={v}" for k, v in B_SWITCHES.items()))
 AGAIN = "&B.table.chair=external"   # then B changed once more: A's runs are those of the comparison before
 FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 DRAWN = """(names) => names.every(n => { const d = document.getElementById(JSON.stringify({name: n, type: 'graph'}));
     const g = d && d.querySelector('.js-plotly-plot'); return g && g._fullData && g._fullData.length > 0 })"""
-# Times taken in the page, on its clock: from the press of the mouse on Run until the page says the runs are done
-# (heard by a MutationObserver, which costs the page nothing while the runs compete with it for the cores) and until
-# every figure holds its traces (checked every frame from then on). Playwright's own work around a click (waiting
-# for the button to be ready, scrolling) is not the page's and is left out.
-WATCH = """(names) => { const b = window._bench = {};
+# Times taken in the page, on its clock: from the press of the mouse on Run until the first look (the first
+# replication of both designs, ``dashboard.jobs.looks``) is drawn, until the page says the runs are done, and until
+# every figure holds the whole comparison's traces. The page is watched by a MutationObserver (which costs it nothing
+# while the runs compete with it for the cores); once the first look or the end is announced, the figures are checked
+# every frame until drawn. Playwright's own work around a click (waiting for the button to be ready, scrolling) is
+# not the page's and is left out.
+WATCH = """([names, replications]) => { const b = window._bench = {};
     document.querySelector('#run').addEventListener('mousedown', () => { b.click = performance.now(); },
                                                      {capture: true, once: true});
-    const drawn = () => (""" + DRAWN + """)(names);
-    const tick = () => { if (drawn()) { b.drawn = performance.now(); } else { requestAnimationFrame(tick); } };
-    const message = document.querySelector('#run-message');
+    const drawn = (n) => names.every(name => {
+        const d = document.getElementById(JSON.stringify({name: name, type: 'graph'}));
+        const g = d && d.querySelector('.js-plotly-plot');
+        return g && g._fullData && g._fullData.length > 0 && g._fullLayout.meta?.replications === n; });
+    const until = (n, key) => { const tick = () => { if (drawn(n)) { b[key] = performance.now(); }
+                                                      else { requestAnimationFrame(tick); } }; tick(); };
     new MutationObserver((_, observer) => {
-        if (b.click !== undefined && message.textContent.includes('Ran')) {
+        if (b.click === undefined) { return; }
+        const intro = document.querySelector('#compare-intro');
+        if (b.looked === undefined && intro && intro.textContent.includes('First look: 1 of')) {
+            b.looked = performance.now();
+            until(1, 'look');
+        }
+        if (document.querySelector('#run-message').textContent.includes('Ran')) {
             b.ran = performance.now();
             observer.disconnect();
-            tick();
+            until(replications, 'drawn');
         }
-    }).observe(message, {childList: true, subtree: true, characterData: true}); }"""
+    }).observe(document.body, {childList: true, subtree: true, characterData: true}); }"""
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
@@ -102,13 +116,15 @@ def screenshots(page, where: Path) -> None:
     sweep_screenshot(page, where / "dashboard-sweep.png")
 
 
-def compare(page) -> tuple[float, float, str]:
-    """Click Run; seconds until the page says the runs are done, until the figures are drawn; its message."""
-    page.evaluate(WATCH, list(FIGURES))
+def compare(page) -> tuple[float | None, float, float, str]:
+    """Click Run; seconds until the first look is drawn (None: there was none, e.g. A's runs were read), until the
+    page says the runs are done, until the whole comparison is drawn; the page's message."""
+    page.evaluate(WATCH, [list(FIGURES), REPLICATIONS])
     page.click("#run")
     page.wait_for_function("() => window._bench.drawn !== undefined", timeout=300_000)
     b = page.evaluate("window._bench")
-    return (b["ran"] - b["click"]) / 1000, (b["drawn"] - b["click"]) / 1000, page.inner_text("#run-message")
+    look = (b["look"] - b["click"]) / 1000 if "look" in b else None
+    return look, (b["ran"] - b["click"]) / 1000, (b["drawn"] - b["click"]) / 1000, page.inner_text("#run-message")
 
 
 def run_cpu_seconds() -> dict[str, float]:
@@ -163,7 +179,7 @@ def main() -> None:
     args = ap.parse_args()
     load = os.getloadavg()[0]
     proc, url = start_server()
-    times, runs, loads, computing, again = [], [], [], [], []
+    times, runs, loads, computing, again, looks = [], [], [], [], [], []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
@@ -179,19 +195,20 @@ def main() -> None:
                 loads.append(time.perf_counter() - t)
                 if rep == 0 and args.screenshots:
                     page.screenshot(path=args.screenshots / "dashboard-design.png")
-                ran, drawn, message = compare(page)
+                look, ran, drawn, message = compare(page)
                 times.append(drawn)
                 runs.append(ran)
+                looks.append(look)
                 computing.append(float(re.search(r"([0-9.]+) s of computing", message).group(1)))
-                print(f"repetition {rep + 1}: runs done after {ran:.1f} s, figures drawn after {drawn:.1f} s; "
-                      f"{message}", flush=True)
+                print(f"repetition {rep + 1}: first look drawn after {look:.1f} s, runs done after {ran:.1f} s, "
+                      f"figures drawn after {drawn:.1f} s; {message}", flush=True)
                 if rep == args.repeat - 1 and args.screenshots:
                     screenshots(page, args.screenshots)
                 page.goto(url + QUERY.format(seed=100 * rep) + AGAIN)
                 page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.chair')")
                 page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
                 page.wait_for_load_state("networkidle")
-                ran, drawn, message = compare(page)
+                _, ran, drawn, message = compare(page)
                 again.append(drawn)
                 print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
             browser.close()
@@ -206,7 +223,8 @@ def main() -> None:
         "`python benchmarks/dashboard.py --repeat 3 --write results/benchmarks/dashboard.md --screenshots docs`",
         "",
         "From the click on *Run A and B* until all five figures of the Compare tab are drawn in headless "
-        "Chromium: `middenhuur-2017`, 5 replications per design (10 runs of 108 months, in parallel processes), "
+        "Chromium, first for the first look and then for the whole comparison: `middenhuur-2017`, 5 replications "
+        "per design (10 runs of 108 months, in parallel processes), "
         "design B = structural table with synchronised cycles and the escalation ladder. The click comes once "
         "the page has loaded and settled: plotly.js fetched (which the page does while the user designs) and "
         "none of the page's own requests pending for half a second. Times are the page's own (its clock, from "
@@ -215,11 +233,14 @@ def main() -> None:
         f"- machine: {platform.platform()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}",
         f"- load average before: {load:.1f} (other work on the machine slows it down)",
         f"- page loaded and settled after: {', '.join(f'{t:.1f} s' for t in loads)}",
+        f"- first look drawn after: {', '.join(f'{t:.1f} s' for t in looks)} (median **{statistics.median(looks):.1f} "
+        "s**): the first replication of A and of B, all five figures and the summary, shown while the other eight "
+        "runs go on (`dashboard.jobs.looks`)",
         f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)} (the page says so)",
         f"- of which the job itself (its worker processes, from start to `job.json`): "
         f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is the page starting the job and "
         "hearing of its end (the server answers the page's question about the job when its progress changes)",
-        f"- figures drawn after: {', '.join(f'{t:.1f} s' for t in times)}",
+        f"- the whole comparison (5 replications per design) drawn after: {', '.join(f'{t:.1f} s' for t in times)}",
         f"- median: **{statistics.median(times):.1f} s**",
         f"- then B changed once more (an external chair) and run again on the same seeds, A's five runs read "
         f"from the comparison before: figures drawn after {', '.join(f'{t:.1f} s' for t in again)} "

@@ -17,6 +17,11 @@ all runs each, and ``job.json`` (with every run's headline metrics) last, so a j
 with a ``job.json`` is complete. The job id hashes the same things for all its runs: asking
 for the same comparison again reuses it whole. Only Parquet and JSON are ever read back;
 nothing is unpickled from a results directory.
+
+A first look: once the first replications of both designs are done (1, then 4, 16, ... while
+that is at most half of them), the job writes the comparison of just those replications as a
+job of its own (the one a user asking for that many replications would get) and hands it to
+``look``, so the page can show figures while the other runs go on (:func:`looks`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -116,8 +121,19 @@ def _workers(tasks: int) -> int:
     return max(1, min(tasks, len(os.sched_getaffinity(0))))
 
 
+def looks(replications: int) -> list[int]:
+    """The numbers of replications at which a job of ``replications`` gives a first look: 1, 4, 16, ...
+    while at most half of the job (a look at nearly all of it would only delay the rest)."""
+    out, k = [], 1
+    while 2 * k <= replications:
+        out.append(k)
+        k *= 4
+    return out
+
+
 def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None,
-            pool: Executor | None = None, cancelled: threading.Event | None = None) -> dict:
+            pool: Executor | None = None, cancelled: threading.Event | None = None,
+            look: Callable[[dict], None] | None = None) -> dict:
     """Run every (design, replication) in parallel processes; return the job's ``job.json``.
 
     ``pool``: the worker processes to run on (the dashboard keeps one warm, ``dashboard.runner``);
@@ -127,6 +143,9 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     An identical job that already finished is not run again (its ``reused`` is true); of the others,
     ``runs_computed`` and ``runs_read`` say how many distinct runs were run and how many an earlier
     job had made.
+    ``look(info)``: called with the ``job.json`` of the first replications' comparison each time
+    those of both designs are done for a number in :func:`looks` (in the order the runs finish;
+    the runs are given to the workers replication by replication).
     Raises JobError naming the design and seed of the first run that failed.
     """
     jid = spec.job_id()
@@ -148,6 +167,7 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], runs / key): (d, seed, key)
                for key, (d, _, seed) in first.items()}
     results, pending = {}, set(futures)
+    wanted = looks(spec.replications) if look else []
     try:
         while pending:
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -158,6 +178,9 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
                     raise JobError(f"design {d}, seed {seed}: {error}")
             if cancelled is not None and cancelled.is_set():
                 raise JobCancelled()
+            while wanted and all(needed[(d, r, seed)] in results for r, seed in enumerate(spec.seeds[:wanted[0]])
+                                 for d in DESIGNS):
+                look(_first_look(spec, wanted.pop(0), needed, results, workdir, started))
             if progress and done:
                 progress(sum(key in results for key in needed.values()), len(needed))
     finally:
@@ -165,19 +188,35 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
             future.cancel()
         if pool is None:
             ex.shutdown(wait=True, cancel_futures=True)
+    return _write_job(spec, needed, results, out, started)
+
+
+def _first_look(spec: JobSpec, replications: int, needed: dict, results: dict, workdir: Path, started: float) -> dict:
+    """The comparison of the job's first ``replications``, written as the job it is (or read, if it was)."""
+    part = replace(spec, replications=replications)
+    out = Path(workdir) / "jobs" / part.job_id()
+    if (out / "job.json").exists():
+        return {**json.loads((out / "job.json").read_text(encoding="utf-8")), "reused": True}
+    return _write_job(part, {t: key for t, key in needed.items() if t[1] < replications}, results, out, started)
+
+
+def _write_job(spec: JobSpec, needed: dict, results: dict, out: Path, started: float) -> dict:
+    """Write the job's series and, last, its ``job.json`` (``needed``: (design, replication, seed) -> run key;
+    ``results``: run key -> (metrics, series, read rather than run)); returns the ``job.json``."""
     metrics = {t: results[key][0] for t, key in needed.items()}
     frames = {t: results[key][1] for t, key in needed.items()}
-    read = sum(was_read for _, _, was_read in results.values())
+    keys = set(needed.values())
+    read = sum(was_read for key, (_, _, was_read) in results.items() if key in keys)
     (out / "series").mkdir(parents=True, exist_ok=True)
     ordered = [(d, r, seed) for d in DESIGNS for r, seed in enumerate(spec.seeds)]
     for name in series.PER_RUN:
         table = series.combine([frames[t][name] for t in ordered], ordered)
         table.to_parquet(out / "series" / f"{name}.parquet", index=False)
-    info = {"id": jid, "scenario": spec.source, "scenario_name": spec.scenario.name,
+    info = {"id": spec.job_id(), "scenario": spec.source, "scenario_name": spec.scenario.name,
             "replications": spec.replications, "seeds": spec.seeds, "presets": spec.presets,
             "designs": {d: _jsonable(v) for d, v in spec.designs.items()},
             "runs": {d: [f"runs/{needed[(d, r, seed)]}" for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
-            "runs_computed": len(first) - read, "runs_read": read,
+            "runs_computed": len(keys) - read, "runs_read": read,
             "metrics": {d: [metrics[(d, r, seed)] for r, seed in enumerate(spec.seeds)] for d in DESIGNS},
             "seconds": round(time.perf_counter() - started, 2)}
     tmp = out / "job.json.tmp"

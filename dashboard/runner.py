@@ -7,8 +7,8 @@ server) from a 12-city comparison's runs. Here the click starts a thread in the 
 gives the runs to a pool of worker processes forked when the server starts (before it has
 threads of its own, and with the model imported, so that a run starts at once); the page asks
 ``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``), which answers when
-the progress changes. Cancelling drops the runs not yet started; those under way finish and are
-kept for later comparisons.
+the progress changes, with the job's latest first look (``dashboard.jobs.looks``). Cancelling
+drops the runs not yet started; those under way finish and are kept for later comparisons.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Status:
     done: int = 0
     state: str = "running"       # running, finished, failed, cancelled
     info: dict | None = None     # the job's job.json, once finished
+    look: dict | None = None     # the latest first look: {"id": job id, "replications": how many} (jobs.looks)
     error: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
     _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
@@ -99,11 +100,14 @@ class Runner:
     def _run(self, spec: JobSpec, status: Status) -> None:
         def progress(done: int, total: int) -> None:
             status.update(done=done, total=total)
+
+        def look(info: dict) -> None:   # given before the progress that brought it: the page hears of both at once
+            status.update(look={"id": info["id"], "replications": info["replications"]})
         try:
             try:
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look)
             except BrokenProcessPool:   # a worker died (e.g. killed): once more on new workers
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel)
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look)
             status.update(info=info, done=status.total, state="finished")
         except JobCancelled:
             status.update(state="cancelled")

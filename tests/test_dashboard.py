@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ import sim
 from dashboard import controls as ctl
 from dashboard import series
 from dashboard.export import render
-from dashboard.jobs import JobSpec, load_job, run_job
+from dashboard.jobs import JobSpec, load_job, looks, run_job
 from dashboard.runner import Runner, Status
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
@@ -166,6 +167,39 @@ def test_a_design_equal_to_the_other_runs_once(tmp_path):
     assert info["metrics"]["A"] == info["metrics"]["B"]
 
 
+def test_first_looks_come_at_1_4_16_replications_while_at_most_half_of_the_job():
+    assert [looks(r) for r in (1, 2, 5, 7, 8, 31, 32, 50)] == [[], [1], [1], [1], [1, 4], [1, 4], [1, 4, 16],
+                                                                 [1, 4, 16]]
+
+
+def test_a_job_gives_a_first_look_that_is_the_comparison_of_its_first_replications(tmp_path):
+    """The look is the job a user asking for fewer replications would get: same id, same numbers; the
+    job itself is unchanged by giving it (its runs, series and metrics as without a look)."""
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    spec = JobSpec(sc, SCENARIO, 2, 7, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    seen = []
+    info = run_job(spec, tmp_path, look=seen.append)
+    [first] = seen
+    part = replace(spec, replications=1)
+    assert first["id"] == part.job_id() and first["replications"] == 1 and first["seeds"] == [7]
+    assert first["runs"] == {d: runs[:1] for d, runs in info["runs"].items()}
+    assert first["metrics"] == {d: m[:1] for d, m in info["metrics"].items()}
+    assert first["runs_computed"] == 2 and first["runs_read"] == 0
+    job = load_job(str(tmp_path), first["id"])
+    whole = load_job(str(tmp_path), info["id"])
+    for name in series.PER_RUN:
+        expected = whole.series(name)
+        expected = expected[expected["replication"] == 0].reset_index(drop=True)
+        pd.testing.assert_frame_equal(job.series(name), expected)
+    # asked for itself, the look's comparison is the one already written
+    assert run_job(part, tmp_path)["reused"]
+    # a job of one replication has nothing to look at first
+    seen.clear()
+    run_job(replace(spec, base_seed=20, replications=1), tmp_path, look=seen.append)
+    assert seen == []
+
+
 def _follow(runner: Runner, token: str, timeout: float = 120.0):
     """Follow a job as the page does (asking for a change of what it has seen), until it is no longer running."""
     deadline = time.monotonic() + timeout
@@ -204,6 +238,9 @@ def test_the_servers_runner_gives_the_same_job_as_run_job(job, runner):
     assert status.state == "finished" and status.done == status.total == 2 * SEEDS and seen == sorted(seen)
     assert status.info["id"] == jid and (runner.workdir / "jobs" / jid / "job.json").exists()
     assert status.info["metrics"] == load_job(str(workdir), jid).info["metrics"]
+    # the page was given a first look: the first replication of both designs, as a job of its own
+    assert status.look == {"id": replace(spec, replications=1).job_id(), "replications": 1}
+    assert (runner.workdir / "jobs" / status.look["id"] / "job.json").exists()
 
 
 def test_a_cancelled_job_stops_and_leaves_no_result(runner):

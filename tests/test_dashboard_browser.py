@@ -8,6 +8,7 @@ the sweep explorer's against the committed sweep's own files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -81,6 +82,19 @@ def graph_data(page, name: str, timeout: float = 60_000) -> list[dict]:
                                        x: Array.from(t.x || []), y: Array.from(t.y || [])}}))""")
 
 
+COMPARE_FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
+
+
+def wait_for_comparison(page, replications: int, timeout: float = 120_000) -> None:
+    """Until every figure of the Compare tab is drawn from a comparison of this many replications per design (a
+    running job's first look has fewer: ``dashboard.jobs.looks``)."""
+    page.wait_for_function("""([names, n]) => names.every(name => {
+        const d = document.getElementById(JSON.stringify({name: name, type: 'graph'}));
+        const g = d && d.querySelector('.js-plotly-plot');
+        return g && g._fullData && g._fullData.length && g._fullLayout.meta?.replications === n; })""",
+                           arg=[list(COMPARE_FIGURES), replications], timeout=timeout)
+
+
 def open_page(page, url: str, query: str = ""):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
@@ -109,7 +123,9 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
     page.wait_for_function("() => document.querySelector('#link').href.includes('B.table.permanence=structural')")
 
     page.click("#run")
-    traces = graph_data(page, "homes")   # drawn once the run is done: the page switched to the Compare tab
+    wait_for_comparison(page, REPS)   # drawn once all runs are done (a first look of one replication may come before)
+    assert "First look" not in page.inner_text("#compare-intro")
+    traces = graph_data(page, "homes")
 
     # both designs ran, and what is plotted is what sim.run returns for the same seeds
     a_params = {"run.months": MONTHS}
@@ -200,18 +216,33 @@ def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, serve
     assert {t["meta"]["design"] for t in traces if t["meta"]} == {"A", "B"}
 
 
-def test_a_run_shows_its_progress_and_can_be_cancelled(page, server):
-    """A comparison too long to wait for: the progress bar counts its runs, Cancel stops it, Run is back."""
+def test_a_long_run_shows_its_progress_and_a_first_look_and_can_be_cancelled(page, server):
+    """A comparison too long to wait for: the progress bar counts its runs; once the first replication of
+    both designs is done the Compare tab shows it as a first look (the same numbers as sim.run's); Cancel stops
+    the job, Run is back, and the first look stays as the comparison of the replication it has."""
     open_page(page, server, "?scenario=middenhuur-2017&replications=50&seed=900")   # 100 runs: never done first
     page.click("#run")
     page.wait_for_function("() => document.querySelector('#progress-text').innerText.endsWith('of 100 runs')")
-    page.wait_for_function("() => Number(document.querySelector('#progress').value) >= 1", timeout=60_000)
+    wait_for_comparison(page, 1)
+    assert page.locator(".tab--selected").inner_text() == "Compare"
+    assert "First look: 1 of 50 replications per design" in page.inner_text("#compare-intro")
     assert page.is_disabled("#run") and not page.is_disabled("#cancel")
+    traces = graph_data(page, "homes")
+    expected = sim.run("middenhuur-2017", seed=900).metrics   # A and B are the scenario's own design here
+    for d in "AB":
+        [mean] = [t for t in traces if t["meta"] == {"design": d, "stat": "mean", "panel": "agreed/midrent"}]
+        [high] = [t for t in traces if t["meta"] == {"design": d, "stat": "high", "panel": "agreed/midrent"}]
+        assert mean["y"] == high["y"]   # one replication: its band is its line
+        assert mean["y"][-1] == pytest.approx(expected["midrent_agreed"])
     page.click("#cancel")
     page.wait_for_function("() => document.querySelector('#run-message').innerText.includes('Cancelled')",
                            timeout=30_000)
     assert not page.is_disabled("#run") and page.is_disabled("#cancel")
-    assert page.locator(".tab--selected").inner_text() == "Design"   # nothing to compare: the page stays
+    page.wait_for_function("() => !document.querySelector('#compare-intro').innerText.includes('First look')")
+    shown = int(re.search(r"(\d+) replications? per design", page.inner_text("#compare-intro")).group(1))
+    assert shown in (1, 4, 16)   # the latest first look before the cancel (sim.run above took a while)
+    wait_for_comparison(page, shown)
+    assert page.locator(".tab--selected").inner_text() == "Compare"
 
 
 def choose(page, dropdown: str, option: str) -> None:

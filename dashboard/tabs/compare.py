@@ -38,8 +38,10 @@ def key(job: Job) -> str:
 
 
 def _finish(chart: Chart, job: Job, height: int) -> dict:
-    """House style, and the designs' key where an export can put it under the title."""
-    return chart.finish(height, meta={"designs": key(job)})
+    """House style, and the designs' key where an export can put it under the title; the job's id and
+    replications say which comparison the figure shows (a first look's or the whole job's)."""
+    return chart.finish(height, meta={"designs": key(job), "job": job.info["id"],
+                                      "replications": job.info["replications"]})
 
 
 def changes(job: Job) -> list[tuple]:
@@ -265,15 +267,21 @@ def register(app, workdir: Path) -> None:
             figures = [FIGURES[name](workdir, **view)[0] for name in graphs]
         except InputError as e:
             return html.Div(str(e), className="error"), "", *[None] * len(FIGURE_NAMES), *[{}] * len(graphs), NAME
-        return _intro(j), _summary_html(series.summary(j.metrics)), *[view] * len(FIGURE_NAMES), *figures, NAME
+        return (_intro(j, (job or {}).get("of")), _summary_html(series.summary(j.metrics)),
+                *[view] * len(FIGURE_NAMES), *figures, NAME)
 
 
-def _intro(j: Job):
+def _intro(j: Job, of: int | None = None):
+    """What is compared; ``of``: the replications the running job will have, when this is its first look."""
     diff = [f"{name}: A {_text(a)}, B {_text(b)}" for name, a, b in changes(j)]
     info = j.info
+    k = info["replications"]
+    look = [html.Strong(f"First look: {k} of {of} replications per design. ", className="first-look"),
+            html.Span("The figures are drawn again when the other runs are done. ")] if of and of > k else []
     return html.Div([
-        html.Span(f"{info['scenario_name']}: {info['replications']} replications per design on seeds "
-                  f"{info['seeds'][0]}-{info['seeds'][-1]}. "),
+        *look,
+        html.Span(f"{info['scenario_name']}: {k} replication{'s' if k != 1 else ''} per design on "
+                  f"seed{'s' if k != 1 else ''} {info['seeds'][0]}" + (f"-{info['seeds'][-1]}. " if k != 1 else ". ")),
         html.Span([html.B("A", className="design-A"), f" {info['presets']['A']}; ",
                    html.B("B", className="design-B"), f" {info['presets']['B']}. "]),
         html.Span("B differs from A in: " + "; ".join(diff) + "." if diff else "A and B are the same design."),

@@ -31,14 +31,25 @@ WAIT_S = 5   # how long the server holds the page's question about a job whose p
 # it updates the progress bar only when it moved. A dcc.Interval would cost a full cycle of Dash's renderer per
 # tick (about 0.1 s of the browser's CPU with this page on a 2-core machine), taken from the runs, and would hear
 # of the end up to a tick late.
+# A first look (the first replications' comparison, ``dashboard.jobs.looks``) goes to the ``job`` store with the number
+# of replications the job will have (``of``), which draws it on the Compare tab while the rest run. The end of the
+# job goes to ``run-ended`` by set_props too, not as this callback's output: Dash holds back every callback downstream
+# of one still running, so with ``run-ended`` (hence ``job``) its output no first look would be drawn before the end.
 FOLLOW = """async function(token) {
     if (!token) { return window.dash_clientside.no_update; }
-    let shown = -1;
+    let shown = -1, looked = null;
     for (;;) {
         let s;
         try { s = await (await fetch("_tafelsim/job/" + token + "?seen=" + shown)).json(); }
         catch (e) { await new Promise(resolve => setTimeout(resolve, 500)); continue; }
-        if (s.state !== "running") { return token; }
+        if (s.state !== "running") {
+            window.dash_clientside.set_props("run-ended", {data: token});
+            return token;
+        }
+        if (s.look && s.look.id !== looked) {
+            looked = s.look.id;
+            window.dash_clientside.set_props("job", {data: {id: s.look.id, of: s.total / 2}});
+        }
         if (s.done !== shown) {
             shown = s.done;
             window.dash_clientside.set_props("progress", {value: String(s.done), max: String(s.total)});
@@ -87,7 +98,7 @@ def header() -> html.Header:
             html.Button("Run A and B", id="run", className="primary"),
             html.Button("Cancel", id="cancel", className="secondary", disabled=True),
             html.Progress(id="progress", value="0", max="1", className="progress"),
-            dcc.Store(id="run-token"), dcc.Store(id="run-ended"),
+            dcc.Store(id="run-token"), dcc.Store(id="run-followed"), dcc.Store(id="run-ended"),
             html.Span(id="progress-text", className="progress-text"),
             html.A("link to this design", id="link", href="", className="link",
                    title="opens the page with this scenario and these designs"),
@@ -219,7 +230,7 @@ def register(app, workdir: Path, runner: Runner) -> None:
         if status is None:
             return {"state": "unknown", "done": 0, "total": 0}
         status.wait(request.args.get("seen", -1, type=int), WAIT_S)
-        return {"state": status.state, "done": status.done, "total": status.total}
+        return {"state": status.state, "done": status.done, "total": status.total, "look": status.look}
 
     @app.callback(
         Output("run-token", "data"), Output("run", "disabled"), Output("cancel", "disabled"),
@@ -244,7 +255,7 @@ def register(app, workdir: Path, runner: Runner) -> None:
         total = 2 * spec.replications
         return (runner.start(spec), True, False, "0", str(total), f"0 of {total} runs", "")
 
-    app.clientside_callback(FOLLOW, Output("run-ended", "data"), Input("run-token", "data"),
+    app.clientside_callback(FOLLOW, Output("run-followed", "data"), Input("run-token", "data"),
                             prevent_initial_call=True)
 
     @app.callback(
@@ -256,11 +267,13 @@ def register(app, workdir: Path, runner: Runner) -> None:
     def finish(token):
         """The job's result (for the Compare tab, which then opens), or why there is none."""
         status = runner.status(token)
-        if status is None or status.state != "finished":   # nothing to compare: the page stays where it is
+        if status is None or status.state != "finished":   # nothing (more) to compare: the page stays where it is
             message = (_problems("The run failed:", ["the server lost this run (restarted?)"]) if status is None
                        else html.Span("Cancelled.", className="ok") if status.state == "cancelled"
                        else _problems("The run failed:", [status.error]))
-            return (*idle, "0", "1", "", message, no_update)
+            # a first look shown stays, now as the comparison of the replications it has (no more to come)
+            look = {"id": status.look["id"]} if status is not None and status.look else no_update
+            return (*idle, "0", "1", "", message, look)
         info = status.info
         seeds = info["seeds"]
         text = f"Ran A and B on seeds {seeds[0]}-{seeds[-1]} ({_what_ran(info)})."
