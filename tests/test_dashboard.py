@@ -167,6 +167,15 @@ def test_a_design_equal_to_the_other_runs_once(tmp_path):
     assert info["metrics"]["A"] == info["metrics"]["B"]
 
 
+def test_an_estimate_reads_with_its_interval_or_says_it_has_none():
+    """A first look of one replication has no interval; the summary says so instead of "(-inf to inf)"."""
+    assert compare.estimate(1.25e6, 0.9e6, 1.5e6, "EUR") == "EUR 1.2 mln (0.9 to 1.5)"
+    one = series.summary({"A": [{"homes_agreed": 120}], "B": [{"homes_agreed": 150}]})
+    row = compare.summary_table(one).set_index("metric").loc["homes_agreed"]
+    assert (row["A (95% CI)"], row["B − A (95% CI)"]) == ("120 (no interval)", "+30.0 (no interval)")
+    assert row["reading"] == "one replication: no interval"
+
+
 def test_first_looks_come_at_1_4_16_replications_while_at_most_half_of_the_job():
     assert [looks(r) for r in (1, 2, 5, 7, 8, 31, 32, 50)] == [[], [1], [1], [1], [1, 4], [1, 4], [1, 4, 16],
                                                                  [1, 4, 16]]

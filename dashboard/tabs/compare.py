@@ -88,7 +88,10 @@ def fmt(v: float, unit: str, signed: bool = False, scale_of: float | None = None
 
 
 def estimate(mean: float, low: float, high: float, unit: str, signed: bool = False) -> str:
-    """"EUR 1.2 mln (0.9 to 1.5)": an estimate with its interval, on one scale."""
+    """"EUR 1.2 mln (0.9 to 1.5)": an estimate with its interval, on one scale. One replication has no
+    interval (``experiments.stats.mean_ci`` widens it to infinity): "EUR 1.2 mln (no interval)"."""
+    if math.isinf(low) and math.isinf(high) and not math.isinf(mean):
+        return f"{fmt(mean, unit, signed)} (no interval)"
     return f"{fmt(mean, unit, signed)} ({fmt(low, unit, signed, mean)} to {fmt(high, unit, signed, mean)})"
 
 
