@@ -127,6 +127,15 @@ def compare(page) -> tuple[float | None, float, float, str]:
     return look, (b["ran"] - b["click"]) / 1000, (b["drawn"] - b["click"]) / 1000, page.inner_text("#run-message")
 
 
+def _seconds(t: float | None) -> str:
+    return "none" if t is None else f"{t:.1f} s"
+
+
+def _median(times: list) -> str:
+    shown = [t for t in times if t is not None]
+    return _seconds(statistics.median(shown) if shown else None)
+
+
 def run_cpu_seconds() -> dict[str, float]:
     """CPU seconds of the comparison's runs alone: what no amount of other load on the machine changes."""
     import sim
@@ -200,7 +209,7 @@ def main() -> None:
                 runs.append(ran)
                 looks.append(look)
                 computing.append(float(re.search(r"([0-9.]+) s of computing", message).group(1)))
-                print(f"repetition {rep + 1}: first look drawn after {look:.1f} s, runs done after {ran:.1f} s, "
+                print(f"repetition {rep + 1}: first look drawn after {_seconds(look)}, runs done after {ran:.1f} s, "
                       f"figures drawn after {drawn:.1f} s; {message}", flush=True)
                 if rep == args.repeat - 1 and args.screenshots:
                     screenshots(page, args.screenshots)
@@ -233,9 +242,9 @@ def main() -> None:
         f"- machine: {platform.platform()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}",
         f"- load average before: {load:.1f} (other work on the machine slows it down)",
         f"- page loaded and settled after: {', '.join(f'{t:.1f} s' for t in loads)}",
-        f"- first look drawn after: {', '.join(f'{t:.1f} s' for t in looks)} (median **{statistics.median(looks):.1f} "
-        "s**): the first replication of A and of B, all five figures and the summary, shown while the other eight "
-        "runs go on (`dashboard.jobs.looks`)",
+        f"- first look drawn after: {', '.join(map(_seconds, looks))} (median **{_median(looks)}**): the first "
+        "replication of A and of B, all five figures and the summary, shown while the other eight runs go on "
+        "when they will take at least `dashboard.runner.LOOK_WORTH_S` at the pace so far (`none`: not worth it)",
         f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)} (the page says so)",
         f"- of which the job itself (its worker processes, from start to `job.json`): "
         f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is the page starting the job and "

@@ -21,7 +21,10 @@ nothing is unpickled from a results directory.
 A first look: once the first replications of both designs are done (1, then 4, 16, ... while
 that is at most half of them), the job writes the comparison of just those replications as a
 job of its own (the one a user asking for that many replications would get) and hands it to
-``look``, so the page can show figures while the other runs go on (:func:`looks`).
+``look``, so the page can show figures while the other runs go on (:func:`looks`). Only when
+the rest of the job will take a while, though (``look_worth``): drawing the figures costs the
+page 1-2 s of CPU, taken from the runs, which use every core; on a 2-core machine a first look
+of the 12-city comparison delayed the whole of it by about 2 s (results/benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ def looks(replications: int) -> list[int]:
 
 def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] | None = None,
             pool: Executor | None = None, cancelled: threading.Event | None = None,
-            look: Callable[[dict], None] | None = None) -> dict:
+            look: Callable[[dict], None] | None = None, look_worth: float = 0.0) -> dict:
     """Run every (design, replication) in parallel processes; return the job's ``job.json``.
 
     ``pool``: the worker processes to run on (the dashboard keeps one warm, ``dashboard.runner``);
@@ -145,7 +148,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     job had made.
     ``look(info)``: called with the ``job.json`` of the first replications' comparison each time
     those of both designs are done for a number in :func:`looks` (in the order the runs finish;
-    the runs are given to the workers replication by replication).
+    the runs are given to the workers replication by replication), if the runs left would take at
+    least ``look_worth`` seconds at the pace of those done.
     Raises JobError naming the design and seed of the first run that failed.
     """
     jid = spec.job_id()
@@ -180,7 +184,10 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
                 raise JobCancelled()
             while wanted and all(needed[(d, r, seed)] in results for r, seed in enumerate(spec.seeds[:wanted[0]])
                                  for d in DESIGNS):
-                look(_first_look(spec, wanted.pop(0), needed, results, workdir, started))
+                k = wanted.pop(0)
+                left = (time.perf_counter() - started) * (len(first) - len(results)) / len(results)
+                if left >= look_worth:
+                    look(_first_look(spec, k, needed, results, workdir, started))
             if progress and done:
                 progress(sum(key in results for key in needed.values()), len(needed))
     finally:

@@ -26,6 +26,10 @@ from dashboard.jobs import JobCancelled, JobError, JobSpec, run_job
 from sim.errors import InputError
 
 KEEP = 64   # finished jobs whose status is remembered (a page polls its own until it has read it)
+# A first look only when the rest of the job will take at least this long (``dashboard.jobs.run_job``'s
+# look_worth): on the 2-core machine of results/benchmarks/README.md the 12-city comparison's runs after its
+# first look took 5-7 s, and drawing the look delayed the whole comparison by about 2 s.
+LOOK_WORTH_S = 8.0
 
 
 @dataclass
@@ -66,9 +70,10 @@ def warm_up() -> None:
 
 
 class Runner:
-    def __init__(self, workdir: Path, workers: int | None = None):
+    def __init__(self, workdir: Path, workers: int | None = None, look_worth: float = LOOK_WORTH_S):
         self.workdir = Path(workdir)
         self.workers = workers or len(os.sched_getaffinity(0))
+        self.look_worth = look_worth
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._jobs: dict[str, Status] = {}
@@ -105,9 +110,11 @@ class Runner:
             status.update(look={"id": info["id"], "replications": info["replications"]})
         try:
             try:
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look)
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look,
+                               look_worth=self.look_worth)
             except BrokenProcessPool:   # a worker died (e.g. killed): once more on new workers
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look)
+                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look,
+                               look_worth=self.look_worth)
             status.update(info=info, done=status.total, state="finished")
         except JobCancelled:
             status.update(state="cancelled")

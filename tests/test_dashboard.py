@@ -207,6 +207,9 @@ def test_a_job_gives_a_first_look_that_is_the_comparison_of_its_first_replicatio
     seen.clear()
     run_job(replace(spec, base_seed=20, replications=1), tmp_path, look=seen.append)
     assert seen == []
+    # nor does one whose other runs would not take long enough to be worth drawing a look (``look_worth``)
+    run_job(replace(spec, base_seed=30), tmp_path, look=seen.append, look_worth=3600.0)
+    assert seen == []
 
 
 def _follow(runner: Runner, token: str, timeout: float = 120.0):
@@ -235,7 +238,7 @@ def test_a_job_status_answers_whoever_waits_for_it_when_it_changes():
 
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory):
-    r = Runner(tmp_path_factory.mktemp("runner"), workers=2)
+    r = Runner(tmp_path_factory.mktemp("runner"), workers=2, look_worth=0.0)   # short jobs: a first look all the same
     r.start_workers()
     yield r
     r.close()
