@@ -102,12 +102,13 @@ class HousingTablesModel(mesa.Model):
         sd, phi, n = p["cycles.position_drift"], p["cycles.drift_persistence"], p["run.months"] + 1
         if sd <= 0:
             return np.zeros(0)
-        shocks = self.streams.get("drift", _KIND_INDEX[kind], idx).normal(0.0, sd, n)
-        out = np.empty(n)
-        out[0] = shocks[0] / math.sqrt(max(1e-12, 1.0 - phi * phi))
-        for t in range(1, n):
-            out[t] = phi * out[t - 1] + shocks[t]
-        return out
+        shocks = self.streams.get("drift", _KIND_INDEX[kind], idx).normal(0.0, sd, n).tolist()
+        x = shocks[0] / math.sqrt(max(1e-12, 1.0 - phi * phi))
+        out = [x]
+        for s in shocks[1:]:   # Python floats: the same arithmetic as numpy's, without a numpy scalar a month
+            x = phi * x + s
+            out.append(x)
+        return np.array(out)
 
     def _make_agents(self, scenario) -> None:
         p = self.p
@@ -238,10 +239,11 @@ class HousingTablesModel(mesa.Model):
                                 or self.entry_table[m.unique_id].switches["regional_plan_review"]}
 
     def _table(self, name, level, switches, area, means=None, per_landsdeel=False) -> Table:
-        rng = self.streams.get(f"table:{name}")
+        interval = switches["meeting_interval"]
+        # a table meeting every month has one phase: no stream needed to draw it (the stream is its own)
+        phase = int(self.streams.get(f"table:{name}").integers(0, interval)) if interval > 1 else 0
         t = Table(id=len(self.tables), name=name, level=level, switches=dict(switches), area=list(area),
-                  means=means or Means(), per_landsdeel=per_landsdeel,
-                  phase=int(rng.integers(0, switches["meeting_interval"])))
+                  means=means or Means(), per_landsdeel=per_landsdeel, phase=phase)
         self.tables.append(t)
         return t
 

@@ -21,6 +21,7 @@ invalid (``valid``) and never chosen (its surplus is minus infinity in the negot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -119,7 +120,12 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         prices = np.empty((m, len(_PRICES)))
         prices[:] = [getattr(econs[0], name) for name in _PRICES]
     else:
-        prices = np.array([[getattr(e, name) for name in _PRICES] for e in econs], dtype=float).reshape(m, len(_PRICES))
+        # the cases of a batch come from a few months: each month's prices read once, then given to its cases
+        row_of: dict[int, int] = {}
+        rows = [row_of.setdefault(id(e), len(row_of)) for e in econs]
+        distinct = {id(e): e for e in econs}
+        table = np.array([[getattr(distinct[i], name) for name in _PRICES] for i in row_of], dtype=float)
+        prices = table.reshape(len(row_of), len(_PRICES))[np.array(rows, dtype=int)]
 
     def col(name):
         k = _PRICE_COLUMN[name]
@@ -147,7 +153,7 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         kept_facts.append(kept[1])
         starts.append(start)
     # size, social share, cost factor, land, rent, plan, the municipality's land, a developer's land
-    facts = np.array(kept_facts, dtype=float).reshape(m, 8)
+    facts = np.fromiter(chain.from_iterable(kept_facts), dtype=float, count=8 * m).reshape(m, 8)
     own_cost = np.array([c.concrete for c in cases], dtype=bool) if known_cost is None else np.full(m, bool(known_cost))
     plan, start = facts[:, 5].astype(int), np.array(starts, dtype=int)
     if variants is None:   # every variant; a case with fewer is padded with copies of its plan
