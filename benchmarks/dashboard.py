@@ -8,9 +8,12 @@ samenwerkingstafel of `middenhuur-2017` and design B the same table made structu
 synchronised decision cycles and the escalation ladder, and times the click on "Run A and B"
 until every figure of the Compare tab is drawn, for the first look (the first replication of
 both designs) and for the whole comparison of 5 replications per design (10 runs of 108
-months). Each repetition uses new seeds, so no finished job is reused; after each, B gets an
-external chair and runs again on the same seeds (the user's next step: A's runs are read, only
-B's five are run).
+months). The dashboard makes design A's runs while the user designs (``Runner.prefetch``), so
+the wait depends on when Run is clicked: as soon as the page has settled, after ``DESIGN_S``
+seconds of designing, and, for reference, as soon as the page has settled on a server started
+with ``--no-prefetch``; each on a server of its own. Each repetition uses new seeds, so no
+finished job is reused; in the first way, after each, B gets an external chair and runs again
+on the same seeds (the user's next step: A's runs are read, only B's five are run).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ REPLICATIONS = 5
 QUERY = (f"?scenario=middenhuur-2017&replications={REPLICATIONS}&seed={{seed}}&"
          + "&".join(f"B.{k}={v}" for k, v in B_SWITCHES.items()))
 AGAIN = "&B.table.chair=external"   # then B changed once more: A's runs are those of the comparison before
+DESIGN_S = 10.0                     # a user's time between the page appearing and the click on Run
 FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -72,11 +76,12 @@ WATCH = """([names, replications]) => { const b = window._bench = {};
     }).observe(document.body, {childList: true, subtree: true, characterData: true}); }"""
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(prefetch: bool = True) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port), "--results", "results"],
+    proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port), "--results", "results",
+                             "--prefetch" if prefetch else "--no-prefetch"],
                             stdout=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     for _ in range(300):
@@ -102,7 +107,7 @@ def sweep_screenshot(page, path: Path) -> None:
     page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1550})   # two figures
 
 
-def screenshots(page, where: Path) -> None:
+def screenshots_of(page, where: Path) -> None:
     """The comparison just drawn, its homes figure, a look inside a run and the sweep explorer."""
     page.wait_for_timeout(500)
     page.screenshot(path=where / "dashboard-compare.png")
@@ -180,6 +185,53 @@ def job_seconds(workers: int, seed: int) -> float:
     return float(out.stdout.split()[-1])
 
 
+# (what the user does, server with prefetch, seconds between the page settling and the click on Run)
+MODES = (("Run clicked as soon as the page has settled", True, 0.0),
+         (f"Run clicked after {DESIGN_S:.0f} s of designing B", True, DESIGN_S),
+         ("Run clicked as soon as the page has settled, without prefetch (`--no-prefetch`)", False, 0.0))
+
+
+def _open(page, url: str, query: str, marker: str) -> float:
+    """Open the page with a design; seconds until it has loaded and settled."""
+    t = time.perf_counter()
+    page.goto(url + query)
+    page.wait_for_function(f"() => document.querySelector('#link')?.href.includes('{marker}')")
+    # the page loads plotly.js (4.6 MB) with a hidden graph while the user designs; a user who
+    # clicks Run the moment the page appears waits for it too, which is the page's load, not the run
+    page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
+    page.wait_for_load_state("networkidle")   # the page's own callbacks done (a user reads it first)
+    return time.perf_counter() - t
+
+
+def comparison(page, url: str, mode: int, rep: int, repeat: int, out: dict, screenshots: Path | None) -> None:
+    """One comparison (new seeds) the way ``MODES[mode]`` says; in the first mode, then B changed once more and
+    run again on the same seeds."""
+    what, _, design_s = MODES[mode]
+    seed = 1000 * mode + 100 * rep
+    out["loads"].append(_open(page, url, QUERY.format(seed=seed), "B.table.permanence"))
+    if mode == 0 and rep == 0 and screenshots:
+        page.screenshot(path=screenshots / "dashboard-design.png")
+    page.wait_for_timeout(1000 * design_s)
+    look, ran, drawn, message = compare(page)
+    out["drawn"].append(drawn)
+    out["runs"].append(ran)
+    out["looks"].append(look)
+    out["computing"].append(float(re.search(r"([0-9.]+) s of computing", message).group(1)))
+    print(f"{what}, repetition {rep + 1}: first look drawn after {_seconds(look)}, runs done after "
+          f"{ran:.1f} s, figures drawn after {drawn:.1f} s; {message}", flush=True)
+    if mode == 0 and rep == repeat - 1 and screenshots:
+        screenshots_of(page, screenshots)
+    if mode == 0:
+        _open(page, url, QUERY.format(seed=seed) + AGAIN, "B.table.chair")
+        _, ran, drawn, message = compare(page)
+        out["again"].append(drawn)
+        print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
+
+
+def _list(times: list) -> str:
+    return ", ".join(map(_seconds, times))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
@@ -187,46 +239,26 @@ def main() -> None:
     ap.add_argument("--screenshots", type=Path, help="directory for dashboard-*.png")
     args = ap.parse_args()
     load = os.getloadavg()[0]
-    proc, url = start_server()
-    times, runs, loads, computing, again, looks = [], [], [], [], [], []
+    # a server each way, all started now, and the ways taken in turn within each repetition: the machine's speed
+    # drifts over minutes, and so the ways are compared side by side
+    servers = [start_server(prefetch) for _, prefetch, _ in MODES]
+    sessions = [{"what": what, "loads": [], "looks": [], "runs": [], "computing": [], "drawn": [], "again": []}
+                for what, _, _ in MODES]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in MODES]
             for rep in range(args.repeat):
-                t = time.perf_counter()
-                page.goto(url + QUERY.format(seed=100 * rep))
-                page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.permanence')")
-                # the page loads plotly.js (4.6 MB) with a hidden graph while the user designs; a user who
-                # clicks Run the moment the page appears waits for it too, which is the page's load, not the run
-                page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
-                page.wait_for_load_state("networkidle")   # the page's own callbacks done (a user reads it first)
-                loads.append(time.perf_counter() - t)
-                if rep == 0 and args.screenshots:
-                    page.screenshot(path=args.screenshots / "dashboard-design.png")
-                look, ran, drawn, message = compare(page)
-                times.append(drawn)
-                runs.append(ran)
-                looks.append(look)
-                computing.append(float(re.search(r"([0-9.]+) s of computing", message).group(1)))
-                print(f"repetition {rep + 1}: first look drawn after {_seconds(look)}, runs done after {ran:.1f} s, "
-                      f"figures drawn after {drawn:.1f} s; {message}", flush=True)
-                if rep == args.repeat - 1 and args.screenshots:
-                    screenshots(page, args.screenshots)
-                page.goto(url + QUERY.format(seed=100 * rep) + AGAIN)
-                page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.chair')")
-                page.wait_for_function("() => window.Plotly !== undefined", timeout=60_000)
-                page.wait_for_load_state("networkidle")
-                _, ran, drawn, message = compare(page)
-                again.append(drawn)
-                print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
+                for mode, (page, (_, url)) in enumerate(zip(pages, servers)):
+                    comparison(page, url, mode, rep, args.repeat, sessions[mode], args.screenshots)
             browser.close()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+        for proc, _ in servers:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
     cpu = run_cpu_seconds()
     jobs = {w: job_seconds(w, 900 + w) for w in (1, 2)}
-    text = "\n".join([
+    lines = [
         "# Dashboard: time to show the 12-city comparison",
         "",
         "`python benchmarks/dashboard.py --repeat 3 --write results/benchmarks/dashboard.md --screenshots docs`",
@@ -234,34 +266,49 @@ def main() -> None:
         "From the click on *Run A and B* until all five figures of the Compare tab are drawn in headless "
         "Chromium, first for the first look and then for the whole comparison: `middenhuur-2017`, 5 replications "
         "per design (10 runs of 108 months, in parallel processes), "
-        "design B = structural table with synchronised cycles and the escalation ladder. The click comes once "
-        "the page has loaded and settled: plotly.js fetched (which the page does while the user designs) and "
-        "none of the page's own requests pending for half a second. Times are the page's own (its clock, from "
-        "the mouse press on Run), so Playwright's work around the click is not counted.",
+        "design B = structural table with synchronised cycles and the escalation ladder, set by the page's link. "
+        "The dashboard makes design A's runs while the user designs (`dashboard.runner.Runner.prefetch`), so what "
+        "the user waits for depends on when Run is clicked: each way below has a server of its own (all three "
+        "started at once and taken in turn within each repetition, so that they are compared side by side) and "
+        "new seeds for every repetition, so no run is read from another. The page counts as settled once plotly.js is "
+        "fetched (which the page does while the user designs) and none of its own requests has been pending for "
+        "half a second. Times are the page's own (its clock, from the mouse press on Run), so Playwright's work "
+        "around the click is not counted.",
         "",
         f"- machine: {platform.platform()}, {len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}",
         f"- load average before: {load:.1f} (other work on the machine slows it down)",
-        f"- page loaded and settled after: {', '.join(f'{t:.1f} s' for t in loads)}",
-        f"- first look drawn after: {', '.join(map(_seconds, looks))} (median **{_median(looks)}**): the first "
-        "replication of A and of B, all five figures and the summary, shown while the other eight runs go on "
-        "when they will take at least `dashboard.runner.LOOK_WORTH_S` at the pace so far (`none`: not worth it)",
-        f"- runs finished after: {', '.join(f'{t:.1f} s' for t in runs)} (the page says so)",
-        f"- of which the job itself (its worker processes, from start to `job.json`): "
-        f"{', '.join(f'{t:.1f} s' for t in computing)}; the rest is the page starting the job and "
-        "hearing of its end (the server answers the page's question about the job when its progress changes)",
-        f"- the whole comparison (5 replications per design) drawn after: {', '.join(f'{t:.1f} s' for t in times)}",
-        f"- median: **{statistics.median(times):.1f} s**",
-        f"- then B changed once more (an external chair) and run again on the same seeds, A's five runs read "
-        f"from the comparison before: figures drawn after {', '.join(f'{t:.1f} s' for t in again)} "
-        f"(median **{statistics.median(again):.1f} s**)",
-        f"- CPU time of the 10 runs themselves (`sim.run`, one process, seeds 0-4): A {cpu['A']:.1f} s, "
-        f"B {cpu['B']:.1f} s; the runs take at least (A + B) / cores of wall time, whatever the dashboard does",
-        f"- the job alone (no page; new seeds) on 1 worker process: {jobs[1]:.1f} s, on 2: {jobs[2]:.1f} s "
-        f"({jobs[1] / jobs[2]:.2f}x): the job's time divides over the worker processes, one per core, so on a "
-        "machine with more cores the runs' part of the wait shrinks in proportion",
+    ]
+    for k, out in enumerate(sessions):
+        lines += [
+            "",
+            f"## {out['what']}",
+            "",
+            f"- page loaded and settled after: {_list(out['loads'])}",
+            f"- first look drawn after: {_list(out['looks'])}: the first replication of A and of B, shown while the "
+            "other runs go on when they will take at least `dashboard.runner.LOOK_WORTH_S` at the pace so far "
+            "(`none`: not worth it)",
+            f"- runs finished after: {_list(out['runs'])} (the page says so); of which the job itself (from the "
+            f"click's request to `job.json`): {_list(out['computing'])}",
+            f"- the whole comparison (5 replications per design) drawn after: {_list(out['drawn'])}; "
+            f"median: **{statistics.median(out['drawn']):.1f} s**",
+        ]
+        if out["again"]:
+            lines.append(f"- then B changed once more (an external chair) and run again on the same seeds, A's five "
+                         f"runs read from the comparison before: figures drawn after {_list(out['again'])} "
+                         f"(median **{statistics.median(out['again']):.1f} s**)")
+    lines += [
         "",
-    ])
-    emit(text, args.write)
+        "## The runs themselves",
+        "",
+        f"- CPU time of the 10 runs (`sim.run`, one process, seeds 0-4): A {cpu['A']:.1f} s, "
+        f"B {cpu['B']:.1f} s; the runs take at least (A + B) / cores of wall time, or B / cores once A's are made "
+        "ahead, whatever the dashboard does",
+        f"- the job alone (no page, no prefetch; new seeds) on 1 worker process: {jobs[1]:.1f} s, on 2: "
+        f"{jobs[2]:.1f} s ({jobs[1] / jobs[2]:.2f}x): the job's time divides over the worker processes, one per "
+        "core, so on a machine with more cores the runs' part of the wait shrinks in proportion",
+        "",
+    ]
+    emit("\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

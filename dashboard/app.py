@@ -52,11 +52,11 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path(".")) -> None:
-    """Serve the dashboard until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path("."), prefetch: bool = True) -> None:
+    """Serve the dashboard until interrupted; ``prefetch``: make design A's runs while the user designs."""
     workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    runner = Runner(workdir)
+    runner = Runner(workdir, prefetching=prefetch)
     runner.start_workers()   # ready by the time the page is: the first comparison waits for no process
     atexit.register(runner.close)
     app = create_app(workdir, results, runner)

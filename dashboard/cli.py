@@ -16,7 +16,10 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                                            help="address to bind; the default serves this machine only"),
                   results: Path = typer.Option(Path("."), "--results", metavar="DIR",
                                                help="where the sweep explorer looks for result directories of "
-                                                    "`tafelsim sweep` (DIR and up to 3 levels below it)")):
+                                                    "`tafelsim sweep` (DIR and up to 3 levels below it)"),
+                  prefetch: bool = typer.Option(True, "--prefetch/--no-prefetch",
+                                                help="make design A's runs while the user designs, so that Run "
+                                                     "has only B's left (the runs use the idle cores)")):
     """Serve the interactive dashboard: design two tables, run them on common seeds, compare them; explore sweeps."""
     if not results.is_dir():
         typer.echo(f"error: --results {results}: {'is not a directory' if results.exists() else 'does not exist'}",
@@ -30,7 +33,7 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                    f"choose another port with --port", err=True)
         raise typer.Exit(2)
     from dashboard.app import serve
-    serve(host=host, port=port, results=results)
+    serve(host=host, port=port, results=results, prefetch=prefetch)
 
 
 def register(root: typer.Typer) -> None:

@@ -144,8 +144,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     started are dropped, those under way finish (and are kept for later comparisons), and
     JobCancelled is raised.
     An identical job that already finished is not run again (its ``reused`` is true); of the others,
-    ``runs_computed`` and ``runs_read`` say how many distinct runs were run and how many an earlier
-    job had made.
+    ``runs_computed`` and ``runs_read`` say how many distinct runs were run and how many were made
+    before it (by an earlier job, or by a :func:`prefetch` while the user designed).
     ``look(info)``: called with the ``job.json`` of the first replications' comparison each time
     those of both designs are done for a number in :func:`looks` (in the order the runs finish;
     the runs are given to the workers replication by replication), if the runs left would take at
@@ -157,19 +157,12 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     if (out / "job.json").exists():
         return {**json.loads((out / "job.json").read_text(encoding="utf-8")), "reused": True}
     started = time.perf_counter()
-    # one task per distinct run: a design that equals the other runs once; a run an earlier job made is read
     needed = {(d, r, seed): spec.run_key(d, seed) for r, seed in enumerate(spec.seeds) for d in DESIGNS}
-    first = {}   # run key -> the first (design, replication, seed) that needs it
-    for task, key in needed.items():
-        first.setdefault(key, task)
-    runs = Path(workdir) / "runs"
-    # only what differs from the scenario: the run is then exactly `tafelsim run SCENARIO --set ...`, run id and all
-    scenario_values = spec.scenario.parameter_values()
-    overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
+    first = _tasks(spec, DESIGNS)
     # fork: the workers start with sim already imported, which matters for runs of a second
     ex = pool or ProcessPoolExecutor(_workers(len(first)), mp_context=multiprocessing.get_context("fork"))
-    futures = {ex.submit(_run_one, spec.scenario, seed, overrides[d], runs / key): (d, seed, key)
-               for key, (d, _, seed) in first.items()}
+    futures = {ex.submit(_run_one, *args): (d, seed, key) for key, (d, seed, args) in _submissions(spec, first, workdir)}
+    made_before = getattr(ex, "made_before", lambda future: False)   # a run a prefetch made (``prefetch``)
     results, pending = {}, set(futures)
     wanted = looks(spec.replications) if look else []
     try:
@@ -177,9 +170,10 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 d, seed, key = futures[future]
-                error, *results[key] = future.result()
+                error, metrics, frames, was_read = future.result()
                 if error:
                     raise JobError(f"design {d}, seed {seed}: {error}")
+                results[key] = (metrics, frames, was_read or made_before(future))
             if cancelled is not None and cancelled.is_set():
                 raise JobCancelled()
             while wanted and all(needed[(d, r, seed)] in results for r, seed in enumerate(spec.seeds[:wanted[0]])
@@ -196,6 +190,35 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
         if pool is None:
             ex.shutdown(wait=True, cancel_futures=True)
     return _write_job(spec, needed, results, out, started)
+
+
+def _tasks(spec: JobSpec, designs) -> dict:
+    """One task per distinct run of ``designs``: run key -> the first (design, replication, seed) that needs it.
+    A design that equals the other runs once; a run an earlier job made is read (``_run_one``)."""
+    first = {}
+    for r, seed in enumerate(spec.seeds):
+        for d in designs:
+            first.setdefault(spec.run_key(d, seed), (d, r, seed))
+    return first
+
+
+def _submissions(spec: JobSpec, tasks: dict, workdir: Path):
+    """(run key, (design, seed, the arguments of ``_run_one``)) for each task. A run gets only what differs
+    from the scenario: it is then exactly `tafelsim run SCENARIO --set ...`, run id and all."""
+    scenario_values = spec.scenario.parameter_values()
+    overrides = {d: {k: v for k, v in spec.designs[d].items() if v != scenario_values[k]} for d in DESIGNS}
+    runs = Path(workdir) / "runs"
+    for key, (d, _, seed) in tasks.items():
+        yield key, (d, seed, (spec.scenario, seed, overrides[d], runs / key))
+
+
+def prefetch(spec: JobSpec, workdir: Path, pool: Executor, designs=("A",)) -> list:
+    """Start the runs of ``designs`` (design A: the reference a user compares against) before anyone asks
+    for the job, on ``pool`` (``dashboard.runner.SharedRuns``, which hands a job the same runs instead of
+    running them again); returns their futures. Runs already on disk are left alone."""
+    runs = Path(workdir) / "runs"
+    return [pool.submit(_run_one, *args) for key, (_, _, args) in _submissions(spec, _tasks(spec, designs), workdir)
+            if not (runs / key / "run.json").exists()]
 
 
 def _first_look(spec: JobSpec, replications: int, needed: dict, results: dict, workdir: Path, started: float) -> dict:

@@ -5,7 +5,10 @@ cache and poll it with requests that the page's renderer handles in full. On the
 machine of results/benchmarks/dashboard.md that polling took about 2.5 s of CPU (browser and
 server) from a 12-city comparison's runs. Here the click starts a thread in the server, which
 gives the runs to a pool of worker processes forked when the server starts (before it has
-threads of its own, and with the model imported, so that a run starts at once); the page asks
+threads of its own, and with the model imported, so that a run starts at once). While the user
+designs, design A's runs are made ahead (:meth:`Runner.prefetch`): A is the reference a user
+compares design after design against, so when Run is clicked only B's runs are left; a run a job
+needs while it is under way is handed to the job, not run twice (``SharedRuns``). The page asks
 ``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``), which answers when
 the progress changes, with the job's latest first look (``dashboard.jobs.looks``). Cancelling
 drops the runs not yet started; those under way finish and are kept for later comparisons.
@@ -17,12 +20,13 @@ import multiprocessing
 import os
 import threading
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dashboard.jobs import JobCancelled, JobError, JobSpec, run_job
+from dashboard.jobs import JobCancelled, JobError, JobSpec, prefetch, run_job
 from sim.errors import InputError
 
 KEEP = 64   # finished jobs whose status is remembered (a page polls its own until it has read it)
@@ -30,6 +34,8 @@ KEEP = 64   # finished jobs whose status is remembered (a page polls its own unt
 # look_worth): on the 2-core machine of results/benchmarks/README.md the 12-city comparison's runs after its
 # first look took 5-7 s, and drawing the look delayed the whole comparison by about 2 s.
 LOOK_WORTH_S = 8.0
+PREFETCH_REPLICATIONS = 10   # at most this many of design A's runs are made ahead: a page left open costs no more
+KEEP_RUNS = 256   # finished runs whose results are kept for a job that asks for them (a few kB of series each)
 
 
 @dataclass
@@ -69,14 +75,75 @@ def warm_up() -> None:
         pass
 
 
+class SharedRuns:
+    """The worker pool as jobs and prefetches use it: a run asked for again while it is under way, or
+    after it was made, gets the same future instead of a second run. A run is named by its directory,
+    the last argument of its task (``dashboard.jobs._run_one``: the run key hashes everything that
+    determines the run); a cancelled or failed run is submitted anew."""
+
+    def __init__(self, pool):
+        self._pool = pool            # () -> the executor (the runner's, forked again if a worker died)
+        self._lock = threading.Lock()
+        self._futures: OrderedDict[object, Future] = OrderedDict()
+        self.claimed: set[Future] = set()   # runs a job waits for: a prefetch that is superseded keeps them
+
+    def submit(self, fn, *args, claim: bool = False) -> tuple[Future, bool]:
+        """The run's future, and whether it is new (False: made or under way already). ``claim``: a job
+        waits for it, so :meth:`drop` leaves it alone."""
+        key = (fn, args[-1])
+        with self._lock:
+            future = self._futures.get(key)
+            new = future is None or future.cancelled() or (future.done() and future.exception() is not None)
+            if new:
+                future = self._futures[key] = self._pool().submit(fn, *args)
+                done = [k for k, f in self._futures.items() if f.done()]
+                for k in done[:max(0, len(done) - KEEP_RUNS)]:
+                    del self._futures[k]
+            else:
+                self._futures.move_to_end(key)
+            if claim:
+                self.claimed = {f for f in self.claimed if not f.done()} | {future}
+            return future, new
+
+    def drop(self, futures) -> None:
+        """Cancel those of ``futures`` that have not started and that no job waits for."""
+        with self._lock:
+            for future in futures:
+                if future not in self.claimed:
+                    future.cancel()
+
+    def for_job(self) -> "_JobRuns":
+        return _JobRuns(self)
+
+
+class _JobRuns:
+    """What one job sees of the shared runs (``run_job``'s pool): which of its runs were made before it asked."""
+
+    def __init__(self, shared: SharedRuns):
+        self.shared, self._before = shared, set()
+
+    def submit(self, fn, *args) -> Future:
+        future, new = self.shared.submit(fn, *args, claim=True)
+        if not new:
+            self._before.add(future)
+        return future
+
+    def made_before(self, future: Future) -> bool:
+        return future in self._before
+
+
 class Runner:
-    def __init__(self, workdir: Path, workers: int | None = None, look_worth: float = LOOK_WORTH_S):
+    def __init__(self, workdir: Path, workers: int | None = None, look_worth: float = LOOK_WORTH_S,
+                 prefetching: bool = True):
         self.workdir = Path(workdir)
         self.workers = workers or len(os.sched_getaffinity(0))
         self.look_worth = look_worth
+        self.prefetching = prefetching
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._jobs: dict[str, Status] = {}
+        self.runs = SharedRuns(self.pool)
+        self._ahead: list[Future] = []   # the latest prefetch's runs
 
     def pool(self) -> ProcessPoolExecutor:
         """The worker processes (forked again if one of them died)."""
@@ -90,6 +157,25 @@ class Runner:
     def start_workers(self) -> None:
         """Fork the workers now (a fork pool forks all of them at its first task), not on the first click."""
         self.pool().submit(os.getpid)
+
+    def prefetch(self, spec: JobSpec) -> None:
+        """Make design A's runs of ``spec`` now, ahead of the click on Run (``dashboard.jobs.prefetch``): those of
+        its first ``PREFETCH_REPLICATIONS`` replications, so that a page opened on a large job and left costs a
+        bounded amount of work.
+
+        The design the page shows changes while the user works on it: the runs of an earlier prefetch that
+        have not started are dropped (unless a job waits for them), so that they do not hold up the next
+        job; those under way finish and are kept, as a cancelled job's are."""
+        if not self.prefetching:
+            return
+        try:
+            futures = prefetch(replace(spec, replications=min(spec.replications, PREFETCH_REPLICATIONS)),
+                               self.workdir, _Untracked(self.runs))
+        except (BrokenProcessPool, RuntimeError):   # the workers died or the server is stopping: Run starts anew
+            return
+        with self._lock:
+            old, self._ahead = self._ahead, futures
+        self.runs.drop(set(old) - set(futures))
 
     def start(self, spec: JobSpec) -> str:
         token = uuid.uuid4().hex
@@ -110,11 +196,11 @@ class Runner:
             status.update(look={"id": info["id"], "replications": info["replications"]})
         try:
             try:
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look,
-                               look_worth=self.look_worth)
+                info = run_job(spec, self.workdir, progress, pool=self.runs.for_job(), cancelled=status.cancel,
+                               look=look, look_worth=self.look_worth)
             except BrokenProcessPool:   # a worker died (e.g. killed): once more on new workers
-                info = run_job(spec, self.workdir, progress, pool=self.pool(), cancelled=status.cancel, look=look,
-                               look_worth=self.look_worth)
+                info = run_job(spec, self.workdir, progress, pool=self.runs.for_job(), cancelled=status.cancel,
+                               look=look, look_worth=self.look_worth)
             status.update(info=info, done=status.total, state="finished")
         except JobCancelled:
             status.update(state="cancelled")
@@ -137,3 +223,13 @@ class Runner:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+
+
+class _Untracked:
+    """The shared runs as a prefetch submits to them: the futures, not whether they are new."""
+
+    def __init__(self, shared: SharedRuns):
+        self.shared = shared
+
+    def submit(self, fn, *args) -> Future:
+        return self.shared.submit(fn, *args)[0]

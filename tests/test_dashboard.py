@@ -22,7 +22,7 @@ from dashboard import controls as ctl
 from dashboard import series
 from dashboard.export import render
 from dashboard.jobs import JobSpec, load_job, looks, run_job
-from dashboard.runner import Runner, Status
+from dashboard.runner import Runner, SharedRuns, Status
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
 from sim import storage
@@ -253,6 +253,44 @@ def test_the_servers_runner_gives_the_same_job_as_run_job(job, runner):
     # the page was given a first look: the first replication of both designs, as a job of its own
     assert status.look == {"id": replace(spec, replications=1).job_id(), "replications": 1}
     assert (runner.workdir / "jobs" / status.look["id"] / "job.json").exists()
+
+
+def test_design_a_made_ahead_is_handed_to_the_job_and_not_run_again(runner, tmp_path):
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    spec = JobSpec(sc, SCENARIO, 2, 400, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    runner.prefetch(spec)
+    runner.prefetch(spec)                     # the page asks again (design B changed): the same runs, not new ones
+    status, _ = _follow(runner, runner.start(spec))
+    assert status.state == "finished"
+    assert (status.info["runs_read"], status.info["runs_computed"]) == (2, 2)    # A's made ahead, B's by the job
+    assert status.info["metrics"] == run_job(spec, tmp_path)["metrics"]        # what a job without a prefetch gives
+    runner.prefetch(spec)                     # all on disk now: nothing to make
+    assert runner._ahead == []
+
+
+def test_shared_runs_hand_out_one_run_once_and_drop_only_what_no_job_waits_for():
+    from concurrent.futures import ThreadPoolExecutor
+    gate, started = threading.Event(), threading.Event()
+
+    def make(name):
+        started.set()
+        gate.wait(30)
+        return name
+    with ThreadPoolExecutor(1) as pool:
+        runs = SharedRuns(lambda: pool)
+        busy, new = runs.submit(make, "busy")                 # takes the only worker
+        assert started.wait(30)
+        queued, _ = runs.submit(make, "queued")
+        wanted, _ = runs.submit(make, "wanted", claim=True)   # a job waits for this one
+        again, again_new = runs.submit(make, "queued")
+        assert new and not again_new and again is queued
+        runs.drop([busy, queued, wanted])
+        assert queued.cancelled() and not wanted.cancelled() and not busy.cancelled()
+        resubmitted, new = runs.submit(make, "queued")       # a dropped run asked for again is made after all
+        assert new and resubmitted is not queued
+        gate.set()
+        assert [f.result(30) for f in (busy, wanted, resubmitted)] == ["busy", "wanted", "queued"]
 
 
 def test_a_cancelled_job_stops_and_leaves_no_result(runner):

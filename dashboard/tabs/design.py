@@ -206,7 +206,8 @@ def register(app, workdir: Path, runner: Runner) -> None:
                   Input("replications", "value"), Input("seed", "value"), Input("scenario-store", "data"),
                   State(PARAMS, "id"), State("url", "href"))
     def link(raws, preset_a, preset_b, reps, seed, source, ids, href):
-        """Keep the link current, and say at once which fields hold a value that cannot run."""
+        """Keep the link current, say at once which fields hold a value that cannot run, and have design A's
+        runs made while the user designs (``Runner.prefetch``)."""
         designs, problems = ctl.read_controls(ids, raws)
         problems += _run_settings(reps, seed)
         if problems:
@@ -216,6 +217,7 @@ def register(app, workdir: Path, runner: Runner) -> None:
         except InputError:
             raise PreventUpdate from None
         presets = {"A": preset_a, "B": preset_b}
+        runner.prefetch(JobSpec(sc, source, int(reps), int(seed), presets, designs))
         query = ctl.to_query(source, reps, seed, presets, designs, ctl.baseline(sc, presets))
         url = (href or "").split("?")[0] + query
         return url, url, ""
@@ -289,12 +291,13 @@ def register(app, workdir: Path, runner: Runner) -> None:
 
 
 def _what_ran(info: dict) -> str:
-    """'10 runs, 4.1 s of computing', and how many of them earlier comparisons had made."""
+    """'10 runs, 4.1 s of computing', and how many of them were made before (by earlier comparisons, or
+    design A's while the user designed: ``Runner.prefetch``)."""
     n = 2 * len(info["seeds"])
     if info.get("reused"):
         return f"{n} runs, the results of the same comparison before"
     read = info["runs_read"]
-    made = f"{info['runs_computed']} new runs and {read} from earlier comparisons" if read else f"{n} runs"
+    made = f"{info['runs_computed']} new runs and {read} made before" if read else f"{n} runs"
     return f"{made}, {info['seconds']:.1f} s of computing"
 
 
