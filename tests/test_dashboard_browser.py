@@ -125,6 +125,8 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
     page.click("#run")
     wait_for_comparison(page, REPS)   # drawn once all runs are done (a first look of one replication may come before)
     assert "First look" not in page.inner_text("#compare-intro")
+    # design A's runs were made while B was designed (Runner.prefetch): the job ran only B's
+    assert f"{REPS} new runs and {REPS} made before" in page.inner_text("#run-message")
     traces = graph_data(page, "homes")
 
     # both designs ran, and what is plotted is what sim.run returns for the same seeds
