@@ -161,7 +161,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     first = _tasks(spec, DESIGNS)
     # fork: the workers start with sim already imported, which matters for runs of a second
     ex = pool or ProcessPoolExecutor(_workers(len(first)), mp_context=multiprocessing.get_context("fork"))
-    futures = {ex.submit(_run_one, *args): (d, seed, key) for key, (d, seed, args) in _submissions(spec, first, workdir)}
+    tasks = {key: (d, seed, args) for key, (d, seed, args) in _submissions(spec, first, workdir)}
+    futures = {ex.submit(_run_one, *args): (d, seed, key) for key, (d, seed, args) in tasks.items()}
     made_before = getattr(ex, "made_before", lambda future: False)   # a run a prefetch made (``prefetch``)
     results, pending = {}, set(futures)
     wanted = looks(spec.replications) if look else []
@@ -170,6 +171,11 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 d, seed, key = futures[future]
+                if future.cancelled():   # a run shared with another job, which was cancelled: made for this one
+                    again = ex.submit(_run_one, *tasks[key][2])
+                    futures[again] = futures[future]
+                    pending.add(again)
+                    continue
                 error, metrics, frames, was_read = future.result()
                 if error:
                     raise JobError(f"design {d}, seed {seed}: {error}")

@@ -269,6 +269,20 @@ def test_design_a_made_ahead_is_handed_to_the_job_and_not_run_again(runner, tmp_
     assert runner._ahead == []
 
 
+def test_a_job_sharing_runs_with_a_cancelled_one_still_finishes(runner, tmp_path):
+    """Two pages ask for the same comparison at once; one is cancelled, which cancels the runs not yet started,
+    that the other job shares: those are made again for it."""
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    spec = JobSpec(sc, SCENARIO, 8, 500, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    first, second = runner.start(spec), runner.start(spec)
+    runner.cancel(first)
+    status, _ = _follow(runner, second)
+    assert status.state == "finished", status.error
+    assert status.info["metrics"] == run_job(spec, tmp_path)["metrics"]
+    assert _follow(runner, first)[0].state in ("cancelled", "finished")
+
+
 def test_shared_runs_hand_out_one_run_once_and_drop_only_what_no_job_waits_for():
     from concurrent.futures import ThreadPoolExecutor
     gate, started = threading.Event(), threading.Event()
