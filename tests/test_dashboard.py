@@ -283,6 +283,31 @@ def test_a_job_sharing_runs_with_a_cancelled_one_still_finishes(runner, tmp_path
     assert _follow(runner, first)[0].state in ("cancelled", "finished")
 
 
+def test_a_job_whose_worker_dies_is_run_again_on_new_workers(tmp_path):
+    """A worker process killed mid-job breaks the pool: the job starts once more on new workers, and the runs
+    the broken pool had (shared ones included) are made again there."""
+    import os
+    import signal
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": 48})
+    spec = JobSpec(sc, SCENARIO, 6, 700, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    runner = Runner(tmp_path / "work", workers=2)
+    try:
+        runner.prefetch(spec)                       # A's runs, shared with the job
+        token = runner.start(spec)
+        deadline = time.monotonic() + 60
+        while not runner.pool()._processes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        broken = runner.pool()
+        os.kill(next(iter(broken._processes)), signal.SIGKILL)
+        status, _ = _follow(runner, token)
+        assert status.state == "finished", status.error
+        assert runner.pool() is not broken          # the job went on on new workers
+        assert status.info["metrics"] == run_job(spec, tmp_path / "fresh")["metrics"]
+    finally:
+        runner.close()
+
+
 def test_shared_runs_hand_out_one_run_once_and_drop_only_what_no_job_waits_for():
     from concurrent.futures import ThreadPoolExecutor
     gate, started = threading.Event(), threading.Event()
