@@ -8,12 +8,14 @@ samenwerkingstafel of `middenhuur-2017` and design B the same table made structu
 synchronised decision cycles and the escalation ladder, and times the click on "Run A and B"
 until every figure of the Compare tab is drawn, for the first look (the first replication of
 both designs) and for the whole comparison of 5 replications per design (10 runs of 108
-months). The dashboard makes design A's runs while the user designs (``Runner.prefetch``), so
-the wait depends on when Run is clicked: as soon as the page has settled, after ``DESIGN_S``
-seconds of designing, and, for reference, as soon as the page has settled on a server started
-with ``--no-prefetch``; each on a server of its own. Each repetition uses new seeds, so no
-finished job is reused; in the first way, after each, B gets an external chair and runs again
-on the same seeds (the user's next step: A's runs are read, only B's five are run).
+months). The dashboard makes runs ahead of the click (``Runner.prefetch``): design A's while the
+user designs, and B's too on a page opened from a link to the design. So the wait depends on the
+way to Run, each on a server of its own: the page opened from the link (the page's own *link to
+this design*) and Run clicked as soon as the page has settled, or ``DESIGN_S`` seconds after it;
+B designed by hand (three switches) and Run clicked ``DESIGN_S`` seconds later; and, for
+reference, the link and the click at once on a server started with ``--no-prefetch``. Each repetition uses new seeds, so no
+finished job is reused; in the first way, after each, a link with B changed once more (an
+external chair) is opened and run on the same seeds (A's runs are read).
 """
 
 from __future__ import annotations
@@ -37,10 +39,41 @@ from playwright.sync_api import sync_playwright
 
 B_SWITCHES = {"table.synchronised_cycles": "true", "table.permanence": "structural", "escalation.enabled": "true"}
 REPLICATIONS = 5
-QUERY = (f"?scenario=middenhuur-2017&replications={REPLICATIONS}&seed={{seed}}&"
-         + "&".join(f"B.{k}={v}" for k, v in B_SWITCHES.items()))
-AGAIN = "&B.table.chair=external"   # then B changed once more: A's runs are those of the comparison before
-DESIGN_S = 10.0                     # a user's time between the page appearing and the click on Run
+PLAIN = f"?scenario=middenhuur-2017&replications={REPLICATIONS}&seed={{seed}}"   # B as A: designed by hand
+AGAIN = {"table.chair": "external"}   # then B changed once more: A's runs are those of the comparison before
+DESIGN_S = 10.0                       # a user's time between designing B by hand and the click on Run
+
+
+LINK = """
+import json, sys
+from dashboard import controls as ctl
+from sim.scenario import load
+switches, reps, seed = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sc = load("middenhuur-2017")
+presets = {d: sc.table_format for d in ctl.DESIGNS}
+base = ctl.baseline(sc, presets)
+b = {k: v == "true" if v in ("true", "false") else v for k, v in switches.items()}
+print(ctl.to_query("middenhuur-2017", reps, seed, presets, {"A": base["A"], "B": {**base["B"], **b}}, base))
+"""
+
+
+def link(seed: int, **more) -> str:
+    """The query of the page's own link to the design (``dashboard.controls.to_query``): B with ``B_SWITCHES``
+    (and ``more``) on the scenario's format. In a process of its own, from the repository's root (here,
+    ``dashboard`` is this file)."""
+    out = subprocess.run([sys.executable, "-c", LINK, json.dumps({**B_SWITCHES, **more}), str(REPLICATIONS), str(seed)],
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def design_by_hand(page) -> None:
+    """B's switches as a user sets them in the page: two check boxes and a dropdown."""
+    control = """[id='{{"design":"B","name":"{}","type":"param"}}']"""
+    page.locator(control.format("table.synchronised_cycles") + " input").check()
+    page.locator(control.format("escalation.enabled") + " input").check()
+    page.locator(control.format("table.permanence")).click()
+    page.get_by_role("option", name="structural", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#link').href.includes('B.table.permanence=structural')")
 FIGURES = ("homes", "affordable", "speed", "escalation", "reciprocity")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -185,10 +218,14 @@ def job_seconds(workers: int, seed: int) -> float:
     return float(out.stdout.split()[-1])
 
 
-# (what the user does, server with prefetch, seconds between the page settling and the click on Run)
-MODES = (("Run clicked as soon as the page has settled", True, 0.0),
-         (f"Run clicked after {DESIGN_S:.0f} s of designing B", True, DESIGN_S),
-         ("Run clicked as soon as the page has settled, without prefetch (`--no-prefetch`)", False, 0.0))
+# (what the user does, server with prefetch, B designed by hand (else: the page opened from a link to the design),
+#  seconds between the page settling (or B designed) and the click on Run)
+MODES = (("Page opened from a link to the design, Run clicked as soon as the page has settled", True, False, 0.0),
+         (f"Page opened from a link to the design, Run clicked {DESIGN_S:.0f} s after the page has settled",
+          True, False, DESIGN_S),
+         (f"B designed by hand (three switches), Run clicked {DESIGN_S:.0f} s later", True, True, DESIGN_S),
+         ("Page opened from a link to the design, Run clicked as soon as the page has settled, without prefetch "
+          "(`--no-prefetch`)", False, False, 0.0))
 
 
 def _open(page, url: str, query: str, marker: str) -> float:
@@ -206,12 +243,16 @@ def _open(page, url: str, query: str, marker: str) -> float:
 def comparison(page, url: str, mode: int, rep: int, repeat: int, out: dict, screenshots: Path | None) -> None:
     """One comparison (new seeds) the way ``MODES[mode]`` says; in the first mode, then B changed once more and
     run again on the same seeds."""
-    what, _, design_s = MODES[mode]
+    what, _, by_hand, wait_s = MODES[mode]
     seed = 1000 * mode + 100 * rep
-    out["loads"].append(_open(page, url, QUERY.format(seed=seed), "B.table.permanence"))
+    if by_hand:
+        out["loads"].append(_open(page, url, PLAIN.format(seed=seed), f"seed={seed}"))
+        design_by_hand(page)
+    else:
+        out["loads"].append(_open(page, url, link(seed), "B.table.permanence"))
+    page.wait_for_timeout(1000 * wait_s)
     if mode == 0 and rep == 0 and screenshots:
         page.screenshot(path=screenshots / "dashboard-design.png")
-    page.wait_for_timeout(1000 * design_s)
     look, ran, drawn, message = compare(page)
     out["drawn"].append(drawn)
     out["runs"].append(ran)
@@ -222,7 +263,7 @@ def comparison(page, url: str, mode: int, rep: int, repeat: int, out: dict, scre
     if mode == 0 and rep == repeat - 1 and screenshots:
         screenshots_of(page, screenshots)
     if mode == 0:
-        _open(page, url, QUERY.format(seed=seed) + AGAIN, "B.table.chair")
+        _open(page, url, link(seed, **AGAIN), "B.table.chair")
         _, ran, drawn, message = compare(page)
         out["again"].append(drawn)
         print(f"  B changed again: figures drawn after {drawn:.1f} s; {message}", flush=True)
@@ -241,9 +282,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     # a server each way, all started now, and the ways taken in turn within each repetition: the machine's speed
     # drifts over minutes, and so the ways are compared side by side
-    servers = [start_server(prefetch) for _, prefetch, _ in MODES]
+    servers = [start_server(prefetch) for _, prefetch, _, _ in MODES]
     sessions = [{"what": what, "loads": [], "looks": [], "runs": [], "computing": [], "drawn": [], "again": []}
-                for what, _, _ in MODES]
+                for what, *_ in MODES]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
@@ -266,9 +307,10 @@ def main() -> None:
         "From the click on *Run A and B* until all five figures of the Compare tab are drawn in headless "
         "Chromium, first for the first look and then for the whole comparison: `middenhuur-2017`, 5 replications "
         "per design (10 runs of 108 months, in parallel processes), "
-        "design B = structural table with synchronised cycles and the escalation ladder, set by the page's link. "
-        "The dashboard makes design A's runs while the user designs (`dashboard.runner.Runner.prefetch`), so what "
-        "the user waits for depends on when Run is clicked: each way below has a server of its own (all three "
+        "design B = structural table with synchronised cycles and the escalation ladder. "
+        "The dashboard makes runs ahead of the click (`dashboard.runner.Runner.prefetch`): design A's while the "
+        "user designs, and B's too on a page opened from a link to the design, while it shows that design. So "
+        "what the user waits for depends on the way to Run: each way below has a server of its own (all of them "
         "started at once and taken in turn within each repetition, so that they are compared side by side) and "
         "new seeds for every repetition, so no run is read from another. The page counts as settled once plotly.js is "
         "fetched (which the page does while the user designs) and none of its own requests has been pending for "
@@ -293,8 +335,8 @@ def main() -> None:
             f"median: **{statistics.median(out['drawn']):.1f} s**",
         ]
         if out["again"]:
-            lines.append(f"- then B changed once more (an external chair) and run again on the same seeds, A's five "
-                         f"runs read from the comparison before: figures drawn after {_list(out['again'])} "
+            lines.append(f"- then a link with B changed once more (an external chair) opened and run at once on the same "
+                         f"seeds, A's five runs read from the comparison before: figures drawn after {_list(out['again'])} "
                          f"(median **{statistics.median(out['again']):.1f} s**)")
     lines += [
         "",

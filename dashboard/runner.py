@@ -7,8 +7,9 @@ server) from a 12-city comparison's runs. Here the click starts a thread in the 
 gives the runs to a pool of worker processes forked when the server starts (before it has
 threads of its own, and with the model imported, so that a run starts at once). While the user
 designs, design A's runs are made ahead (:meth:`Runner.prefetch`): A is the reference a user
-compares design after design against, so when Run is clicked only B's runs are left; a run a job
-needs while it is under way is handed to the job, not run twice (``SharedRuns``). The page asks
+compares design after design against, so when Run is clicked only B's runs are left. A page opened
+from a link to a design makes B's too, while it shows that design. A run a job needs while it is
+under way is handed to the job, not run twice (``SharedRuns``). The page asks
 ``/_tafelsim/job/<token>`` for the progress (``dashboard.tabs.design.FOLLOW``), which answers when
 the progress changes, with the job's latest first look (``dashboard.jobs.looks``). Cancelling
 drops the runs not yet started; those under way finish and are kept for later comparisons.
@@ -34,7 +35,7 @@ KEEP = 64   # finished jobs whose status is remembered (a page polls its own unt
 # look_worth): on the 2-core machine of results/benchmarks/README.md the 12-city comparison's runs after its
 # first look took 5-7 s, and drawing the look delayed the whole comparison by about 2 s.
 LOOK_WORTH_S = 8.0
-PREFETCH_REPLICATIONS = 10   # at most this many of design A's runs are made ahead: a page left open costs no more
+PREFETCH_REPLICATIONS = 10   # at most this many replications are made ahead: a page left open costs no more
 KEEP_RUNS = 256   # finished runs whose results are kept for a job that asks for them (a few kB of series each)
 
 
@@ -158,10 +159,10 @@ class Runner:
         """Fork the workers now (a fork pool forks all of them at its first task), not on the first click."""
         self.pool().submit(os.getpid)
 
-    def prefetch(self, spec: JobSpec) -> None:
-        """Make design A's runs of ``spec`` now, ahead of the click on Run (``dashboard.jobs.prefetch``): those of
-        its first ``PREFETCH_REPLICATIONS`` replications, so that a page opened on a large job and left costs a
-        bounded amount of work.
+    def prefetch(self, spec: JobSpec, designs=("A",)) -> None:
+        """Make the runs of ``designs`` of ``spec`` now, ahead of the click on Run (``dashboard.jobs.prefetch``):
+        those of its first ``PREFETCH_REPLICATIONS`` replications, so that a page opened on a large job and left
+        costs a bounded amount of work.
 
         The design the page shows changes while the user works on it: the runs of an earlier prefetch that
         have not started are dropped (unless a job waits for them), so that they do not hold up the next
@@ -170,7 +171,7 @@ class Runner:
             return
         try:
             futures = prefetch(replace(spec, replications=min(spec.replications, PREFETCH_REPLICATIONS)),
-                               self.workdir, _Untracked(self.runs))
+                               self.workdir, _Untracked(self.runs), designs)
         except (BrokenProcessPool, RuntimeError):   # the workers died or the server is stopping: Run starts anew
             return
         with self._lock:

@@ -267,6 +267,11 @@ def test_design_a_made_ahead_is_handed_to_the_job_and_not_run_again(runner, tmp_
     assert status.info["metrics"] == run_job(spec, tmp_path)["metrics"]        # what a job without a prefetch gives
     runner.prefetch(spec)                     # all on disk now: nothing to make
     assert runner._ahead == []
+    # a page showing the design of the link it was opened with has both designs made ahead
+    both = replace(spec, base_seed=450)
+    runner.prefetch(both, ("A", "B"))
+    status, _ = _follow(runner, runner.start(both))
+    assert (status.info["runs_read"], status.info["runs_computed"]) == (4, 0)
 
 
 def test_a_job_sharing_runs_with_a_cancelled_one_still_finishes(runner, tmp_path):

@@ -126,7 +126,7 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
     wait_for_comparison(page, REPS)   # drawn once all runs are done (a first look of one replication may come before)
     assert "First look" not in page.inner_text("#compare-intro")
     # design A's runs were made while B was designed (Runner.prefetch): the job ran only B's
-    assert f"{REPS} new runs and {REPS} made before" in page.inner_text("#run-message")
+    assert f"{REPS} new runs and {REPS} made ahead" in page.inner_text("#run-message")
     traces = graph_data(page, "homes")
 
     # both designs ran, and what is plotted is what sim.run returns for the same seeds
@@ -171,6 +171,26 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
 
     # everything came from this server: nothing from a CDN
     assert requests and all(u.startswith(server) or u.startswith(("data:", "blob:")) for u in requests), requests
+
+
+def test_a_link_to_a_design_has_both_designs_made_before_run(page, server):
+    """The page's link to a design, opened: while it shows exactly that design, both designs' runs are made ahead
+    (Runner.prefetch), so Run finds all of them made; the plotted numbers are sim.run's."""
+    open_page(page, server, f"?scenario=middenhuur-2017&replications={REPS}&seed=40&run.months={MONTHS}")
+    page.locator(control("B", "table.chair")).click()
+    page.get_by_role("option", name="external", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#link').href.includes('B.table.chair=external')")
+    link = page.get_attribute("#link", "href")
+    page.goto(link)                                  # as whoever was sent the link
+    page.wait_for_function("() => document.querySelector('#link')?.href.includes('B.table.chair=external')")
+    page.click("#run")
+    wait_for_comparison(page, REPS)
+    assert f"{2 * REPS} runs, all made ahead" in page.inner_text("#run-message")
+    [mean] = [t for t in graph_data(page, "homes")
+              if t["meta"] == {"design": "B", "stat": "mean", "panel": "agreed/midrent"}]
+    expected = [sim.run("middenhuur-2017", seed=40 + r, overrides={"run.months": MONTHS, "table.chair": "external"})
+                .metrics["midrent_agreed"] for r in range(REPS)]
+    assert mean["y"][-1] == pytest.approx(np.mean(expected))
 
 
 def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, server, tmp_path):

@@ -9,6 +9,7 @@ page asks for its progress while it stays responsive, and it can be cancelled.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
@@ -207,7 +208,8 @@ def register(app, workdir: Path, runner: Runner) -> None:
                   State(PARAMS, "id"), State("url", "href"))
     def link(raws, preset_a, preset_b, reps, seed, source, ids, href):
         """Keep the link current, say at once which fields hold a value that cannot run, and have design A's
-        runs made while the user designs (``Runner.prefetch``)."""
+        runs made while the user designs (``Runner.prefetch``); B's too while the page shows exactly the
+        design of the link it was opened with (a link to a design is made to run it)."""
         designs, problems = ctl.read_controls(ids, raws)
         problems += _run_settings(reps, seed)
         if problems:
@@ -217,8 +219,9 @@ def register(app, workdir: Path, runner: Runner) -> None:
         except InputError:
             raise PreventUpdate from None
         presets = {"A": preset_a, "B": preset_b}
-        runner.prefetch(JobSpec(sc, source, int(reps), int(seed), presets, designs))
         query = ctl.to_query(source, reps, seed, presets, designs, ctl.baseline(sc, presets))
+        linked = set(parse_qsl(urlsplit(href or "").query)) == set(parse_qsl(query[1:]))
+        runner.prefetch(JobSpec(sc, source, int(reps), int(seed), presets, designs), ("A", "B") if linked else ("A",))
         url = (href or "").split("?")[0] + query
         return url, url, ""
 
@@ -291,13 +294,14 @@ def register(app, workdir: Path, runner: Runner) -> None:
 
 
 def _what_ran(info: dict) -> str:
-    """'10 runs, 4.1 s of computing', and how many of them were made before (by earlier comparisons, or
-    design A's while the user designed: ``Runner.prefetch``)."""
+    """'10 runs, 4.1 s of computing', and how many of them were made ahead (by earlier comparisons, or
+    while the page was open: ``Runner.prefetch``; a run still under way at the click counts too)."""
     n = 2 * len(info["seeds"])
     if info.get("reused"):
         return f"{n} runs, the results of the same comparison before"
     read = info["runs_read"]
-    made = f"{info['runs_computed']} new runs and {read} made before" if read else f"{n} runs"
+    made = (f"{n} runs, all made ahead" if read and not info["runs_computed"] else
+            f"{info['runs_computed']} new runs and {read} made ahead" if read else f"{n} runs")
     return f"{made}, {info['seconds']:.1f} s of computing"
 
 
