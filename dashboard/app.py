@@ -53,7 +53,7 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path("."), prefetch: bool = True) -> None:
-    """Serve the dashboard until interrupted; ``prefetch``: make design A's runs while the user designs."""
+    """Serve the dashboard until interrupted; ``prefetch``: make runs before Run is clicked (``Runner.prefetch``)."""
     workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     runner = Runner(workdir, prefetching=prefetch)

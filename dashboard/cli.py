@@ -18,8 +18,9 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                                                help="where the sweep explorer looks for result directories of "
                                                     "`tafelsim sweep` (DIR and up to 3 levels below it)"),
                   prefetch: bool = typer.Option(True, "--prefetch/--no-prefetch",
-                                                help="make design A's runs while the user designs, so that Run "
-                                                     "has only B's left (the runs use the idle cores)")):
+                                                help="make runs before Run is clicked: design A's while the user "
+                                                     "designs, and B's too on a page opened from a link to a design "
+                                                     "(the runs use the idle cores)")):
     """Serve the interactive dashboard: design two tables, run them on common seeds, compare them; explore sweeps."""
     if not results.is_dir():
         typer.echo(f"error: --results {results}: {'is not a directory' if results.exists() else 'does not exist'}",
