@@ -113,14 +113,34 @@ def _listed_tables(path: Path) -> set[str]:
         return set()
 
 
+_PROBE = ".tafelsim-probe-"
+
+
 def _probe(directory: Path, where: str, field: str) -> None:
-    """Make and remove a directory in ``directory``: the one sure test that we may write there."""
-    probe = directory / f".tafelsim-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    """Make and remove a directory in ``directory``: the one sure test that we may write there. A probe left by a
+    process killed between the two (on this host, no longer running) is removed first."""
+    host = socket.gethostname()
+    _remove_stale_probes(directory, host)
+    probe = directory / f"{_PROBE}{host}-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         os.mkdir(probe)
         os.rmdir(probe)
     except OSError as e:
         raise ResultsError(f"cannot be written ({directory}: {e.strerror})", where, field) from None
+
+
+def _remove_stale_probes(directory: Path, host: str) -> None:
+    try:
+        names = [e.name for e in os.scandir(directory) if e.name.startswith(_PROBE)]
+    except OSError:
+        return   # the probe itself will say why the directory cannot be used
+    for name in names:
+        owner, _, pid = name[len(_PROBE):].rpartition("-")[0].rpartition("-")
+        if owner == host and pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.rmdir(directory / name)
+            except OSError:
+                pass
 
 
 # --- writing --------------------------------------------------------------------------------

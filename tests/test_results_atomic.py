@@ -69,6 +69,21 @@ def test_a_killed_write_leaves_the_old_run_or_the_new_one(two_runs, tmp_path):
     assert _whole_run(out, {id_a}) == id_a
 
 
+def test_a_probe_left_by_a_killed_write_is_removed_by_the_next(tmp_path):
+    """A write killed between making and removing its writability probe leaves the probe; the next check of a
+    directory there removes it (its process is gone), and leaves a running process's probe alone."""
+    import socket
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    stale = tmp_path / f".tafelsim-probe-{host}-{gone.pid}-0123abcd"
+    live = tmp_path / f".tafelsim-probe-{host}-{os.getpid()}-0123abcd"
+    stale.mkdir()
+    live.mkdir()
+    storage.check_out(tmp_path / "out")
+    assert not stale.exists() and live.exists()
+
+
 def test_files_get_normal_permissions(two_runs, tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
