@@ -135,8 +135,7 @@ def _remove_stale_probes(directory: Path, host: str) -> None:
     except OSError:
         return   # the probe itself will say why the directory cannot be used
     for name in names:
-        owner, _, pid = name[len(_PROBE):].rpartition("-")[0].rpartition("-")
-        if owner == host and pid.isdigit() and not _alive(int(pid)):
+        if _left_by_a_gone_process(name[len(_PROBE):], host):
             try:
                 os.rmdir(directory / name)
             except OSError:
@@ -247,13 +246,19 @@ def _clean_stale(out: Path) -> None:
         if not p.name.startswith(prefix):
             continue
         kind, _, rest = p.name[len(prefix):].partition("-")
-        owner, _, pid_token = rest.rpartition("-")[0].rpartition("-")
-        if owner != host or not pid_token.isdigit() or _alive(int(pid_token)):
+        if not _left_by_a_gone_process(rest, host):
             continue
         if kind == "old" and not out.exists():
             os.rename(p, out)
         else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _left_by_a_gone_process(tail: str, host: str) -> bool:
+    """``tail`` is ``{host}-{pid}-{token}`` (a sibling's or a probe's name): made on this host by a process that is
+    no longer running, so nothing will finish or remove it."""
+    owner, _, pid = tail.rpartition("-")[0].rpartition("-")
+    return owner == host and pid.isdigit() and not _alive(int(pid))
 
 
 def _alive(pid: int) -> bool:

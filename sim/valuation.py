@@ -123,9 +123,9 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         # the cases of a batch come from a few months: each month's prices read once, then given to its cases
         row_of: dict[int, int] = {}
         rows = [row_of.setdefault(id(e), len(row_of)) for e in econs]
-        distinct = {id(e): e for e in econs}
-        table = np.array([[getattr(distinct[i], name) for name in _PRICES] for i in row_of], dtype=float)
-        prices = table.reshape(len(row_of), len(_PRICES))[np.array(rows, dtype=int)]
+        months = list({id(e): e for e in econs}.values())   # in the order of row_of
+        table = np.array([[getattr(e, name) for name in _PRICES] for e in months], dtype=float)
+        prices = table.reshape(len(months), len(_PRICES))[np.array(rows, dtype=int)]
 
     def col(name):
         k = _PRICE_COLUMN[name]
