@@ -225,15 +225,18 @@ class Recorder:
         """Record the package, the claims, the concessions of one agreement."""
         seated = case.parties
         openings, needs, reservations, claims = terms.openings, terms.needs, terms.reservations, terms.claims
-        cs = {a.unique_id: rc.concession(openings[a.unique_id], needs[a.unique_id], reservations[a.unique_id])
-              for a in seated}
+        concession = rc.concession
+        cs = {}
+        for a in seated:
+            i = a.unique_id
+            cs[i] = concession(openings[i], needs[i], reservations[i])
         rational = all(claims[i] >= reservations[i] - 1e-6 for i in claims)
         v, space = terms.variant, case.space
         by_kind = {a.kind: claims[a.unique_id] for a in seated + case.absent}
         absent_claims = sum(claims[j] for j in terms.absent)
         n = case.total_homes
         muni, homes, switches = case.municipality, case.homes, table.switches
-        mid_homes = int(round(space.mid_share[v] * n))
+        mid_homes = int(round(space.mid_share.item(v) * n))   # .item: a Python float, the same number
         land = self._land_prices(case, space, v, self.model.economy, by_kind.get("municipality", np.nan))
         aid = len(self.agreements)
         self.agreements.append({
@@ -246,8 +249,8 @@ class Recorder:
             "homes_midrent": mid_homes, "homes_free": n - homes["social"] - mid_homes,
             "plan_homes_midrent": homes["midrent"],
             "midrent_rent": rent if mid_homes else np.nan,
-            "commitment_years": float(space.commitment[v]) if mid_homes else np.nan,
-            "priority": bool(space.priority[v]), "text_moves": case.text_moves,
+            "commitment_years": space.commitment.item(v) if mid_homes else np.nan,
+            "priority": bool(space.priority.item(v)), "text_moves": case.text_moves,
             "rounds": case.rounds_total, "meetings": case.meetings, **land,
             "developer_claim_per_home": by_kind.get("developer", np.nan),
             "investor_surplus_per_home": by_kind.get("investor", np.nan),

@@ -468,7 +468,7 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         if len(rows) == 0:
             continue
         cls = AGENT_KINDS[kind]
-        who = [agents[r][k] for r in rows]
+        who = [agents[r][k] for r in rows.tolist()]
         own[rows, k] = res = cls.reservations(val, rows, who)
         stake[rows, k] = res if cls.stake_is_reservation else cls.stakes(val, rows, who)
         position[rows, k] = drift[idx[rows, k]]
@@ -661,7 +661,7 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     for k, kind in enumerate(KINDS):
         rows = vw.seated[:, k].nonzero()[0]
         if len(rows):
-            who = [vw.agents[r][k] for r in rows]
+            who = [vw.agents[r][k] for r in rows.tolist()]
             ask = AGENT_KINDS[kind].asks(vw.val, rows, who, padding[rows, k], vw.stake[rows, k])
             opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask
                                           + vw.position[rows, k, None] * vw.stake[rows, k])
@@ -683,8 +683,9 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     # a seated municipality that chairs writes the text and steers it (only it can: it is seated)
     steering = (chair == negotiation.CHAIRS["municipality"]) & muni_seated
     # the concession clock and what may stop a signature
-    clock = np.array([(c.meetings_at_level, c.kind == "performance", c.meetings, c.assessment_meetings,
-                       c.infrastructure_blocked or c.lacks_investor) for c in cases], dtype=float).reshape(m, 5)
+    clock = np.fromiter(chain.from_iterable((c.meetings_at_level, c.kind == "performance", c.meetings,
+                                             c.assessment_meetings, c.infrastructure_blocked or c.lacks_investor)
+                                            for c in cases), dtype=float, count=5 * m).reshape(m, 5)
     at_level, performance, held, assessment, blocked = clock.T
     performance, blocked = performance.astype(bool), blocked.astype(bool)
     d = p["negotiation.meetings_to_deadline"]
