@@ -99,9 +99,9 @@ def test_sigterm_stores_the_finished_runs_and_leaves_no_worker_running(tmp_path)
     would be otherwise: one chunk holds them all), the workers stop with the sweep, and --resume
     does the rest."""
     import psutil
-    exp = experiment(tmp_path, months=24, reps=40)
+    exp = experiment(tmp_path, months=24, reps=20)   # 80 runs: SIGTERM comes after 4, long before the last
     out = tmp_path / "terminated"
-    total = 2 * 2 * 40
+    total = 2 * 2 * 20
     proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "sweep", str(exp), "--out", str(out), "--workers", "2",
                              "--chunk-runs", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
