@@ -5,6 +5,9 @@ The headline metrics of each run are compared as one more table (``metrics``), s
 
 Run on demand:  python benchmarks/same_outputs.py [--base HEAD] [--seeds 0 1 2] [--scenarios ...] [--months N] [--rtol R]
 
+``--scenarios`` takes built-in names or scenario files (absolute paths: both trees read the same
+file), e.g. a built-in scenario with another ``table_format``, for the code only a format reaches.
+
 The base commit is checked out into a temporary git worktree; each tree runs every
 built-in scenario for each seed in its own process (so each imports its own code) and
 writes its tables as Parquet; then every table is compared cell by cell. ``run_id``
@@ -34,7 +37,7 @@ out, months, seeds, names = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",
 for name in names:
     for seed in seeds:
         r = sim.run(name, seed=int(seed), months=None if months == "-" else int(months))
-        d = out / name / seed
+        d = out / Path(name).stem / seed      # a built-in name, or a scenario file's name
         d.mkdir(parents=True, exist_ok=True)
         for t, df in r.tables.items():
             df.drop(columns=["run_id"], errors="ignore").to_parquet(d / f"{t}.parquet", index=False)

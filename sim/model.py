@@ -251,14 +251,25 @@ class HousingTablesModel(mesa.Model):
     def trust_between(self, a, b) -> float:
         return self.trust_store.get(self.agent_index[a.unique_id], self.agent_index[b.unique_id])
 
-    def add_trust(self, a, b, delta, now: bool = False) -> None:
-        """Trust of a in b changes by ``delta`` at the end of this month (the tables meet in parallel),
-        or ``now`` (a learning programme, held before the table negotiates)."""
-        i, j = self.agent_index[a.unique_id], self.agent_index[b.unique_id]
-        if now:
-            self.recorder.trust_changed(self.month, *self.trust_store.set_now([i], [j], [delta]))
-        else:
-            self.trust_store.add(i, j, delta)
+    def add_trust(self, changes: list, now: bool = False) -> None:
+        """Trust of a in b changes by ``delta``, for each (a, b, delta) in ``changes``, in that order:
+        at the end of this month (the tables meet in parallel), or ``now`` (a learning programme,
+        held before the table negotiates). Changes to distinct pairs at once are made together (a
+        structural table's learning programme changes every pair of its roster, thousands at a
+        national or regional table); a pair changed twice is changed twice, in turn."""
+        if not changes:
+            return
+        index = self.agent_index
+        rows = [index[a.unique_id] for a, _, _ in changes]
+        cols = [index[b.unique_id] for _, b, _ in changes]
+        if now and len(set(zip(rows, cols))) == len(rows):
+            self.recorder.trust_changed(self.month, *self.trust_store.set_now(rows, cols, [d for _, _, d in changes]))
+            return
+        for i, j, (_, _, delta) in zip(rows, cols, changes):
+            if now:
+                self.recorder.trust_changed(self.month, *self.trust_store.set_now([i], [j], [delta]))
+            else:
+                self.trust_store.add(i, j, delta)
 
     def reset_trust(self, agent, share) -> None:
         """A new alderman: trust to and from the municipality moves back towards the start, and

@@ -132,18 +132,17 @@ def trust_in(model, case, agent, other) -> float:
 def adjust_trust(model, case, parties, delta_for, now: bool = False) -> None:
     """Apply ``delta_for(i, j)`` to trust of i in j: in the case's own store at once, or in the
     model's store at the end of the month (``now``: at once)."""
+    if case.trust_local is None:
+        model.add_trust([(a, b, d) for a in parties for b in parties if a is not b and (d := delta_for(a, b))], now=now)
+        return
     for a in parties:
         for b in parties:
             if a is b:
                 continue
             d = delta_for(a, b)
-            if not d:
-                continue
-            if case.trust_local is not None:
+            if d:
                 i, j = SLOT[a.kind], SLOT[b.kind]
                 case.trust_local[i, j] = min(1.0, max(0.0, case.trust_local[i, j] + d))
-            else:
-                model.add_trust(a, b, d, now=now)
 
 
 def insight_of(model, table: Table, case, agent) -> float:
