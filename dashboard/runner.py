@@ -68,9 +68,12 @@ class Status:
 
 
 def warm_up() -> None:
-    """A worker's first task: one month of the default scenario, so that the first real run pays no import."""
+    """A worker's first task: the compiled negotiation loaded (``sim.negotiation.use_kernel``) and one
+    month of the default scenario, so that the first real run pays no import."""
     import sim
+    from sim.negotiation import use_kernel
     try:
+        use_kernel()
         sim.run("middenhuur-2017", seed=0, months=1)
     except Exception:  # noqa: BLE001 (a warm-up only: a real run reports its own errors)
         pass

@@ -32,11 +32,13 @@ def _timeout_text(timeout: float) -> str:
 
 
 def _start_worker() -> None:
-    """Import the model before the first run, so that its timeout does not count the imports;
+    """Import the model and load the compiled negotiation before the first run, so that its
+    timeout does not count them (a worker runs many runs: ``sim.negotiation.use_kernel``);
     leave Ctrl-C to the sweep, which stops the workers and keeps what finished."""
     import signal
 
-    import sim  # noqa: F401
+    from sim.negotiation import use_kernel
+    use_kernel()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -48,7 +50,8 @@ def _preload_plugin():
         name = "tafelsim-preload"
 
         def setup(self, worker):
-            import sim  # noqa: F401
+            from sim.negotiation import use_kernel
+            use_kernel()
     return Preload()
 
 

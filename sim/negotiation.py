@@ -30,6 +30,7 @@ reaches. ``meet`` negotiates one case from plain dictionaries, for tests and wor
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,6 +182,58 @@ def write_text(m: Meetings) -> np.ndarray:
 
 
 def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
+    """Negotiate every meeting for ``protocol.rounds`` rounds; ``m`` is updated in place.
+
+    The compiled kernel does it where the process has loaded it (``use_kernel``), with the same
+    outcome bit for bit; otherwise numpy's ``meet_all_numpy``."""
+    if _kernel is None and _kernel_setting() == "on":
+        use_kernel()
+    if _kernel is not None:
+        return _kernel(m, protocol, record)
+    return meet_all_numpy(m, protocol, record)
+
+
+_kernel = None   # the compiled meet_all, once this process has loaded it (``use_kernel``)
+
+
+def use_kernel(on: bool = True) -> bool:
+    """Negotiate with the compiled kernel (``sim.negotiation_kernel``) in this process, or not.
+    Returns whether the kernel is in use.
+
+    Loading it costs about a second once (importing numba and loading the compilation numba
+    cached beside the module; the first load on a machine compiles, some 10 s), and it saves
+    about a twentieth of a national run. So the processes that run many runs load it: a
+    sweep's workers and the dashboard. A single run does not, unless ``TAFELSIM_KERNEL=on``.
+    ``TAFELSIM_KERNEL=off`` keeps numpy's everywhere; without numba (or with a numpy numba
+    does not support) numpy's is used. Both give the same outcome bit for bit
+    (tests/test_negotiation_kernel.py)."""
+    global _kernel
+    mode = _kernel_setting()
+    if not on or mode == "off":
+        _kernel = None
+        return False
+    if _kernel is None:
+        try:
+            from sim import negotiation_kernel
+        except ImportError:
+            if mode == "on":
+                raise
+            return False
+        negotiation_kernel.warm_up()
+        _kernel = negotiation_kernel.meet_all
+    return True
+
+
+def _kernel_setting() -> str:
+    mode = os.environ.get("TAFELSIM_KERNEL", "")
+    if mode not in ("", "on", "off"):
+        from sim.errors import InputError, shown
+        raise InputError("environment", "TAFELSIM_KERNEL", f"got {shown(mode)}; allowed: on, off, or unset "
+                         "(the compiled negotiation where a process loads it: sweep workers, the dashboard)")
+    return mode
+
+
+def meet_all_numpy(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     """Negotiate every meeting for ``protocol.rounds`` rounds; ``m`` is updated in place.
 
     ``record(agent_index, conceded, others_conceded)`` receives, as arrays, every observation
