@@ -251,6 +251,21 @@ class HousingTablesModel(mesa.Model):
     def trust_between(self, a, b) -> float:
         return self.trust_store.get(self.agent_index[a.unique_id], self.agent_index[b.unique_id])
 
+    def trust_among(self, parties: list, delta: float) -> None:
+        """Trust of every party in every other party changes by ``delta`` now (a learning session of a
+        structural table's roster: some 3,000 pairs at a national table): ``add_trust`` of all pairs
+        (a, b), a before b in ``parties`` order, made as one array update."""
+        if not delta:
+            return
+        idx = np.array([self.agent_index[a.unique_id] for a in parties], dtype=np.int64)
+        if len(np.unique(idx)) != len(idx):     # an agent listed twice changes twice: pair by pair
+            self.add_trust([(a, b, delta) for a in parties for b in parties if a is not b], now=True)
+            return
+        n = len(idx)
+        other = ~np.eye(n, dtype=bool)
+        rows, cols = np.repeat(idx, n).reshape(n, n)[other], np.tile(idx, n).reshape(n, n)[other]
+        self.recorder.trust_changed(self.month, *self.trust_store.set_now(rows, cols, np.full(len(rows), delta)))
+
     def add_trust(self, changes: list, now: bool = False) -> None:
         """Trust of a in b changes by ``delta``, for each (a, b, delta) in ``changes``, in that order:
         at the end of this month (the tables meet in parallel), or ``now`` (a learning programme,

@@ -234,7 +234,10 @@ def learning_programme(model, table: Table, case, parties) -> None:
     for _ in range(n):
         for a in parties:
             learn_insight(model, table, case, a, gain)
-        adjust_trust(model, case, parties, lambda a, b: trust, now=True)
+        if case.trust_local is None:
+            model.trust_among(parties, trust)
+        else:
+            adjust_trust(model, case, parties, lambda a, b: trust, now=True)
 
 
 def roster(model, table: Table) -> list:

@@ -268,3 +268,28 @@ def test_multi_year_tranches_are_the_year_s_bid_and_refit_or_renegotiate():
         assert any(t.homes["social"] != parents[t.tranche_of].homes["social"] for t in tranches)
         for c in reopened:   # reopened only where the term's terms no longer fit
             assert key(c) in seen
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_learning_session_changes_trust_as_pair_by_pair_changes_would(twice):
+    """``trust_among`` (a roster's learning session, one array update) gives the store and the trust
+    log what changing every ordered pair in turn gives, also when an agent is listed twice."""
+    with built("gooi-vechtstreek-2024", {}, seed=0) as m:
+        roster = list(m.municipalities[:3]) + list(m.developers[:4]) + list(m.corporations[:2])
+        roster += roster[:2] if twice else []
+        m.trust_store.value[m.agent_index[roster[0].unique_id], :] = 0.99   # near the bound: clipping matters
+        start, parts = m.trust_store.value.copy(), len(m.recorder.trust_parts)
+        for delta in (0.02, 0.02):
+            m.trust_among(roster, delta)
+        together, log = m.trust_store.value.copy(), m.recorder.trust_parts[parts:]
+        m.trust_store.value[:] = start
+        del m.recorder.trust_parts[parts:]
+        for delta in (0.02, 0.02):
+            for a in roster:
+                for b in roster:
+                    if a is not b:
+                        m.add_trust([(a, b, delta)], now=True)
+        assert np.array_equal(together, m.trust_store.value)
+        flat = lambda parts: [np.concatenate([p[k] for p in parts]).tolist() for k in (1, 2, 3)]  # noqa: E731
+        assert flat(log) == flat(m.recorder.trust_parts[parts:])
+        assert not np.array_equal(together, start)
