@@ -23,6 +23,7 @@ from experiments import results
 from experiments.spec import Experiment, load_experiment
 from experiments.tasks import RunContext, tasks
 from sim.errors import InputError
+from sim.negotiation import kernel_setting
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
     """
     exp = load_experiment(experiment)
     out = Path(out)
+    kernel_setting()        # the workers load the compiled negotiation unless TAFELSIM_KERNEL=off
     if timeout_per_run is not None and not timeout_per_run > 0:
         raise InputError("sweep", "--timeout-per-run", f"must be a positive number of seconds, got {timeout_per_run}")
     workers = (os.cpu_count() or 1) if workers is None else workers

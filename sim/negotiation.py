@@ -186,7 +186,7 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
 
     The compiled kernel does it where the process has loaded it (``use_kernel``), with the same
     outcome bit for bit; otherwise numpy's ``meet_all_numpy``."""
-    if _kernel is None and _kernel_setting() == "on":
+    if _kernel is None and kernel_setting() == "on":
         use_kernel()
     if _kernel is not None:
         return _kernel(m, protocol, record)
@@ -208,7 +208,7 @@ def use_kernel(on: bool = True) -> bool:
     does not support) numpy's is used. Both give the same outcome bit for bit
     (tests/test_negotiation_kernel.py)."""
     global _kernel
-    mode = _kernel_setting()
+    mode = kernel_setting()
     if not on or mode == "off":
         _kernel = None
         return False
@@ -224,7 +224,9 @@ def use_kernel(on: bool = True) -> bool:
     return True
 
 
-def _kernel_setting() -> str:
+def kernel_setting() -> str:
+    """``TAFELSIM_KERNEL`` ("on", "off" or "" when unset), checked: ``sim.run`` and a sweep check it
+    before anything runs, so a mistyped value stops them at once with the allowed ones."""
     mode = os.environ.get("TAFELSIM_KERNEL", "")
     if mode not in ("", "on", "off"):
         from sim.errors import InputError, shown

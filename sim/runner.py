@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim import scenario as scn
 from sim.errors import InputError, shown
+from sim.negotiation import kernel_setting
 from sim.outputs import headline
 
 TABLES = ("monthly", "cases", "agreements", "concessions", "escalations", "queues", "pairs", "trust")
@@ -84,6 +85,7 @@ def run(scenario="middenhuur-2017", seed: int = 0, overrides: Mapping | None = N
     from sim.model import HousingTablesModel
 
     seed = check_seed(seed)
+    kernel_setting()
     if overrides is not None and not isinstance(overrides, Mapping):
         raise InputError("overrides", "overrides", f"got {shown(overrides)}; allowed: a mapping of parameter "
                          "names to values, e.g. {'investor.required_return': 0.045}")

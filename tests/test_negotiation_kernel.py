@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import sim
 from sim import formats, negotiation
 from sim import negotiation_kernel as kernel
+from sim.errors import InputError
 from sim.negotiation import CHAIR, NO_TEXT, Meetings, Protocol
 
 P = 5
@@ -131,3 +132,9 @@ def test_unknown_kernel_setting_is_refused(monkeypatch):
     monkeypatch.setenv("TAFELSIM_KERNEL", "fast")
     with pytest.raises(ValueError, match="TAFELSIM_KERNEL: got 'fast'; allowed: on, off"):
         negotiation.use_kernel(True)
+
+
+def test_a_mistyped_kernel_setting_stops_a_run_before_it_starts(monkeypatch):
+    monkeypatch.setenv("TAFELSIM_KERNEL", "yes")
+    with pytest.raises(InputError, match="environment: TAFELSIM_KERNEL: got 'yes'"):
+        sim.run("middenhuur-2017", months=1)
