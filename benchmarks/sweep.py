@@ -232,8 +232,9 @@ def main() -> None:
     reasons = []
     if throughput < TARGETS["throughput"]:
         reasons.append(
-            f"- Throughput: both tools run the same model code in two worker processes, and a run is mostly the "
-            f"model's own work: {cached_s * 1000:.1f} ms per run (median) in one process with the scenario read once "
+            f"- Throughput: both tools run the same model in two worker processes (the runner's negotiate with the "
+            f"compiled kernel, `sim.negotiation.use_kernel`, batch_run's with numpy's: the same numbers), and a run "
+            f"is mostly the model's own work: {cached_s * 1000:.1f} ms per run (median) in one process with the scenario read once "
             f"(as the runner's workers do), {reread_s * 1000:.1f} ms when it is read again per run (as batch_run's "
             f"model class must). The runner saves that, and the cost of a heap that grows with every model batch_run's "
             f"workers keep alive (Mesa 3.3's class-level agent registry; `sim.run` releases it). Measured: "
@@ -242,7 +243,9 @@ def main() -> None:
     if memory > TARGETS["memory"]:
         reasons.append(
             f"- Peak memory: most of both footprints is three Python processes with numpy, pandas, pyarrow and "
-            f"mesa imported (the calling process alone: {r_peak.parent / mib:.0f} MiB for the runner, "
+            f"mesa imported, and the runner's workers hold numba and LLVM for the compiled negotiation (about "
+            f"100 MiB resident each, two thirds of it library pages that both workers map and each counts) "
+            f"(the calling process alone: {r_peak.parent / mib:.0f} MiB for the runner, "
             f"{b_peak.parent / mib:.0f} MiB for batch_run). The runner's own data stays flat ({growth:+.1%} from "
             f"{n:,} to {nl:,} runs) while batch_run grows with every run ({bl_peak.peak / b_peak.peak - 1:+.1%}): "
             "it keeps every result in memory and every model alive, so the ratio falls as sweeps grow; it reaches "
