@@ -234,8 +234,9 @@ def main() -> None:
         reasons.append(
             f"- Throughput: both tools run the same model in two worker processes (the runner's negotiate with the "
             f"compiled kernel, `sim.negotiation.use_kernel`, batch_run's with numpy's: the same numbers), and a run "
-            f"is mostly the model's own work: {cached_s * 1000:.1f} ms per run (median) in one process with the scenario read once "
-            f"(as the runner's workers do), {reread_s * 1000:.1f} ms when it is read again per run (as batch_run's "
+            f"is mostly the model's own work: {cached_s * 1000:.1f} ms per run (median) in one process with the "
+            f"scenario read once (as the runner's workers do), {reread_s * 1000:.1f} ms when it is read again per run "
+            f"(as batch_run's "
             f"model class must). The runner saves that, and the cost of a heap that grows with every model batch_run's "
             f"workers keep alive (Mesa 3.3's class-level agent registry; `sim.run` releases it). Measured: "
             f"{throughput:.2f}x at {n:,} runs, {bl_wall / rl_wall:.2f}x at {nl:,}; 3x on the same model in the same "

@@ -37,6 +37,8 @@ def _start_worker() -> None:
     leave Ctrl-C to the sweep, which stops the workers and keeps what finished."""
     import signal
 
+    import sim.model  # noqa: F401  (``import sim`` alone is lazy: this imports Mesa and pandas)
+    import sim.runner  # noqa: F401
     from sim.negotiation import use_kernel
     use_kernel()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -50,6 +52,8 @@ def _preload_plugin():
         name = "tafelsim-preload"
 
         def setup(self, worker):
+            import sim.model  # noqa: F401
+            import sim.runner  # noqa: F401
             from sim.negotiation import use_kernel
             use_kernel()
     return Preload()

@@ -10,10 +10,9 @@ The concession curves' powers are taken by numpy before the kernel runs, so that
 computed by a different library. ``tests/test_negotiation_kernel.py`` checks the equality on
 random meetings and on whole runs.
 
-numpy's ``meet_all`` stays the reference: it serves small batches (a 12-city month), machines
-without numba, and ``TAFELSIM_KERNEL=off``. Importing this module imports numba (about 0.3 s)
-and loads the cached kernel (about 0.3 s): ``negotiation.meet_all`` imports it only for a batch
-large enough to repay that (``negotiation.KERNEL_MIN_MEETINGS``).
+numpy's ``meet_all_numpy`` stays the reference: it serves the processes that have not loaded
+the kernel (a single run: loading costs about a second, ``negotiation.use_kernel`` says why),
+machines without numba, and ``TAFELSIM_KERNEL=off``.
 """
 
 from __future__ import annotations
@@ -45,17 +44,16 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     conceded = np.array(m.conceded, dtype=float)
     last = np.array(m.last, dtype=float)
     candidates = np.ascontiguousarray(m.candidates, dtype=np.int64).reshape(n, -1)
+    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731  (one signature for every batch)
+    ints = lambda a: np.ascontiguousarray(a, dtype=np.int64)         # noqa: E731
+    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
     (agreed, rounds_held, claims, needs, available, mediated, moved, text_moved,
      obs_agent, obs_conceded, obs_others, n_obs) = _meet(
-        np.ascontiguousarray(m.seated, dtype=np.bool_), np.ascontiguousarray(m.absent, dtype=np.bool_), np.ascontiguousarray(m.res, dtype=float), np.ascontiguousarray(m.opening, dtype=float),
-        np.ascontiguousarray(m.surplus, dtype=float), candidates, np.ascontiguousarray(m.writer, dtype=np.int64),
-        np.ascontiguousarray(m.writer_insight, dtype=float), np.ascontiguousarray(m.bonus, dtype=float), variant,
-        conceded, last, curve, np.ascontiguousarray(m.hold, dtype=float), np.ascontiguousarray(m.can_sign, dtype=np.bool_),
-        np.ascontiguousarray(m.chair, dtype=np.int64), np.ascontiguousarray(m.rule, dtype=np.int64),
-        np.ascontiguousarray(m.lead, dtype=np.int64), np.ascontiguousarray(m.municipality, dtype=np.int64),
-        np.ascontiguousarray(m.agent, dtype=np.int64), rounds, float(protocol.reciprocity),
-        float(protocol.ratio_cap), float(protocol.threshold), float(protocol.chair_trust),
-        float(protocol.caucus_disclosure), record is not None)
+        flags(m.seated), flags(m.absent), floats(m.res), floats(m.opening), floats(m.surplus), candidates,
+        ints(m.writer), floats(m.writer_insight), floats(m.bonus), variant, conceded, last, curve, floats(m.hold),
+        flags(m.can_sign), ints(m.chair), ints(m.rule), ints(m.lead), ints(m.municipality), ints(m.agent), rounds,
+        float(protocol.reciprocity), float(protocol.ratio_cap), float(protocol.threshold),
+        float(protocol.chair_trust), float(protocol.caucus_disclosure), record is not None)
     m.variant, m.conceded, m.last = variant, conceded, last
     if record is not None and n_obs:
         record(obs_agent[:n_obs], obs_conceded[:n_obs], obs_others[:n_obs])
