@@ -22,10 +22,21 @@ import math
 import numba
 import numpy as np
 
-from sim.negotiation import CHAIRS, EPS, NO_TEXT, RULES, Meetings, Outcome, Protocol
+from sim import negotiation
+from sim.negotiation import Meetings, Outcome, Protocol
 
-_NO_CHAIR, _MUNICIPAL_CHAIR, _EXTERNAL_CHAIR = CHAIRS["none"], CHAIRS["municipality"], CHAIRS["external"]
-_LEAD, _QUALIFIED = RULES["lead"], RULES["qualified_majority"]
+# numba's cache keeps the values of the globals a kernel read when it was compiled, and is renewed
+# only when this file changes. So the protocol's constants are written here and checked against
+# sim.negotiation's at every import: a change there must be made here too, which recompiles.
+EPS, NO_TEXT = 1e-9, -2
+_NO_CHAIR, _MUNICIPAL_CHAIR, _EXTERNAL_CHAIR = 0, 1, 2
+_CONSENSUS, _QUALIFIED, _LEAD = 0, 1, 2
+if (EPS, NO_TEXT, negotiation.CHAIRS, negotiation.RULES) != (
+        negotiation.EPS, negotiation.NO_TEXT, {"none": _NO_CHAIR, "municipality": _MUNICIPAL_CHAIR,
+                                               "external": _EXTERNAL_CHAIR},
+        {"consensus": _CONSENSUS, "qualified_majority": _QUALIFIED, "lead": _LEAD}):
+    raise RuntimeError("sim/negotiation_kernel.py: its constants differ from sim/negotiation.py's; "
+                       "make them the same (numba's cache would keep the old ones)")
 
 
 def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:

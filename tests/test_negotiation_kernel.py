@@ -138,3 +138,14 @@ def test_a_mistyped_kernel_setting_stops_a_run_before_it_starts(monkeypatch):
     monkeypatch.setenv("TAFELSIM_KERNEL", "yes")
     with pytest.raises(InputError, match="environment: TAFELSIM_KERNEL: got 'yes'"):
         sim.run("middenhuur-2017", months=1)
+
+
+def test_the_kernel_refuses_constants_that_differ_from_the_protocols(monkeypatch):
+    """numba's cache keeps the constants a kernel was compiled with until the kernel's own file
+    changes: a constant changed in sim/negotiation.py alone must stop the kernel from loading."""
+    import importlib
+    monkeypatch.setattr(negotiation, "EPS", 1e-8)
+    with pytest.raises(RuntimeError, match="constants differ"):
+        importlib.reload(kernel)
+    monkeypatch.undo()
+    importlib.reload(kernel)
