@@ -31,12 +31,18 @@ from sim.negotiation import Meetings, Outcome, Protocol
 EPS, NO_TEXT = 1e-9, -2
 _NO_CHAIR, _MUNICIPAL_CHAIR, _EXTERNAL_CHAIR = 0, 1, 2
 _CONSENSUS, _QUALIFIED, _LEAD = 0, 1, 2
-if (EPS, NO_TEXT, negotiation.CHAIRS, negotiation.RULES) != (
-        negotiation.EPS, negotiation.NO_TEXT, {"none": _NO_CHAIR, "municipality": _MUNICIPAL_CHAIR,
-                                               "external": _EXTERNAL_CHAIR},
-        {"consensus": _CONSENSUS, "qualified_majority": _QUALIFIED, "lead": _LEAD}):
-    raise RuntimeError("sim/negotiation_kernel.py: its constants differ from sim/negotiation.py's; "
-                       "make them the same (numba's cache would keep the old ones)")
+
+
+def check_constants(protocol=negotiation) -> None:
+    """Raise if this module's constants differ from those of ``protocol`` (sim.negotiation)."""
+    mine = (EPS, NO_TEXT, {"none": _NO_CHAIR, "municipality": _MUNICIPAL_CHAIR, "external": _EXTERNAL_CHAIR},
+            {"consensus": _CONSENSUS, "qualified_majority": _QUALIFIED, "lead": _LEAD})
+    if mine != (protocol.EPS, protocol.NO_TEXT, protocol.CHAIRS, protocol.RULES):
+        raise RuntimeError("sim/negotiation_kernel.py: its constants differ from sim/negotiation.py's; "
+                           "make them the same (numba's cache would keep the old ones)")
+
+
+check_constants()
 
 
 def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:

@@ -142,10 +142,13 @@ def test_a_mistyped_kernel_setting_stops_a_run_before_it_starts(monkeypatch):
 
 def test_the_kernel_refuses_constants_that_differ_from_the_protocols(monkeypatch):
     """numba's cache keeps the constants a kernel was compiled with until the kernel's own file
-    changes: a constant changed in sim/negotiation.py alone must stop the kernel from loading."""
-    import importlib
+    changes: a constant changed in sim/negotiation.py alone must stop the kernel from loading
+    (``check_constants`` runs when the module is imported)."""
+    kernel.check_constants()
     monkeypatch.setattr(negotiation, "EPS", 1e-8)
     with pytest.raises(RuntimeError, match="constants differ"):
-        importlib.reload(kernel)
-    monkeypatch.undo()
-    importlib.reload(kernel)
+        kernel.check_constants()
+    monkeypatch.setitem(negotiation.RULES, "lead", 7)
+    monkeypatch.setattr(negotiation, "EPS", kernel.EPS)
+    with pytest.raises(RuntimeError, match="constants differ"):
+        kernel.check_constants()
