@@ -89,7 +89,7 @@ STEPS: tuple[Step, ...] = (
                    "results/table-effects/README.md", "results/table-design/README.md"), (),
          "written by hand: what the results say; reread them after regenerating"),
     Step("benchmark-run-time", ("results/benchmarks/run_time.md",),
-         ("python benchmarks/run_time.py --base cc814e2 --repeat 5 --write results/benchmarks/run_time.md",),
+         ("python benchmarks/run_time.py --base 1d007a1 --repeat 3 --write results/benchmarks/run_time.md",),
          "run time per scenario against a base commit, scaling, memory, start-up", benchmark=True),
     Step("benchmark-profile", ("results/benchmarks/profile.md",),
          ("python benchmarks/profile_run.py --scenario nederland --seed 0 --write results/benchmarks/profile.md",),
