@@ -37,11 +37,17 @@ def _start_worker() -> None:
     leave Ctrl-C to the sweep, which stops the workers and keeps what finished."""
     import signal
 
-    import sim.model  # noqa: F401  (``import sim`` alone is lazy: this imports Mesa and pandas)
+    _load_model()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _load_model() -> None:
+    """What a worker does before its first run: import the model (``import sim`` alone is lazy:
+    this imports Mesa and pandas) and load the compiled negotiation (``sim.negotiation.use_kernel``)."""
+    import sim.model  # noqa: F401
     import sim.runner  # noqa: F401
     from sim.negotiation import use_kernel
     use_kernel()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _preload_plugin():
@@ -52,10 +58,7 @@ def _preload_plugin():
         name = "tafelsim-preload"
 
         def setup(self, worker):
-            import sim.model  # noqa: F401
-            import sim.runner  # noqa: F401
-            from sim.negotiation import use_kernel
-            use_kernel()
+            _load_model()
     return Preload()
 
 

@@ -253,38 +253,26 @@ class HousingTablesModel(mesa.Model):
 
     def trust_among(self, parties: list, delta: float) -> None:
         """Trust of every party in every other party changes by ``delta`` now (a learning session of a
-        structural table's roster: some 3,000 pairs at a national table): ``add_trust`` of all pairs
-        (a, b), a before b in ``parties`` order, made as one array update."""
+        structural table's roster: some 3,000 pairs at a national table), pair (a, b) by pair in
+        ``parties`` order, a before b. Distinct pairs are changed as one array update; an agent
+        listed twice has its pairs changed twice, in turn."""
         if not delta:
             return
         idx = np.array([self.agent_index[a.unique_id] for a in parties], dtype=np.int64)
-        if len(np.unique(idx)) != len(idx):     # an agent listed twice changes twice: pair by pair
-            self.add_trust([(a, b, delta) for a in parties for b in parties if a is not b], now=True)
-            return
         n = len(idx)
-        other = ~np.eye(n, dtype=bool)
-        rows, cols = np.repeat(idx, n).reshape(n, n)[other], np.tile(idx, n).reshape(n, n)[other]
-        self.recorder.trust_changed(self.month, *self.trust_store.set_now(rows, cols, np.full(len(rows), delta)))
+        rows, cols = np.repeat(idx, n), np.tile(idx, n)
+        other = rows != cols                    # ``a is not b``: the same agent is the same row
+        rows, cols = rows[other], cols[other]
+        batches = [(rows, cols)] if len(np.unique(idx)) == n else [([i], [j]) for i, j in zip(rows, cols)]
+        for r, c in batches:
+            self.recorder.trust_changed(self.month, *self.trust_store.set_now(r, c, np.full(len(r), delta)))
 
-    def add_trust(self, changes: list, now: bool = False) -> None:
-        """Trust of a in b changes by ``delta``, for each (a, b, delta) in ``changes``, in that order:
-        at the end of this month (the tables meet in parallel), or ``now`` (a learning programme,
-        held before the table negotiates). Changes to distinct pairs at once are made together (a
-        structural table's learning programme changes every pair of its roster, thousands at a
-        national or regional table); a pair changed twice is changed twice, in turn."""
-        if not changes:
-            return
+    def add_trust(self, changes: list) -> None:
+        """Trust of a in b changes by ``delta``, for each (a, b, delta) in ``changes``, at the end of
+        this month (the tables meet in parallel)."""
         index = self.agent_index
-        rows = [index[a.unique_id] for a, _, _ in changes]
-        cols = [index[b.unique_id] for _, b, _ in changes]
-        if now and len(set(zip(rows, cols))) == len(rows):
-            self.recorder.trust_changed(self.month, *self.trust_store.set_now(rows, cols, [d for _, _, d in changes]))
-            return
-        for i, j, (_, _, delta) in zip(rows, cols, changes):
-            if now:
-                self.recorder.trust_changed(self.month, *self.trust_store.set_now([i], [j], [delta]))
-            else:
-                self.trust_store.add(i, j, delta)
+        for a, b, delta in changes:
+            self.trust_store.add(index[a.unique_id], index[b.unique_id], delta)
 
     def reset_trust(self, agent, share) -> None:
         """A new alderman: trust to and from the municipality moves back towards the start, and

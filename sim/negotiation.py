@@ -235,6 +235,13 @@ def kernel_setting() -> str:
     return mode
 
 
+def curve_at(m: Meetings, inv_e: np.ndarray, r: int) -> np.ndarray:
+    """Where each party's concession curve stands when round r starts: t^(1/e), t on the clock
+    (``inv_e``: 1 / the parties' exponents). Both implementations of the rounds take their powers
+    here (numpy's ``pow`` may differ from libm's on some CPUs, so the kernel must not take them)."""
+    return np.minimum(np.maximum((m.t_start + r * m.t_step)[:, None], 0.0), 1.0) ** inv_e
+
+
 def meet_all_numpy(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     """Negotiate every meeting for ``protocol.rounds`` rounds; ``m`` is updated in place.
 
@@ -259,16 +266,11 @@ def meet_all_numpy(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     moved = np.zeros((n, slots))
     rho, cap = protocol.reciprocity, protocol.ratio_cap
     inv_e = 1.0 / m.exponent
-
-    def curve_at(r):
-        """Where each party's concession curve stands when round r starts: t^(1/e), t on the clock."""
-        return np.minimum(np.maximum((m.t_start + r * m.t_step)[:, None], 0.0), 1.0) ** inv_e
-
-    at_start = curve_at(0)
+    at_start = curve_at(m, inv_e, 0)
     rules = _Rules.of(m)
     for r in range(protocol.rounds):
         live = ~agreed
-        at_end = curve_at(r + 1)          # a round's end is the next one's start: each time powered once
+        at_end = curve_at(m, inv_e, r + 1)     # a round's end is the next one's start: each time powered once
         scheduled, at_start = at_end - at_start, at_end
         in_record = ~np.isnan(m.last)
         last = np.where(in_record, m.last, 0.0)

@@ -53,10 +53,9 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     n, slots = m.seated.shape
     rounds = protocol.rounds
     inv_e = 1.0 / m.exponent
-    # where each party's concession curve stands at each round's start, as numpy's meet_all powers it
-    curve = np.empty((rounds + 1, n, slots))
+    curve = np.empty((rounds + 1, n, slots))      # each party's concession curve at each round's start
     for r in range(rounds + 1):
-        curve[r] = np.minimum(np.maximum((m.t_start + r * m.t_step)[:, None], 0.0), 1.0) ** inv_e
+        curve[r] = negotiation.curve_at(m, inv_e, r)
     variant = np.ascontiguousarray(m.variant, dtype=np.int64)
     conceded = np.array(m.conceded, dtype=float)
     last = np.array(m.last, dtype=float)

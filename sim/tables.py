@@ -129,11 +129,12 @@ def trust_in(model, case, agent, other) -> float:
     return model.trust_between(agent, other)
 
 
-def adjust_trust(model, case, parties, delta_for, now: bool = False) -> None:
+def adjust_trust(model, case, parties, delta_for) -> None:
     """Apply ``delta_for(i, j)`` to trust of i in j: in the case's own store at once, or in the
-    model's store at the end of the month (``now``: at once)."""
+    model's store at the end of the month (a learning session's trust, which counts at once at
+    a structural table, goes through ``HousingTablesModel.trust_among``)."""
     if case.trust_local is None:
-        model.add_trust([(a, b, d) for a in parties for b in parties if a is not b and (d := delta_for(a, b))], now=now)
+        model.add_trust([(a, b, d) for a in parties for b in parties if a is not b and (d := delta_for(a, b))])
         return
     for a in parties:
         for b in parties:
@@ -237,7 +238,7 @@ def learning_programme(model, table: Table, case, parties) -> None:
         if case.trust_local is None:
             model.trust_among(parties, trust)
         else:
-            adjust_trust(model, case, parties, lambda a, b: trust, now=True)
+            adjust_trust(model, case, parties, lambda a, b: trust)
 
 
 def roster(model, table: Table) -> list:

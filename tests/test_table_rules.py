@@ -288,7 +288,8 @@ def test_a_learning_session_changes_trust_as_pair_by_pair_changes_would(twice):
             for a in roster:
                 for b in roster:
                     if a is not b:
-                        m.add_trust([(a, b, delta)], now=True)
+                        i, j = m.agent_index[a.unique_id], m.agent_index[b.unique_id]   # one pair at once
+                        m.recorder.trust_changed(m.month, *m.trust_store.set_now([i], [j], [delta]))
         assert np.array_equal(together, m.trust_store.value)
         flat = lambda parts: [np.concatenate([p[k] for p in parts]).tolist() for k in (1, 2, 3)]  # noqa: E731
         assert flat(log) == flat(m.recorder.trust_parts[parts:])
