@@ -68,7 +68,7 @@ class Status:
 
 
 def warm_up() -> None:
-    """A worker's first task: the compiled negotiation loaded (``sim.negotiation.use_kernel``) and one
+    """A worker's first task: the compiled kernels loaded (``sim.negotiation.use_kernel``) and one
     month of the default scenario, so that the first real run pays no import."""
     import sim
     from sim.negotiation import use_kernel

@@ -43,7 +43,7 @@ def _start_worker() -> None:
 
 def _load_model() -> None:
     """What a worker does before its first run: import the model (``import sim`` alone is lazy:
-    this imports Mesa and pandas) and load the compiled negotiation (``sim.negotiation.use_kernel``)."""
+    this imports Mesa and pandas) and load the compiled kernels (``sim.negotiation.use_kernel``)."""
     import sim.model  # noqa: F401
     import sim.runner  # noqa: F401
     from sim.negotiation import use_kernel

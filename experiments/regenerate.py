@@ -101,6 +101,11 @@ STEPS: tuple[Step, ...] = (
          ("python benchmarks/negotiation_kernel.py --scenario nederland --seed 0 --repeat 7 --runs 3 "
           "--write results/benchmarks/negotiation_kernel.md",),
          "the compiled negotiation against numpy's: identical, and how much faster", benchmark=True),
+    Step("benchmark-view-kernel", ("results/benchmarks/view_kernel.md",),
+         ("python benchmarks/view_kernel.py --scenarios middenhuur-2017 nederland --runs 8 "
+          "--write results/benchmarks/view_kernel.md",),
+         "the compiled signatories' numbers against the agents' numpy formulas: identical, and how much faster",
+         benchmark=True),
     Step("benchmark-memory", ("results/benchmarks/memory.md",),
          ("python benchmarks/memory.py --runs 40 --write results/benchmarks/memory.md",),
          "memory over many runs in one process", benchmark=True),

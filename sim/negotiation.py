@@ -197,16 +197,16 @@ _kernel = None   # the compiled meet_all, once this process has loaded it (``use
 
 
 def use_kernel(on: bool = True) -> bool:
-    """Negotiate with the compiled kernel (``sim.negotiation_kernel``) in this process, or not.
-    Returns whether the kernel is in use.
+    """Negotiate with the compiled kernel (``sim.negotiation_kernel``) in this process, and value the
+    signatories' numbers with ``sim.view_kernel``, or not. Returns whether the kernels are in use.
 
-    Loading it costs about a second once (importing numba and loading the compilation numba
-    cached beside the module; the first load on a machine compiles, some 10 s), and it saves
-    about a twentieth of a national run. So the processes that run many runs load it: a
-    sweep's workers and the dashboard. A single run does not, unless ``TAFELSIM_KERNEL=on``.
-    ``TAFELSIM_KERNEL=off`` keeps numpy's everywhere; without numba (or with a numpy numba
-    does not support) numpy's is used. Both give the same outcome bit for bit
-    (tests/test_negotiation_kernel.py)."""
+    Loading them costs about a second once (importing numba and loading the compilations numba
+    cached beside the modules; the first load on a machine compiles, some 10 s), and they save
+    about a twentieth of a national run and a tenth of a 12-city one. So the processes that run
+    many runs load them: a sweep's workers and the dashboard. A single run does not, unless
+    ``TAFELSIM_KERNEL=on``. ``TAFELSIM_KERNEL=off`` keeps numpy's everywhere; without numba (or
+    with a numpy numba does not support) numpy's is used. Both give the same numbers bit for bit
+    (tests/test_negotiation_kernel.py, tests/test_view_kernel.py)."""
     global _kernel
     mode = kernel_setting()
     if not on or mode == "off":
@@ -214,14 +214,23 @@ def use_kernel(on: bool = True) -> bool:
         return False
     if _kernel is None:
         try:
-            from sim import negotiation_kernel
+            from sim import negotiation_kernel, view_kernel
         except ImportError:
             if mode == "on":
                 raise
             return False
         negotiation_kernel.warm_up()
+        view_kernel.warm_up()
         _kernel = negotiation_kernel.meet_all
     return True
+
+
+def kernel_loaded() -> bool:
+    """Has this process loaded the compiled kernels (``use_kernel``)? ``tables.view`` asks, to value the
+    signatories' numbers with ``sim.view_kernel`` too (loading them first under ``TAFELSIM_KERNEL=on``)."""
+    if _kernel is None and kernel_setting() == "on":
+        use_kernel()
+    return _kernel is not None
 
 
 def kernel_setting() -> str:

@@ -459,13 +459,27 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
     some variants per case instead of all (``value_cases``; an array (cases, columns) becomes the
     view's ``columns``)."""
     val = value_cases(model, cases, month, known_cost, economy, variants)
-    m, width = val.size
     agents, seated, absent, idx = slot_rows(model, cases)
+    drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
+    position = np.where(seated | absent, drift[idx], 0.0)
+    if negotiation.kernel_loaded():
+        from sim import view_kernel
+        own, stake, standard = view_kernel.slot_values(val, agents, seated, absent, guesses, model.p)
+    else:
+        own, stake, standard = slot_values(val, agents, seated, absent, guesses)
+    columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
+    return View(val, agents, seated, absent, own, stake, position, standard, idx,
+                model.p["negotiation.board_margin"], columns)
+
+
+def slot_values(val: Valuation, agents: list, seated: np.ndarray, absent: np.ndarray, guesses: bool) -> tuple:
+    """Every signatory's own reservation, stake and (``guesses``) market-standard reservation, each
+    of shape (cases, 5, columns), by its kind's formulas (``agents/*``); ``sim.view_kernel`` gives
+    the same numbers compiled."""
+    m, width = val.size
     own = np.zeros((m, len(KINDS), width))
     stake = np.zeros(own.shape)
     standard = np.zeros(own.shape) if guesses else None
-    position = np.zeros((m, len(KINDS)))
-    drift = model.drift[:, min(month, model.drift.shape[1] - 1)]
     for k, kind in enumerate(KINDS):
         rows = (seated[:, k] | absent[:, k]).nonzero()[0]
         if len(rows) == 0:
@@ -474,13 +488,10 @@ def view(model, cases: list, month: int, known_cost=None, economy=None, guesses:
         who = [agents[r][k] for r in rows.tolist()]
         own[rows, k] = res = cls.reservations(val, rows, who)
         stake[rows, k] = res if cls.stake_is_reservation else cls.stakes(val, rows, who)
-        position[rows, k] = drift[idx[rows, k]]
         guess = absent[rows, k].nonzero()[0] if guesses else ()
         if len(guess):
             standard[rows[guess], k] = cls.reservations(val, rows[guess], [who[g] for g in guess], standard=True)
-    columns = None if variants is None or np.ndim(variants) < 2 else np.asarray(variants, dtype=int)
-    return View(val, agents, seated, absent, own, stake, position, standard, idx,
-                model.p["negotiation.board_margin"], columns)
+    return own, stake, standard
 
 
 # Starting a view costs about as much as valuing a thousand more (case, variant) cells (measured on a
