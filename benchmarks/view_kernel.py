@@ -1,13 +1,16 @@
-"""The compiled signatories' numbers (``sim.view_kernel``) against the agents' numpy formulas.
+"""The compiled view (``sim.view_kernel``) against numpy's: identical? how much faster, per call and per run?
 
 Run on demand (not in CI):
 
     python benchmarks/view_kernel.py [--scenarios middenhuur-2017 nederland] [--runs 8]
                                      [--write results/benchmarks/view_kernel.md]
 
-1. Every view a run makes (``tables.view``) is valued both ways, three times each, alternating:
-   the per-view time of each, and whether all of them are identical byte for byte.
-2. Whole runs in this process with both kernels loaded, alternating the view's kernel on and
+1. Every call a run makes of the three compiled parts is made both ways, three times each,
+   alternating: the valuation's arithmetic (``valuation.valued``), the signatories' numbers of a
+   view (``tables.slot_values``) and a table's reading of them with the openings
+   (``View.table_res``, ``View.openings``). Per call time of each, and whether every array is
+   identical byte for byte.
+2. Whole runs in this process with the kernels loaded, alternating the view's kernels on and
    off (the negotiation compiled in both), ``--runs`` each: CPU time, minimum and median.
    National runs are cut to 36 months.
 """
@@ -21,40 +24,61 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+PARTS = ("valuation", "signatories' numbers", "table's reading and openings")
 
-def per_view(scenario: str, months: int | None) -> tuple[int, float, float, float, bool]:
-    """Views made, mean cases a view, numpy's and the kernel's mean time a view (s), all identical?"""
+
+def _same(got, want) -> bool:
+    return all(np.asarray(a).tobytes() == np.asarray(b).tobytes() for a, b in zip(got, want))
+
+
+def per_call(scenario: str, months: int | None) -> dict:
+    """Per part: calls, numpy's and the kernel's mean time a call (s), all identical?"""
     import sim
-    from sim import tables, view_kernel
-    compiled = view_kernel.slot_values
-    acc = {"numpy": 0.0, "kernel": 0.0, "views": 0, "cases": 0, "same": True}
+    from sim import tables, valuation, view_kernel
+    acc = {part: {"calls": 0, "numpy": 0.0, "kernel": 0.0, "same": True} for part in PARTS}
+    compiled = {name: getattr(view_kernel, name) for name in ("valuation", "slot_values", "table_numbers")}
 
-    def both(val, agents, seated, absent, guesses, p):
+    def timed(part, numpy_call, kernel_call, unpack):
+        a = acc[part]
         for _ in range(3):
             t = time.perf_counter()
-            want = tables.slot_values(val, agents, seated, absent, guesses)
-            acc["numpy"] += time.perf_counter() - t
+            want = numpy_call()
+            a["numpy"] += time.perf_counter() - t
             t = time.perf_counter()
-            got = compiled(val, agents, seated, absent, guesses, p)
-            acc["kernel"] += time.perf_counter() - t
-        acc["views"] += 1
-        acc["cases"] += seated.shape[0]
-        acc["same"] &= all((a is None and b is None) or a.tobytes() == b.tobytes() for a, b in zip(got, want))
+            got = kernel_call()
+            a["kernel"] += time.perf_counter() - t
+        a["calls"] += 1
+        a["same"] &= _same(unpack(got), unpack(want))
         return got
 
-    view_kernel.slot_values = both
+    fields = lambda v: [getattr(v, n) for n in v.__dataclass_fields__ if n != "cases"]   # noqa: E731
+    view_kernel.valuation = lambda *args: timed(
+        PARTS[0], lambda: valuation.valued(*args), lambda: compiled["valuation"](*args), fields)
+    view_kernel.slot_values = lambda val, agents, seated, absent, guesses, p: timed(
+        PARTS[1], lambda: tables.slot_values(val, agents, seated, absent, guesses),
+        lambda: compiled["slot_values"](val, agents, seated, absent, guesses, p),
+        lambda out: [x for x in out if x is not None])
+
+    def reading(vw, margin, padding):
+        res = vw.table_res(margin)
+        return res, vw.openings(res, padding)
+    view_kernel.table_numbers = lambda vw, margin, padding, p: timed(
+        PARTS[2], lambda: reading(vw, margin, padding), lambda: compiled["table_numbers"](vw, margin, padding, p),
+        list)
     try:
         sim.run(scenario, seed=0, months=months)
     finally:
-        view_kernel.slot_values = compiled
-    n = acc["views"]
-    return n, acc["cases"] / n, acc["numpy"] / (3 * n), acc["kernel"] / (3 * n), acc["same"]
+        for name, f in compiled.items():
+            setattr(view_kernel, name, f)
+    return acc
 
 
 def whole_runs(scenario: str, months: int | None, runs: int) -> dict:
@@ -84,24 +108,25 @@ def main() -> None:
     from sim import __version__, negotiation
     assert negotiation.use_kernel(True), "the kernels did not load (TAFELSIM_KERNEL=off, or no numba)"
     lines = [
-        f"The signatories' numbers compiled (`sim/view_kernel.py`) against the agents' numpy formulas, "
-        f"model {__version__}.",
+        f"The compiled view (`sim/view_kernel.py`) against numpy's (the valuation's arithmetic, the agents' "
+        f"formulas, a table's reading of them), model {__version__}.",
         f"Python {platform.python_version()}; command: `python benchmarks/view_kernel.py --scenarios "
         f"{' '.join(args.scenarios)} --runs {args.runs}`",
         "",
-        "Every view of a run (seed 0; `nederland` 36 months), valued both ways three times, alternating:",
+        "Every call of a run (seed 0; `nederland` 36 months) made both ways three times, alternating:",
         "",
-        "| scenario | views | cases a view | numpy µs a view | kernel µs a view | numpy / kernel | identical |",
+        "| scenario | part | calls | numpy µs a call | kernel µs a call | numpy / kernel | identical |",
         "|---|---|---|---|---|---|---|",
     ]
     rows = []
     for name in args.scenarios:
         months = 36 if name == "nederland" else None
-        n, cases, tn, tk, same = per_view(name, months)
-        lines.append(f"| {name} | {n} | {cases:.1f} | {tn * 1e6:.0f} | {tk * 1e6:.0f} | {tn / tk:.2f} | "
-                     f"{'yes' if same else '**no**'} |")
+        for part, a in per_call(name, months).items():
+            n = 3 * max(a["calls"], 1)
+            lines.append(f"| {name} | {part} | {a['calls']} | {a['numpy'] / n * 1e6:.0f} | {a['kernel'] / n * 1e6:.0f} "
+                         f"| {a['numpy'] / max(a['kernel'], 1e-12):.2f} | {'yes' if a['same'] else '**no**'} |")
         rows.append((name, months, whole_runs(name, months, args.runs)))
-    lines += ["", f"Whole runs in one process, the negotiation compiled in both, alternating the view's kernel "
+    lines += ["", f"Whole runs in one process, the negotiation compiled in both, alternating the view's kernels "
               f"on and off ({args.runs} runs each, seeds 0..{args.runs - 1}; CPU s):", "",
               "| scenario | off: min | off: median | on: min | on: median | off / on (minima) | off / on (medians) |",
               "|---|---|---|---|---|---|---|"]

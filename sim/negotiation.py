@@ -198,7 +198,7 @@ _kernel = None   # the compiled meet_all, once this process has loaded it (``use
 
 def use_kernel(on: bool = True) -> bool:
     """Negotiate with the compiled kernel (``sim.negotiation_kernel``) in this process, and value the
-    signatories' numbers with ``sim.view_kernel``, or not. Returns whether the kernels are in use.
+    month's cases with ``sim.view_kernel``'s, or not. Returns whether the kernels are in use.
 
     Loading them costs about a second once (importing numba and loading the compilations numba
     cached beside the modules; the first load on a machine compiles, some 10 s), and they save
@@ -226,8 +226,8 @@ def use_kernel(on: bool = True) -> bool:
 
 
 def kernel_loaded() -> bool:
-    """Has this process loaded the compiled kernels (``use_kernel``)? ``tables.view`` asks, to value the
-    signatories' numbers with ``sim.view_kernel`` too (loading them first under ``TAFELSIM_KERNEL=on``)."""
+    """Has this process loaded the compiled kernels (``use_kernel``)? The valuation and the view ask, to
+    use ``sim.view_kernel``'s too (loading them first under ``TAFELSIM_KERNEL=on``)."""
     if _kernel is None and kernel_setting() == "on":
         use_kernel()
     return _kernel is not None

@@ -394,15 +394,34 @@ class View:
         its own numbers and board position once a veto made them known, with the same room for its
         board."""
         seated = self.own + (self.position + margin[:, None])[:, :, None] * self.stake
+        # an absent party decides at its board, so the table keeps the room a negotiator without a
+        # mandate would keep; once a veto made its numbers known, its board's position counts too
+        room = self.board_margin * self.stake
+        absent = np.where(self.known()[:, :, None], self.own + self.position[:, :, None] * self.stake,
+                          self.standard) + room
+        return np.where(self.seated[:, :, None], seated, np.where(self.absent[:, :, None], absent, 0.0))
+
+    def known(self) -> np.ndarray:
+        """(M, 5): the absent signatories whose own numbers a veto made known to the table."""
         known = np.zeros(self.seated.shape, dtype=bool)
         for r in self.absent.any(axis=1).nonzero()[0]:
             case = self.val.cases[r]
             known[r] = [a is not None and a.unique_id in case.known for a in self.agents[r]]
-        # an absent party decides at its board, so the table keeps the room a negotiator without a
-        # mandate would keep; once a veto made its numbers known, its board's position counts too
-        room = self.board_margin * self.stake
-        absent = np.where(known[:, :, None], self.own + self.position[:, :, None] * self.stake, self.standard) + room
-        return np.where(self.seated[:, :, None], seated, np.where(self.absent[:, :, None], absent, 0.0))
+        return known
+
+    def openings(self, res: np.ndarray, padding: np.ndarray) -> np.ndarray:
+        """Each seated party's first demand at the table: its own reservation, what it asks above it
+        (``Actor.asks``: ``padding``, per case and slot, of its stake) and its board's position; never
+        below its reservation as the table sees it (``res``, ``table_res``)."""
+        opening = np.zeros(res.shape)
+        for k, kind in enumerate(KINDS):
+            rows = self.seated[:, k].nonzero()[0]
+            if len(rows):
+                who = [self.agents[r][k] for r in rows.tolist()]
+                ask = AGENT_KINDS[kind].asks(self.val, rows, who, padding[rows, k], self.stake[rows, k])
+                opening[rows, k] = np.maximum(res[rows, k], self.own[rows, k] + ask
+                                              + self.position[rows, k, None] * self.stake[rows, k])
+        return opening
 
     def total(self, x: np.ndarray) -> np.ndarray:
         """Sum over the signatories, seated ones first, each group in slot order (as the parties are listed)."""
@@ -669,16 +688,13 @@ def assemble(model, items: list, month: int, vw: "View | None" = None) -> negoti
     vw = view(model, cases, month, guesses=True, variants=meeting_columns(cases)) if vw is None else vw
     m, width = vw.val.size
     margin = np.array([0.0 if t.switches["mandate"] else p["negotiation.board_margin"] for t, _ in items])
-    res = vw.table_res(margin)
-    opening = np.zeros(res.shape)
     padding = np.array([c.padding for c in cases])
-    for k, kind in enumerate(KINDS):
-        rows = vw.seated[:, k].nonzero()[0]
-        if len(rows):
-            who = [vw.agents[r][k] for r in rows.tolist()]
-            ask = AGENT_KINDS[kind].asks(vw.val, rows, who, padding[rows, k], vw.stake[rows, k])
-            opening[rows, k] = np.maximum(res[rows, k], vw.own[rows, k] + ask
-                                          + vw.position[rows, k, None] * vw.stake[rows, k])
+    if negotiation.kernel_loaded():
+        from sim import view_kernel
+        res, opening = view_kernel.table_numbers(vw, margin, padding, p)
+    else:
+        res = vw.table_res(margin)
+        opening = vw.openings(res, padding)
     surplus = np.where(vw.val.valid, vw.val.surplus, -np.inf) + np.array([c.money_per_home for c in cases])[:, None]
     candidates = np.where(vw.columns[:, 1:] >= 0, np.arange(1, width)[None, :], -1)
     bonus = np.zeros((m, width))

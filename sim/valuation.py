@@ -26,6 +26,7 @@ from itertools import chain
 import numpy as np
 
 from sim import economics as eco
+from sim import negotiation
 
 KINDS = ("municipality", "corporation", "investor", "developer", "tenant")   # the slot order of every batch
 SLOT = {k: i for i, k in enumerate(KINDS)}
@@ -107,7 +108,9 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     valuation then has one column: what a board checks of an agreement is its own variant), or
     an array (cases, columns), -1 where a case has fewer (a padding column, marked invalid; it
     repeats the case's first column). Every value is per case and variant, so each column
-    equals that variant's column of the full valuation.
+    equals that variant's column of the full valuation. Where the process has loaded the kernels
+    (``negotiation.use_kernel``) the arithmetic after the gathering is ``sim.view_kernel``'s, the
+    same bit for bit.
     """
     p = model.p
     m = len(cases)
@@ -126,10 +129,6 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         months = list({id(e): e for e in econs}.values())   # in the order of row_of
         table = np.array([[getattr(e, name) for name in _PRICES] for e in months], dtype=float)
         prices = table.reshape(len(months), len(_PRICES))[np.array(rows, dtype=int)]
-
-    def col(name):
-        k = _PRICE_COLUMN[name]
-        return prices[:, k:k + 1]
 
     econ = econs[0]
     # what each case brings, gathered in one pass: variants, social share, cost factor, local factors, its plan,
@@ -167,6 +166,26 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
         columns = np.where(valid, columns, columns[:, :1])
     # the package grids of all cases by one gather from the batch's spaces side by side: (5, M, V)
     grid = np.concatenate(stacks, axis=1)[:, start[:, None] + columns]
+    if negotiation.kernel_loaded():
+        from sim import view_kernel
+        return view_kernel.valuation(list(cases), p, econ, prices, facts, own_cost, valid, grid)
+    return valued(list(cases), p, econ, prices, facts, own_cost, valid, grid)
+
+
+def valued(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray, own_cost: np.ndarray,
+           valid: np.ndarray, grid: np.ndarray) -> Valuation:
+    """``value_cases``' arithmetic on what it gathered: ``prices`` (cases x ``_PRICES``), ``facts``
+    (size, social share, cost factor, land and rent factors, plan, the municipality's land, a
+    developer's land), ``own_cost`` (each case at its own construction cost?), ``valid`` and the
+    package ``grid`` (mid share, free share, rent level, commitment, priority x cases x columns);
+    ``econ``: the economy whose returns and operating costs apply. ``sim.view_kernel.valuation``
+    gives the same numbers compiled."""
+    m = len(cases)
+
+    def col(name):
+        k = _PRICE_COLUMN[name]
+        return prices[:, k:k + 1]
+
     mid, free, level, commitment, priority = grid
     soc = facts[:, 1:2].copy()
     factor = np.where(own_cost, facts[:, 2], 1.0)
@@ -186,7 +205,7 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     p_own = col("owner_land_price") * land_f
     d = col("land_development_cost") * land_f
     surplus = mid * (v_mid - cost) + soc * (v_soc - cost) + free * p_own - d + priority * gain
-    return Valuation(cases=list(cases), valid=valid, mid_share=mid, free_share=free, social_share=soc,
+    return Valuation(cases=cases, valid=valid, mid_share=mid, free_share=free, social_share=soc,
                      commitment=commitment, priority=priority, construction_cost=cost, market_rent=market,
                      social_rent=social_rent, owner_land_price=p_own,
                      land_development_cost=d, social_land_price=col("social_land_price") * land_f,

@@ -1,20 +1,22 @@
-"""The signatories' numbers of ``tables.view`` compiled: every party's reservation, stake and guess in one kernel.
+"""The view of a month's cases compiled: the valuation, every signatory's numbers and a table's reading of them.
 
-Why: a view asks each kind of party for its reservations over the cases it signs (``agents/*``),
-some 60 numpy operations on small arrays per view and half a dozen views a month; in a 12-city
-run that is about a fifth of the month, nearly all of it numpy's work per call
-(results/benchmarks/README.md). The kernel does the same arithmetic case by case and slot by slot,
-and gives the same numbers bit for bit: every operation is the agents' own, in their order
-(``np.maximum``'s and ``np.minimum``'s handling of NaN as in ``sim.negotiation_kernel``).
-Powers are taken by numpy before the kernel runs, with the agents' own expressions on the same
-rows (an investor's own and market-standard value of its homes, a municipality's annuity of
-the rent its tenants save): numpy's ``pow`` may differ from libm's on some CPUs, so the kernel
-takes none. ``tests/test_view_kernel.py`` checks the equality on whole runs of every built-in
-scenario and table format.
+Why: valuing cases takes some 30 numpy operations (``valuation.valued``), asking each kind of
+party for its reservations some 60 more (``tables.slot_values``, the agents' formulas) and a
+table's reading of them with the openings some 40 (``View.table_res``, ``View.openings``), on
+small arrays, in half a dozen views a month; in a 12-city run that was about a third of the
+month, nearly all of it numpy's work per call (results/benchmarks/README.md). The kernels do the
+same arithmetic case by case and slot by slot, and give the same numbers bit for bit: every
+operation is numpy's, in its order (``np.maximum``'s and ``np.minimum``'s handling of NaN as in
+``sim.negotiation_kernel``; numpy's sums over five slots are sequential). Powers are taken by
+numpy before a kernel runs, with the same expressions on the same rows (a home's value at a
+yield over its commitment, earlier delivery, a municipality's annuity of the rent its tenants
+save): numpy's ``pow`` may differ from libm's on some CPUs, so no kernel takes one.
+``tests/test_view_kernel.py`` checks the equality on whole runs of every built-in scenario and
+table format and on random settings of the formulas' parameters.
 
-The agents' numpy formulas stay the reference (``Actor.reservations``, ``stakes``): they serve the
-processes that have not loaded the kernels (``negotiation.use_kernel``), and a change to one of
-them must be made here too, which the test enforces.
+numpy's code stays the reference: it serves the processes that have not loaded the kernels
+(``negotiation.use_kernel``), and a change to a formula there must be made here too, which the
+test enforces.
 """
 
 from __future__ import annotations
@@ -103,8 +105,146 @@ def slot_values(val, agents: list, seated: np.ndarray, absent: np.ndarray, guess
     return own, stake, (standard if guesses else None)
 
 
+def table_numbers(vw, margin: np.ndarray, padding: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``View.table_res(margin)`` and ``View.openings(res, padding)`` of ``tables.assemble``: the
+    reservations as each table sees them and the seated parties' first demands (cases x 5 x columns)."""
+    val = vw.val
+    m, width = val.size
+    seated = vw.seated
+    k_own, k_padded = np.ones(m), np.ones(m)
+    d_own, d_padded = np.zeros((m, width)), np.zeros((m, width))
+    required = np.zeros(m)
+    inv = seated[:, INVESTOR].nonzero()[0]
+    if len(inv):                  # Investor.asks' yields and their powers, on the same rows
+        who = [vw.agents[r][INVESTOR] for r in inv.tolist()]
+        k = np.asarray([a.base_return for a in who], dtype=float).reshape(-1, 1) * val.k_investor[inv] \
+            / p["investor.required_return"]
+        padded = k * (1.0 + padding[inv, INVESTOR][:, None])
+        k_own[inv], k_padded[inv] = k[:, 0], padded[:, 0]
+        d_own[inv] = (1.0 + k) ** (-np.asarray(val.commitment[inv], dtype=float))
+        d_padded[inv] = (1.0 + padded) ** (-np.asarray(val.commitment[inv], dtype=float))
+    corp = seated[:, CORPORATION].nonzero()[0]
+    if len(corp):
+        required[corp] = [vw.agents[r][CORPORATION].required_return for r in corp.tolist()]
+    standard = vw.standard if vw.standard is not None else np.zeros(vw.own.shape)
+    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731
+    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
+    return _table_numbers(
+        flags(seated), flags(vw.absent), flags(vw.known()), floats(vw.own), floats(vw.stake), floats(standard),
+        floats(vw.position), floats(margin), float(vw.board_margin), floats(padding), floats(val.mid_share),
+        floats(val.social_share[:, 0]), floats(val.social_rent[:, 0]), floats(val.rent),
+        floats(val.market_rent[:, 0]), float(val.operating_cost_share), k_own, k_padded, d_own, d_padded, required)
+
+
+@numba.njit(cache=True)
+def _table_numbers(seated, absent, known, own, stake, standard, position, margin, board_margin, padding, mid, soc,
+                   social_rent, rent, market, opex, k_own, k_padded, d_own, d_padded, required):
+    m, slots, width = own.shape
+    res = np.zeros((m, slots, width))
+    opening = np.zeros((m, slots, width))
+    keep = 1.0 - opex
+    for i in range(m):
+        for k in range(slots):
+            if seated[i, k]:
+                pad = padding[i, k]
+                if k == CORPORATION:         # Corporation.asks: a return ``pad`` above its own
+                    kk = _maximum(required[i], 1e-3)
+                    now = 12.0 * social_rent[i] * keep
+                    corporation_ask = soc[i] * (now / _maximum(kk, 1e-3) - now / _maximum(kk * (1.0 + pad), 1e-3))
+                for v in range(width):
+                    s = stake[i, k, v]
+                    r = own[i, k, v] + (position[i, k] + margin[i]) * s
+                    if k == INVESTOR:        # Investor.asks: a yield ``pad`` above its own
+                        now, later = 12.0 * rent[i, v] * keep, 12.0 * market[i] * keep
+                        d1, d2, k1, k2 = d_own[i, v], d_padded[i, v], k_own[i], k_padded[i]
+                        ask = mid[i, v] * ((now * (1.0 - d1) / k1 + later * d1 / k1)
+                                           - (now * (1.0 - d2) / k2 + later * d2 / k2))
+                    elif k == CORPORATION:
+                        ask = corporation_ask
+                    else:                    # Actor.asks: ``pad`` of its stake
+                        ask = pad * s
+                    res[i, k, v] = r
+                    opening[i, k, v] = _maximum(r, own[i, k, v] + ask + position[i, k] * s)
+            elif absent[i, k]:
+                for v in range(width):
+                    s = stake[i, k, v]
+                    guess = own[i, k, v] + position[i, k] * s if known[i, k] else standard[i, k, v]
+                    res[i, k, v] = guess + board_margin * s
+    return res, opening
+
+
+def valuation(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray, own_cost: np.ndarray,
+              valid: np.ndarray, grid: np.ndarray):
+    """``valuation.value_cases``'s arithmetic on what it gathered: ``prices`` (cases x ``_PRICES``),
+    ``facts`` (cases x 8), ``own_cost`` (cases), ``valid`` and the package ``grid`` (5 x cases x columns)."""
+    from sim.valuation import _PRICE_COLUMN, Valuation
+    m = len(cases)
+    k_inv = prices[:, _PRICE_COLUMN["investor_return"]:_PRICE_COLUMN["investor_return"] + 1]
+    k_corp, opex = max(econ.corporation_return, 1e-3), econ.operating_cost_share
+    mid, free, level, commitment, priority = grid
+    months = p["negotiation.priority_months"]
+    # the powers, as economics.capitalised_value and earlier_delivery_gain take them
+    d_inv = (1.0 + k_inv) ** (-np.asarray(commitment, dtype=float))
+    later = (1.0 + k_inv) ** (-months / 12.0)
+    cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus = _valuation(
+        np.ascontiguousarray(prices, dtype=np.float64), np.ascontiguousarray(facts, dtype=np.float64),
+        np.ascontiguousarray(own_cost, dtype=np.bool_), np.ascontiguousarray(grid, dtype=np.float64),
+        np.ascontiguousarray(d_inv), np.ascontiguousarray(later[:, 0]), float(p["negotiation.rent_step"]),
+        float(opex), float(k_corp), 1.0 - (1.0 + k_corp) ** (-months / 12.0))
+    col = lambda a: a.reshape(m, 1)     # noqa: E731
+    social = _PRICE_COLUMN["social_rent"]
+    return Valuation(cases=cases, valid=valid, mid_share=mid, free_share=free, social_share=facts[:, 1:2].copy(),
+                     commitment=commitment, priority=priority, construction_cost=col(cost), market_rent=col(market),
+                     social_rent=prices[:, social:social + 1], owner_land_price=col(p_own),
+                     land_development_cost=col(land_dev), social_land_price=col(social_land),
+                     operating_cost_share=opex, tenant_discount=econ.tenant_discount, k_investor=k_inv,
+                     k_corporation=k_corp, rent=rent, v_mid=v_mid, v_soc=col(v_soc), surplus=surplus,
+                     municipal_land=facts[:, 6:7] != 0, developer_land=facts[:, 7:8] != 0)
+
+
+@numba.njit(cache=True)
+def _valuation(prices, facts, own_cost, grid, d_inv, later, rent_step, opex, k_corp, corp_gain):
+    """``value_cases``' arithmetic, case by case and variant by variant, in its order of operations.
+    ``prices`` columns: construction cost, market rent, social rent, mid-rent cap, investor return,
+    owner land price, land development cost, social land price (``valuation._PRICES``); ``facts``:
+    size, social share, cost factor, land factor, rent factor, plan, municipal land, developer land."""
+    m, width = d_inv.shape
+    cost, market, v_soc = np.empty(m), np.empty(m), np.empty(m)
+    p_own, land_dev, social_land = np.empty(m), np.empty(m), np.empty(m)
+    rent, v_mid, surplus = np.empty((m, width)), np.empty((m, width)), np.empty((m, width))
+    keep = 1.0 - opex
+    for i in range(m):
+        cost[i] = prices[i, 0] * (facts[i, 2] if own_cost[i] else 1.0)
+        market[i] = prices[i, 1] * facts[i, 4]
+        social_rent, k_inv = prices[i, 2], prices[i, 4]
+        highest = _minimum(market[i], prices[i, 3])
+        v_soc[i] = 12.0 * social_rent * keep / k_corp
+        p_own[i] = prices[i, 5] * facts[i, 3]
+        land_dev[i] = prices[i, 6] * facts[i, 3]
+        social_land[i] = prices[i, 7] * facts[i, 3]
+        soc = facts[i, 1]
+        inv_gain = 1.0 - later[i]
+        for v in range(width):
+            mid, free, level, priority = grid[0, i, v], grid[1, i, v], grid[2, i, v], grid[4, i, v]
+            r = _maximum(social_rent, highest * (1.0 - rent_step * level))
+            rent[i, v] = r
+            d = d_inv[i, v]
+            value = 12.0 * r * keep * (1.0 - d) / k_inv + 12.0 * market[i] * keep * d / k_inv
+            v_mid[i, v] = value
+            gain = mid * value * inv_gain + soc * v_soc[i] * corp_gain
+            surplus[i, v] = (mid * (value - cost[i]) + soc * (v_soc[i] - cost[i]) + free * p_own[i] - land_dev[i]
+                             + priority * gain)
+    return cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus
+
+
 def warm_up() -> None:
-    """Load (or, the first time on a machine, compile) the kernel now, on one small case."""
+    """Load (or, the first time on a machine, compile) the kernels now, on one small case."""
+    _valuation(np.ones((1, 8)), np.ones((1, 8)), np.ones(1, np.bool_), np.zeros((5, 1, 2)), np.zeros((1, 2)),
+               np.zeros(1), 0.1, 0.25, 0.03, 0.1)
+    b, f = np.ones((1, 5), np.bool_), np.zeros((1, 5, 2))
+    _table_numbers(b, ~b, ~b, f, f, f, np.zeros((1, 5)), np.zeros(1), 0.1, np.zeros((1, 5)), np.zeros((1, 2)),
+                   np.zeros(1), np.ones(1), np.ones((1, 2)), np.ones(1), 0.25, np.ones(1), np.ones(1), f[:, 0],
+                   f[:, 0], np.full(1, 0.03))
     m, w = 1, 2
     z = np.zeros((m, w))
     c = np.zeros(m)

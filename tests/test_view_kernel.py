@@ -1,9 +1,11 @@
-"""The compiled signatories' numbers (``sim.view_kernel``) are the agents' formulas, bit for bit.
+"""The compiled view (``sim.view_kernel``) is the valuation and the agents' formulas, bit for bit.
 
-The kernel is a second implementation of every kind's reservation, stake and market-standard
-guess (``agents/*``), kept only for speed; these tests are what allows it. Each view a run makes
-is valued both ways and compared byte for byte, on every built-in scenario, on every table
-format and on random settings of the parameters the formulas read.
+The kernels are a second implementation of ``valuation.value_cases``' arithmetic, of every kind's
+reservation, stake and market-standard guess (``agents/*``), and of a table's reading of the
+reservations and the parties' openings (``View.table_res``, ``View.openings``), kept only for
+speed; these tests are what allows them. Each valuation, view and table's reading a run makes is
+computed both ways and compared byte for byte, on every built-in scenario, on every table format
+and on random settings of the parameters the formulas read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 
 import sim
 from agents import base
-from sim import formats, negotiation, params, scenario, tables
+from sim import formats, negotiation, params, scenario, tables, valuation
 from sim import view_kernel as kernel
 
 
@@ -25,28 +27,50 @@ def compared(monkeypatch):
     (views compared, views that differed); the process's choice of kernel is restored."""
     before = negotiation._kernel is not None
     assert negotiation.use_kernel(True)
-    counts = {"views": 0, "differ": 0, "first": None}
-    compiled = kernel.slot_values
+    counts = {"views": 0, "valuations": 0, "tables": 0, "differ": 0, "first": None}
+    compiled, compiled_valuation = kernel.slot_values, kernel.valuation
 
-    def both(val, agents, seated, absent, guesses, p):
-        got = compiled(val, agents, seated, absent, guesses, p)
-        want = tables.slot_values(val, agents, seated, absent, guesses)
-        counts["views"] += 1
-        for name, a, b in zip(("own", "stake", "standard"), got, want):
+    def compare(names, got, want):
+        for name, a, b in zip(names, got, want):
+            a, b = (np.asarray(a), np.asarray(b)) if a is not None and b is not None else (a, b)
             same = a is None and b is None or (a is not None and b is not None and a.dtype == b.dtype
                                                 and a.shape == b.shape and a.tobytes() == b.tobytes())
             if not same:
                 counts["differ"] += 1
                 counts["first"] = counts["first"] or (name, a, b)
+
+    def both(val, agents, seated, absent, guesses, p):
+        got = compiled(val, agents, seated, absent, guesses, p)
+        counts["views"] += 1
+        compare(("own", "stake", "standard"), got, tables.slot_values(val, agents, seated, absent, guesses))
+        return got
+
+    def both_valuations(*args):
+        got = compiled_valuation(*args)
+        counts["valuations"] += 1
+        want = valuation.valued(*args)
+        names = [n for n in got.__dataclass_fields__ if n != "cases"]
+        compare(names, [getattr(got, n) for n in names], [getattr(want, n) for n in names])
+        return got
+    compiled_table = kernel.table_numbers
+
+    def both_tables(vw, margin, padding, p):
+        got = compiled_table(vw, margin, padding, p)
+        counts["tables"] += 1
+        res = vw.table_res(margin)
+        compare(("table_res", "openings"), got, (res, vw.openings(res, padding)))
         return got
     monkeypatch.setattr(kernel, "slot_values", both)
+    monkeypatch.setattr(kernel, "valuation", both_valuations)
+    monkeypatch.setattr(kernel, "table_numbers", both_tables)
     yield counts
     negotiation.use_kernel(before)
 
 
 def check(counts) -> None:
-    assert counts["views"] > 0
-    assert counts["differ"] == 0, f"{counts['differ']} of {counts['views']} views differ; first: {counts['first']}"
+    assert counts["views"] > 0 and counts["valuations"] > 0 and counts["tables"] > 0
+    assert counts["differ"] == 0, (f"{counts['differ']} arrays of {counts['views']} views, {counts['valuations']} "
+                                   f"valuations and {counts['tables']} tables' readings differ; first: {counts['first']}")
 
 
 @pytest.mark.parametrize("name", scenario.builtin_names())
@@ -64,15 +88,15 @@ def test_every_view_under_every_table_format_is_the_same(compared, preset):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rate=st.sampled_from([0.0, 0.01, 0.04]), horizon=st.sampled_from([5.0, 12.0, 15.0, 30.0]),
        vision=st.floats(0.0, 1.0), premium=st.floats(0.0, 1.0), public=st.floats(0.0, 1.0),
-       tenants=st.booleans())
+       padding=st.floats(0.0, 1.0), board=st.floats(0.0, 0.3), tenants=st.booleans())
 def test_every_view_is_the_same_for_any_setting_of_the_formulas(compared, rate, horizon, vision, premium, public,
-                                                                 tenants):
+                                                                 padding, board, tenants):
     """The parameters the formulas read, at their bounds and between (a discount rate of 0 takes
     the annuity's other branch; a short horizon blocks investors)."""
     sim.run("lokale-driehoek-2018" if tenants else "middenhuur-2017", seed=0, months=18, overrides={
         "municipality.discount_rate": rate, "investor.commitment_horizon": horizon,
         "municipality.vision_strength": vision, "developer.land_premium": premium,
-        "economics.public_cost_share": public})
+        "economics.public_cost_share": public, "negotiation.padding": padding, "negotiation.board_margin": board})
     check(compared)
 
 
