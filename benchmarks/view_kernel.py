@@ -12,6 +12,8 @@ Run on demand (not in CI):
    identical byte for byte.
 2. Whole runs in this process with the kernels loaded, alternating the view's kernels on and
    off (the negotiation compiled in both), ``--runs`` each: CPU time, minimum and median.
+3. The same, alternating all the kernels (``negotiation.use_kernel``) on and off: what a sweep's
+   or the dashboard's worker gains over a single run's numpy.
    National runs are cut to 36 months.
 """
 
@@ -81,7 +83,9 @@ def per_call(scenario: str, months: int | None) -> dict:
     return acc
 
 
-def whole_runs(scenario: str, months: int | None, runs: int) -> dict:
+def whole_runs(scenario: str, months: int | None, runs: int, everything: bool = False) -> dict:
+    """CPU times of ``runs`` runs each with the view's kernels on and off (``everything``: all the
+    kernels, the negotiation's too), alternating."""
     import sim
     from sim import negotiation
     loaded = negotiation.kernel_loaded
@@ -89,14 +93,30 @@ def whole_runs(scenario: str, months: int | None, runs: int) -> dict:
     sim.run(scenario, seed=99, months=2)
     for r in range(runs):
         for mode in ("on", "off") if r % 2 == 0 else ("off", "on"):
-            negotiation.kernel_loaded = loaded if mode == "on" else (lambda: False)
+            if everything:
+                negotiation.use_kernel(mode == "on")
+            else:
+                negotiation.kernel_loaded = loaded if mode == "on" else (lambda: False)
             try:
                 t = time.process_time()
                 sim.run(scenario, seed=r, months=months)
                 times[mode].append(time.process_time() - t)
             finally:
                 negotiation.kernel_loaded = loaded
+                negotiation.use_kernel(True)
     return times
+
+
+def run_table(rows: list) -> list[str]:
+    out = ["| scenario | off: min | off: median | on: min | on: median | off / on (minima) | off / on (medians) |",
+           "|---|---|---|---|---|---|---|"]
+    for name, months, t in rows:
+        off, on = sorted(t["off"]), sorted(t["on"])
+        label = name if months is None else f"{name} ({months} months)"
+        out.append(f"| {label} | {off[0]:.3f} | {statistics.median(off):.3f} | {on[0]:.3f} | "
+                   f"{statistics.median(on):.3f} | {off[0] / on[0]:.2f} | "
+                   f"{statistics.median(off) / statistics.median(on):.2f} |")
+    return out
 
 
 def main() -> None:
@@ -118,7 +138,7 @@ def main() -> None:
         "| scenario | part | calls | numpy µs a call | kernel µs a call | numpy / kernel | identical |",
         "|---|---|---|---|---|---|---|",
     ]
-    rows = []
+    rows, everything = [], []
     for name in args.scenarios:
         months = 36 if name == "nederland" else None
         for part, a in per_call(name, months).items():
@@ -126,16 +146,11 @@ def main() -> None:
             lines.append(f"| {name} | {part} | {a['calls']} | {a['numpy'] / n * 1e6:.0f} | {a['kernel'] / n * 1e6:.0f} "
                          f"| {a['numpy'] / max(a['kernel'], 1e-12):.2f} | {'yes' if a['same'] else '**no**'} |")
         rows.append((name, months, whole_runs(name, months, args.runs)))
+        everything.append((name, months, whole_runs(name, months, args.runs, everything=True)))
     lines += ["", f"Whole runs in one process, the negotiation compiled in both, alternating the view's kernels "
-              f"on and off ({args.runs} runs each, seeds 0..{args.runs - 1}; CPU s):", "",
-              "| scenario | off: min | off: median | on: min | on: median | off / on (minima) | off / on (medians) |",
-              "|---|---|---|---|---|---|---|"]
-    for name, months, t in rows:
-        off, on = sorted(t["off"]), sorted(t["on"])
-        label = name if months is None else f"{name} ({months} months)"
-        lines.append(f"| {label} | {off[0]:.3f} | {statistics.median(off):.3f} | {on[0]:.3f} | "
-                     f"{statistics.median(on):.3f} | {off[0] / on[0]:.2f} | "
-                     f"{statistics.median(off) / statistics.median(on):.2f} |")
+              f"on and off ({args.runs} runs each, seeds 0..{args.runs - 1}; CPU s):", "", *run_table(rows),
+              "", "Whole runs in one process, alternating all the kernels (the negotiation's and the view's) on and "
+              "off: a sweep's or the dashboard's worker against a single run (CPU s):", "", *run_table(everything)]
     emit("\n".join(lines) + "\n", args.write)
 
 

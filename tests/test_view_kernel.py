@@ -110,7 +110,6 @@ def test_the_kernel_refuses_constants_that_differ_from_the_agents(monkeypatch):
 
 def test_a_view_without_signatories_is_empty():
     """No seated or absent party: nothing to value (the kernel is never asked for a slot nobody holds)."""
-    negotiation.use_kernel(True)
     from sim.valuation import Valuation
     m, w = 2, 3
     z, c = np.zeros((m, w)), np.zeros((m, 1))
