@@ -45,12 +45,6 @@ def check_constants(agents_base=base) -> None:
 check_constants()
 
 
-def _full(shape, rows, values) -> np.ndarray:
-    out = np.zeros(shape)
-    out[rows] = values
-    return out
-
-
 def slot_values(val, agents: list, seated: np.ndarray, absent: np.ndarray, guesses: bool, p: dict):
     """``own``, ``stake`` and (``guesses``) ``standard`` of ``tables.view``, shape (cases, 5, columns),
     from the same inputs as the agents' formulas: ``val`` (a ``Valuation``), each slot's agent and
@@ -147,10 +141,11 @@ def _table_numbers(seated, absent, known, own, stake, standard, position, margin
         for k in range(slots):
             if seated[i, k]:
                 pad = padding[i, k]
+                corporation_ask = 0.0
                 if k == CORPORATION:         # Corporation.asks: a return ``pad`` above its own
                     kk = _maximum(required[i], 1e-3)
-                    now = 12.0 * social_rent[i] * keep
-                    corporation_ask = soc[i] * (now / _maximum(kk, 1e-3) - now / _maximum(kk * (1.0 + pad), 1e-3))
+                    net = 12.0 * social_rent[i] * keep
+                    corporation_ask = soc[i] * (net / _maximum(kk, 1e-3) - net / _maximum(kk * (1.0 + pad), 1e-3))
                 for v in range(width):
                     s = stake[i, k, v]
                     r = own[i, k, v] + (position[i, k] + margin[i]) * s
