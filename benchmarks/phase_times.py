@@ -10,6 +10,10 @@ are those of the plain run plus a few microseconds a call, not cProfile's inflat
 ``_meet``) are indented; a phase's time includes the phases it calls. Together with a count of
 what happens each month (meetings, agreements) this says what a rewrite of the month would
 have to make cheaper: the meetings' arrays, or the Python around each case and agreement.
+
+Each seed is run twice, alternating: with numpy's code (a single run's) and with the compiled
+kernels (``negotiation.use_kernel``: a sweep's and the dashboard's workers), side by side. The
+last rows count every valuation and view, whoever asks for it.
 """
 
 from __future__ import annotations
@@ -49,53 +53,70 @@ PHASES = [
     ("pipeline advanced", "sim.pipeline", "advance", "sim.pipeline"),
     ("end of month: trust, insight", "sim.model", "HousingTablesModel._end_of_month", None),
     ("end of month: recorder", "sim.recorder", "Recorder.end_of_month", None),
+    ("every view (a valuation and the signatories' numbers), whoever asks", "sim.tables", "view",
+     ("sim.escalation", "sim.ratification")),
+    ("every valuation, in a view or not", "sim.valuation", "value_cases", ("sim.tables", "sim.ratification")),
+    ("every gathering of the cases' slots (in a view or not)", "sim.tables", "slot_rows", ()),
 ]
 
 
-def _wrap(times: collections.Counter, label: str, f):
+def _wrap(counter, label: str, f):
     def timed(*args, **kwargs):
         start = time.process_time()
         try:
             return f(*args, **kwargs)
         finally:
-            times[label] += time.process_time() - start
+            counter()[label] += time.process_time() - start
     return timed
 
 
-def measure(scenario: str, seeds: list[int]) -> tuple[collections.Counter, float, int, dict]:
+def measure(scenario: str, seeds: list[int]) -> tuple[dict, dict, int, dict]:
+    """Per way of computing ("numpy", "kernels"): each phase's CPU time and the months' total; the
+    months run per way and what happened in them (the same either way: the ways give the same numbers)."""
     import importlib
 
     import sim
+    from sim import negotiation
     from sim import scenario as scn
     from sim.model import HousingTablesModel
     from sim.runner import _collector_for_a_run, _release
 
+    assert negotiation.use_kernel(True), "the kernels did not load (TAFELSIM_KERNEL=off, or no numba)"
     sim.run("middenhuur-2017", seed=0, months=1)   # imports, not timed
-    times: collections.Counter = collections.Counter()
-    for label, module, name, caller in PHASES:
+    times = {way: collections.Counter() for way in ("numpy", "kernels")}
+    current = {"way": "numpy"}
+
+    def counter():
+        return times[current["way"]]
+    for label, module, name, callers in PHASES:
         mod = importlib.import_module(module)
         if "." in name:   # a method: wrapped on its class
             cls, attr = name.split(".")
-            setattr(getattr(mod, cls), attr, _wrap(times, label, getattr(getattr(mod, cls), attr)))
-        else:             # a function: wrapped in its module and where the caller imported it
-            wrapped = _wrap(times, label, getattr(mod, name))
+            setattr(getattr(mod, cls), attr, _wrap(counter, label, getattr(getattr(mod, cls), attr)))
+        else:             # a function: wrapped in its module and where the callers imported it
+            wrapped = _wrap(counter, label, getattr(mod, name))
             setattr(mod, name, wrapped)
-            if hasattr(importlib.import_module(caller), name):
-                setattr(importlib.import_module(caller), name, wrapped)
+            for caller in (callers,) if isinstance(callers, str) else callers:
+                if hasattr(importlib.import_module(caller), name):
+                    setattr(importlib.import_module(caller), name, wrapped)
     sc = scn.load(scenario)
     params = sc.parameter_values()
-    total, counts = 0.0, collections.Counter()
+    total, counts = {"numpy": 0.0, "kernels": 0.0}, collections.Counter()
     for seed in seeds:
-        with _collector_for_a_run():
-            model = HousingTablesModel(sc, params, seed=seed)
-            start = time.process_time()
-            for _ in range(params["run.months"]):
-                model.step()
-            total += time.process_time() - start
-            counts["meetings"] += sum(model.recorder.meetings.values())
-            counts["agreements"] += len(model.recorder.agreements)
-            counts["cases"] += len(model.cases)
-            _release(model)
+        for way in ("numpy", "kernels") if seed % 2 == 0 else ("kernels", "numpy"):
+            current["way"] = way
+            negotiation.use_kernel(way == "kernels")
+            with _collector_for_a_run():
+                model = HousingTablesModel(sc, params, seed=seed)
+                start = time.process_time()
+                for _ in range(params["run.months"]):
+                    model.step()
+                total[way] += time.process_time() - start
+                if way == "numpy":
+                    counts["meetings"] += sum(model.recorder.meetings.values())
+                    counts["agreements"] += len(model.recorder.agreements)
+                    counts["cases"] += len(model.cases)
+                _release(model)
     return times, total, len(seeds) * params["run.months"], counts
 
 
@@ -107,20 +128,26 @@ def main() -> None:
     args = ap.parse_args()
     times, total, months, counts = measure(args.scenario, args.seeds)
     lines = [
-        f"Where a month of `{args.scenario}` goes (seeds {', '.join(map(str, args.seeds))}; {months} months), "
-        "each phase timed directly.",
+        f"Where a month of `{args.scenario}` goes (seeds {', '.join(map(str, args.seeds))}; {months} months each way), "
+        "each phase timed directly, with numpy's code (a single run's) and with the compiled kernels (a sweep's "
+        "and the dashboard's workers), alternating run by run.",
         f"Python {platform.python_version()}; command: `python benchmarks/phase_times.py --scenario {args.scenario} "
         f"--seeds {' '.join(map(str, args.seeds))}`",
         "",
-        f"A month: {total / months * 1e3:.1f} ms of CPU, with {counts['meetings'] / months:.0f} meetings and "
-        f"{counts['agreements'] / months:.0f} agreements (cases made in the run: {counts['cases'] / len(args.seeds):.0f}).",
+        f"A month: {total['numpy'] / months * 1e3:.1f} ms of CPU with numpy's code, "
+        f"{total['kernels'] / months * 1e3:.1f} ms with the kernels, with {counts['meetings'] / months:.0f} meetings "
+        f"and {counts['agreements'] / months:.0f} agreements (cases made in a run: "
+        f"{counts['cases'] / len(args.seeds):.0f}).",
         "",
-        "| phase (indented: part of the one above) | ms a month | share of the month |",
-        "|---|---|---|",
+        "| phase (indented: part of the one above) | numpy: ms a month | share | kernels: ms a month | share |",
+        "|---|---|---|---|---|",
     ]
     for label, *_ in PHASES:
-        t = times[label] / months
-        lines.append(f"| {label.replace('  ', '&nbsp;&nbsp;')} | {t * 1e3:.2f} | {t / (total / months):.0%} |")
+        cells = []
+        for way in ("numpy", "kernels"):
+            t = times[way][label] / months
+            cells += [f"{t * 1e3:.2f}", f"{t / (total[way] / months):.0%}"]
+        lines.append(f"| {label.replace('  ', '&nbsp;&nbsp;')} | {' | '.join(cells)} |")
     emit("\n".join(lines) + "\n", args.write)
 
 

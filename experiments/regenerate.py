@@ -96,7 +96,8 @@ STEPS: tuple[Step, ...] = (
          "where a national run's time goes", benchmark=True),
     Step("benchmark-phase-times", ("results/benchmarks/phase_times.md",),
          ("python benchmarks/phase_times.py --write results/benchmarks/phase_times.md",),
-         "where a national month goes, each phase timed directly", benchmark=True),
+         "where a national month goes, each phase timed directly, numpy's code and the kernels side by side",
+         benchmark=True),
     Step("benchmark-negotiation-kernel", ("results/benchmarks/negotiation_kernel.md",),
          ("python benchmarks/negotiation_kernel.py --scenario nederland --seed 0 --repeat 7 --runs 3 "
           "--write results/benchmarks/negotiation_kernel.md",),
