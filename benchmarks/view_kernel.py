@@ -5,11 +5,11 @@ Run on demand (not in CI):
     python benchmarks/view_kernel.py [--scenarios middenhuur-2017 nederland] [--runs 8]
                                      [--write results/benchmarks/view_kernel.md]
 
-1. Every call a run makes of the three compiled parts is made both ways, three times each,
+1. Every call a run makes of the four compiled parts is made both ways, three times each,
    alternating: the valuation's arithmetic (``valuation.valued``), the signatories' numbers of a
-   view (``tables.slot_values``) and a table's reading of them with the openings
-   (``View.table_res``, ``View.openings``). Per call time of each, and whether every array is
-   identical byte for byte.
+   view (``tables.slot_values``), a table's reading of them with the openings
+   (``View.table_res``, ``View.openings``) and the parties' guardedness (``tables.guarded``).
+   Per call time of each, and whether every array is identical byte for byte.
 2. Whole runs in this process with the kernels loaded, alternating the view's kernels on and
    off (the negotiation compiled in both), ``--runs`` each: CPU time, minimum and median.
 3. The same, alternating all the kernels (``negotiation.use_kernel``) on and off: what a sweep's
@@ -34,7 +34,7 @@ from common import emit  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PARTS = ("valuation", "signatories' numbers", "table's reading and openings")
+PARTS = ("valuation", "signatories' numbers", "table's reading and openings", "guardedness")
 
 
 def _same(got, want) -> bool:
@@ -46,7 +46,8 @@ def per_call(scenario: str, months: int | None) -> dict:
     import sim
     from sim import tables, valuation, view_kernel
     acc = {part: {"calls": 0, "numpy": 0.0, "kernel": 0.0, "same": True} for part in PARTS}
-    compiled = {name: getattr(view_kernel, name) for name in ("valuation", "slot_values", "table_numbers")}
+    compiled = {name: getattr(view_kernel, name) for name in ("valuation", "slot_values", "table_numbers",
+                                                               "guardedness")}
 
     def timed(part, numpy_call, kernel_call, unpack):
         a = acc[part]
@@ -75,6 +76,8 @@ def per_call(scenario: str, months: int | None) -> dict:
     view_kernel.table_numbers = lambda vw, margin, padding, p: timed(
         PARTS[2], lambda: reading(vw, margin, padding), lambda: compiled["table_numbers"](vw, margin, padding, p),
         list)
+    view_kernel.guardedness = lambda *args: timed(
+        PARTS[3], lambda: tables.guarded(*args), lambda: compiled["guardedness"](*args), lambda out: [out])
     try:
         sim.run(scenario, seed=0, months=months)
     finally:
@@ -129,7 +132,7 @@ def main() -> None:
     assert negotiation.use_kernel(True), "the kernels did not load (TAFELSIM_KERNEL=off, or no numba)"
     lines = [
         f"The compiled view (`sim/view_kernel.py`) against numpy's (the valuation's arithmetic, the agents' "
-        f"formulas, a table's reading of them), model {__version__}.",
+        f"formulas, a table's reading of them, the parties' guardedness), model {__version__}.",
         f"Python {platform.python_version()}; command: `python benchmarks/view_kernel.py --scenarios "
         f"{' '.join(args.scenarios)} --runs {args.runs}`",
         "",

@@ -105,8 +105,8 @@ STEPS: tuple[Step, ...] = (
     Step("benchmark-view-kernel", ("results/benchmarks/view_kernel.md",),
          ("python benchmarks/view_kernel.py --scenarios middenhuur-2017 nederland --runs 8 "
           "--write results/benchmarks/view_kernel.md",),
-         "the compiled view (valuation, signatories' numbers, a table's reading) against numpy's: identical, "
-         "and how much faster",
+         "the compiled view (valuation, signatories' numbers, a table's reading, guardedness) against numpy's: "
+         "identical, and how much faster",
          benchmark=True),
     Step("benchmark-memory", ("results/benchmarks/memory.md",),
          ("python benchmarks/memory.py --runs 40 --write results/benchmarks/memory.md",),

@@ -199,6 +199,18 @@ def guardedness_rows(model, items: list, seated: np.ndarray, agents: list, idx: 
     vertical = np.array([table.vertical for table, _ in items], dtype=bool)
     muni_chair = np.array([table.switches["chair"] == "municipality" for table, _ in items], dtype=bool) \
         & seated[:, SLOT["municipality"]]
+    if negotiation.kernel_loaded():
+        from sim import view_kernel
+        return view_kernel.guardedness(trust, insight, base, seated, vertical, muni_chair, p)
+    return guarded(trust, insight, base, seated, vertical, muni_chair, p)
+
+
+def guarded(trust: np.ndarray, insight: np.ndarray, base: np.ndarray, seated: np.ndarray, vertical: np.ndarray,
+            muni_chair: np.ndarray, p: dict) -> np.ndarray:
+    """``guardedness_rows``' arithmetic on what it gathered: each slot's trust in each other slot (M, 5, 5),
+    its insight (NaN: none learned yet, then ``base``), who is seated, which tables are vertical and which
+    are chaired by their seated municipality. ``sim.view_kernel.guardedness`` gives the same numbers compiled."""
+    n = len(KINDS)
     insight = np.where(np.isnan(insight), base, insight)
     others = seated[:, None, :] & ~np.eye(n, dtype=bool)[None, :, :]            # (M, i, j)
     count = others.sum(axis=2)

@@ -1,9 +1,10 @@
-"""The view of a month's cases compiled: the valuation, every signatory's numbers and a table's reading of them.
+"""The view of a month's cases compiled: the valuation, every signatory's numbers, a table's reading of them.
 
 Why: valuing cases takes some 30 numpy operations (``valuation.valued``), asking each kind of
-party for its reservations some 60 more (``tables.slot_values``, the agents' formulas) and a
-table's reading of them with the openings some 40 (``View.table_res``, ``View.openings``), on
-small arrays, in half a dozen views a month; in a 12-city run that was about a third of the
+party for its reservations some 60 more (``tables.slot_values``, the agents' formulas), a
+table's reading of them with the openings some 40 (``View.table_res``, ``View.openings``) and
+the parties' guardedness some 15 (``tables.guarded``), on small arrays, in half a dozen views a
+month; in a 12-city run that was about a third of the
 month, nearly all of it numpy's work per call (results/benchmarks/README.md). The kernels do the
 same arithmetic case by case and slot by slot, and give the same numbers bit for bit: every
 operation is numpy's, in its order (``np.maximum``'s and ``np.minimum``'s handling of NaN as in
@@ -168,6 +169,44 @@ def _table_numbers(seated, absent, known, own, stake, standard, position, margin
     return res, opening
 
 
+def guardedness(trust: np.ndarray, insight: np.ndarray, base: np.ndarray, seated: np.ndarray,
+                vertical: np.ndarray, muni_chair: np.ndarray, p: dict) -> np.ndarray:
+    """``tables.guarded``: each seated party's guardedness (cases x 5) from what ``guardedness_rows`` gathered."""
+    w = float(p["trust.vertical_weight"])
+    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731
+    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
+    return _guardedness(floats(trust), floats(insight), floats(base), flags(seated), flags(vertical),
+                        flags(muni_chair), float(p["trust.initial"]), w, (1.0 - w) * p["trust.vertical_anchor"])
+
+
+@numba.njit(cache=True)
+def _guardedness(trust, insight, base, seated, vertical, muni_chair, initial, w, anchored):
+    """(1 - trust) * (1 - insight) per seated slot: its mean trust in the other seated slots (in the
+    municipality's under a municipal chair), at a vertical table ``w`` of it and ``anchored`` besides."""
+    m, n = seated.shape
+    out = np.zeros((m, n))
+    for i in range(m):
+        for a in range(n):
+            if not seated[i, a]:
+                continue
+            total, count = 0.0, 0
+            for j in range(n):          # numpy's sum over the slots: sequential, from the first
+                other = seated[i, j] and j != a
+                x = trust[i, a, j] * (1.0 if other else 0.0)
+                total = x if j == 0 else total + x
+                count += 1 if other else 0
+            tau = total / max(count, 1) if count > 0 else initial
+            if muni_chair[i] and a != MUNICIPALITY:
+                tau = trust[i, a, MUNICIPALITY]
+            if vertical[i]:
+                tau = w * tau + anchored
+            ins = insight[i, a]
+            if ins != ins:
+                ins = base[i, a]
+            out[i, a] = (1.0 - tau) * (1.0 - ins)
+    return out
+
+
 def valuation(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray, own_cost: np.ndarray,
               valid: np.ndarray, grid: np.ndarray):
     """``valuation.value_cases``'s arithmetic on what it gathered: ``prices`` (cases x ``_PRICES``),
@@ -237,6 +276,7 @@ def warm_up() -> None:
     _valuation(np.ones((1, 8)), np.ones((1, 8)), np.ones(1, np.bool_), np.zeros((5, 1, 2)), np.zeros((1, 2)),
                np.zeros(1), 0.1, 0.25, 0.03, 0.1)
     b, f = np.ones((1, 5), np.bool_), np.zeros((1, 5, 2))
+    _guardedness(np.zeros((1, 5, 5)), np.zeros((1, 5)), np.zeros((1, 5)), b, b[:, 0], b[:, 0], 0.5, 0.5, 0.25)
     _table_numbers(b, ~b, ~b, f, f, f, np.zeros((1, 5)), np.zeros(1), 0.1, np.zeros((1, 5)), np.zeros((1, 2)),
                    np.zeros(1), np.ones(1), np.ones((1, 2)), np.ones(1), 0.25, np.ones(1), np.ones(1), f[:, 0],
                    f[:, 0], np.full(1, 0.03))

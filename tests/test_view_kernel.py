@@ -1,11 +1,11 @@
 """The compiled view (``sim.view_kernel``) is the valuation and the agents' formulas, bit for bit.
 
 The kernels are a second implementation of ``valuation.value_cases``' arithmetic, of every kind's
-reservation, stake and market-standard guess (``agents/*``), and of a table's reading of the
-reservations and the parties' openings (``View.table_res``, ``View.openings``), kept only for
-speed; these tests are what allows them. Each valuation, view and table's reading a run makes is
-computed both ways and compared byte for byte, on every built-in scenario, on every table format
-and on random settings of the parameters the formulas read.
+reservation, stake and market-standard guess (``agents/*``), of a table's reading of the
+reservations and the parties' openings (``View.table_res``, ``View.openings``) and of the parties'
+guardedness (``tables.guarded``), kept only for speed; these tests are what allows them. Each of
+them a run computes is computed both ways and compared byte for byte, on every built-in scenario,
+on every table format and on random settings of the parameters the formulas read.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def compared(monkeypatch):
     (views compared, views that differed); the process's choice of kernel is restored."""
     before = negotiation._kernel is not None
     assert negotiation.use_kernel(True)
-    counts = {"views": 0, "valuations": 0, "tables": 0, "differ": 0, "first": None}
+    counts = {"views": 0, "valuations": 0, "tables": 0, "guardedness": 0, "differ": 0, "first": None}
     compiled, compiled_valuation = kernel.slot_values, kernel.valuation
 
     def compare(names, got, want):
@@ -52,7 +52,13 @@ def compared(monkeypatch):
         names = [n for n in got.__dataclass_fields__ if n != "cases"]
         compare(names, [getattr(got, n) for n in names], [getattr(want, n) for n in names])
         return got
-    compiled_table = kernel.table_numbers
+    compiled_table, compiled_guardedness = kernel.table_numbers, kernel.guardedness
+
+    def both_guardedness(*args):
+        got = compiled_guardedness(*args)
+        counts["guardedness"] += 1
+        compare(("guardedness",), (got,), (tables.guarded(*args),))
+        return got
 
     def both_tables(vw, margin, padding, p):
         got = compiled_table(vw, margin, padding, p)
@@ -63,14 +69,16 @@ def compared(monkeypatch):
     monkeypatch.setattr(kernel, "slot_values", both)
     monkeypatch.setattr(kernel, "valuation", both_valuations)
     monkeypatch.setattr(kernel, "table_numbers", both_tables)
+    monkeypatch.setattr(kernel, "guardedness", both_guardedness)
     yield counts
     negotiation.use_kernel(before)
 
 
 def check(counts) -> None:
-    assert counts["views"] > 0 and counts["valuations"] > 0 and counts["tables"] > 0
+    assert counts["views"] > 0 and counts["valuations"] > 0 and counts["tables"] > 0 and counts["guardedness"] > 0
     assert counts["differ"] == 0, (f"{counts['differ']} arrays of {counts['views']} views, {counts['valuations']} "
-                                   f"valuations and {counts['tables']} tables' readings differ; first: {counts['first']}")
+                                   f"valuations, {counts['tables']} tables' readings and {counts['guardedness']} "
+                                   f"guardedness rows differ; first: {counts['first']}")
 
 
 @pytest.mark.parametrize("name", scenario.builtin_names())
@@ -88,15 +96,16 @@ def test_every_view_under_every_table_format_is_the_same(compared, preset):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rate=st.sampled_from([0.0, 0.01, 0.04]), horizon=st.sampled_from([5.0, 12.0, 15.0, 30.0]),
        vision=st.floats(0.0, 1.0), premium=st.floats(0.0, 1.0), public=st.floats(0.0, 1.0),
-       padding=st.floats(0.0, 1.0), board=st.floats(0.0, 0.3), tenants=st.booleans())
+       padding=st.floats(0.0, 1.0), board=st.floats(0.0, 0.3), trust=st.floats(0.0, 1.0), tenants=st.booleans())
 def test_every_view_is_the_same_for_any_setting_of_the_formulas(compared, rate, horizon, vision, premium, public,
-                                                                 padding, board, tenants):
+                                                                 padding, board, trust, tenants):
     """The parameters the formulas read, at their bounds and between (a discount rate of 0 takes
     the annuity's other branch; a short horizon blocks investors)."""
     sim.run("lokale-driehoek-2018" if tenants else "middenhuur-2017", seed=0, months=18, overrides={
         "municipality.discount_rate": rate, "investor.commitment_horizon": horizon,
         "municipality.vision_strength": vision, "developer.land_premium": premium,
-        "economics.public_cost_share": public, "negotiation.padding": padding, "negotiation.board_margin": board})
+        "economics.public_cost_share": public, "negotiation.padding": padding, "negotiation.board_margin": board,
+        "trust.initial": trust})
     check(compared)
 
 
