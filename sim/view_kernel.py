@@ -46,6 +46,22 @@ def check_constants(agents_base=base) -> None:
 check_constants()
 
 
+def _floats(a) -> np.ndarray:
+    """A kernel's float argument as a C-contiguous float64 array: one signature for every batch, so numba
+    compiles (and caches) each kernel once."""
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _flags(a) -> np.ndarray:
+    """A kernel's boolean argument, likewise."""
+    return np.ascontiguousarray(a, dtype=np.bool_)
+
+
+def _column(a) -> np.ndarray:
+    """An (M, 1) column of a valuation as a float argument of shape (M,)."""
+    return _floats(a[:, 0])
+
+
 def slot_values(val, agents: list, seated: np.ndarray, absent: np.ndarray, guesses: bool, p: dict):
     """``own``, ``stake`` and (``guesses``) ``standard`` of ``tables.view``, shape (cases, 5, columns),
     from the same inputs as the agents' formulas: ``val`` (a ``Valuation``), each slot's agent and
@@ -83,15 +99,12 @@ def slot_values(val, agents: list, seated: np.ndarray, absent: np.ndarray, guess
         std[r, DEVELOPER] = [a.required_margin(True) for a in who[DEVELOPER]]
     if len(rows[TENANT]):
         attr[rows[TENANT], TENANT] = [a.critical_stance for a in who[TENANT]]
-    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731  (one signature for every batch)
-    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
-    column = lambda a: floats(a[:, 0])                               # noqa: E731  an (M, 1) column as (M,)
     own, stake, standard = _slot_values(
-        flags(seated), flags(absent), bool(guesses), floats(val.mid_share), floats(val.free_share),
-        column(val.social_share), floats(val.commitment), floats(val.priority), column(val.market_rent),
-        floats(val.rent), floats(val.v_mid), column(val.v_soc), column(val.owner_land_price),
-        column(val.land_development_cost), column(val.social_land_price), column(val.social_rent),
-        flags(val.municipal_land[:, 0]), flags(val.developer_land[:, 0]), column(val.k_investor),
+        _flags(seated), _flags(absent), bool(guesses), _floats(val.mid_share), _floats(val.free_share),
+        _column(val.social_share), _floats(val.commitment), _floats(val.priority), _column(val.market_rent),
+        _floats(val.rent), _floats(val.v_mid), _column(val.v_soc), _column(val.owner_land_price),
+        _column(val.land_development_cost), _column(val.social_land_price), _column(val.social_rent),
+        _flags(val.municipal_land[:, 0]), _flags(val.developer_land[:, 0]), _column(val.k_investor),
         float(val.k_corporation), float(val.operating_cost_share), float(val.tenant_discount),
         attr, std, horizon, annuity, d_own, d_std, k_own,
         float(p["municipality.midrent_value"]), float(p["municipality.vision_strength"]),
@@ -122,13 +135,11 @@ def table_numbers(vw, margin: np.ndarray, padding: np.ndarray, p: dict) -> tuple
     if len(corp):
         required[corp] = [vw.agents[r][CORPORATION].required_return for r in corp.tolist()]
     standard = vw.standard if vw.standard is not None else np.zeros(vw.own.shape)
-    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731
-    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
     return _table_numbers(
-        flags(seated), flags(vw.absent), flags(vw.known()), floats(vw.own), floats(vw.stake), floats(standard),
-        floats(vw.position), floats(margin), float(vw.board_margin), floats(padding), floats(val.mid_share),
-        floats(val.social_share[:, 0]), floats(val.social_rent[:, 0]), floats(val.rent),
-        floats(val.market_rent[:, 0]), float(val.operating_cost_share), k_own, k_padded, d_own, d_padded, required)
+        _flags(seated), _flags(vw.absent), _flags(vw.known()), _floats(vw.own), _floats(vw.stake),
+        _floats(standard), _floats(vw.position), _floats(margin), float(vw.board_margin), _floats(padding),
+        _floats(val.mid_share), _column(val.social_share), _column(val.social_rent), _floats(val.rent),
+        _column(val.market_rent), float(val.operating_cost_share), k_own, k_padded, d_own, d_padded, required)
 
 
 @numba.njit(cache=True)
@@ -173,10 +184,8 @@ def guardedness(trust: np.ndarray, insight: np.ndarray, base: np.ndarray, seated
                 vertical: np.ndarray, muni_chair: np.ndarray, p: dict) -> np.ndarray:
     """``tables.guarded``: each seated party's guardedness (cases x 5) from what ``guardedness_rows`` gathered."""
     w = float(p["trust.vertical_weight"])
-    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731
-    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
-    return _guardedness(floats(trust), floats(insight), floats(base), flags(seated), flags(vertical),
-                        flags(muni_chair), float(p["trust.initial"]), w, (1.0 - w) * p["trust.vertical_anchor"])
+    return _guardedness(_floats(trust), _floats(insight), _floats(base), _flags(seated), _flags(vertical),
+                        _flags(muni_chair), float(p["trust.initial"]), w, (1.0 - w) * p["trust.vertical_anchor"])
 
 
 @numba.njit(cache=True)
@@ -221,9 +230,8 @@ def valuation(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray,
     d_inv = (1.0 + k_inv) ** (-np.asarray(commitment, dtype=float))
     later = (1.0 + k_inv) ** (-months / 12.0)
     cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus = _valuation(
-        np.ascontiguousarray(prices, dtype=np.float64), np.ascontiguousarray(facts, dtype=np.float64),
-        np.ascontiguousarray(own_cost, dtype=np.bool_), np.ascontiguousarray(grid, dtype=np.float64),
-        np.ascontiguousarray(d_inv), np.ascontiguousarray(later[:, 0]), float(p["negotiation.rent_step"]),
+        _floats(prices), _floats(facts), _flags(own_cost), _floats(grid), _floats(d_inv), _column(later),
+        float(p["negotiation.rent_step"]),
         float(opex), float(k_corp), 1.0 - (1.0 + k_corp) ** (-months / 12.0))
     col = lambda a: a.reshape(m, 1)     # noqa: E731
     social = _PRICE_COLUMN["social_rent"]
