@@ -203,10 +203,10 @@ def use_kernel(on: bool = True) -> bool:
     Loading them costs about a second once (importing numba and loading the compilations numba
     cached beside the modules; the first load on a machine compiles, some 10 s); they make a
     12-city run 1.5-1.7x faster and a national run's months 1.16-1.24x (results/benchmarks/
-    view_kernel.md, phase_times.md).
-    So the processes that run many runs load them: a sweep's workers and the dashboard. A single run does not, unless
-    ``TAFELSIM_KERNEL=on``. ``TAFELSIM_KERNEL=off`` keeps numpy's everywhere; without numba (or
-    with a numpy numba does not support) numpy's is used. Both give the same numbers bit for bit
+    view_kernel.md, phase_times.md). So the processes that run many runs load them: a sweep's
+    workers and the dashboard. A single run does not, unless ``TAFELSIM_KERNEL=on``.
+    ``TAFELSIM_KERNEL=off`` keeps numpy's everywhere; without numba (or with a numpy numba does
+    not support) numpy's is used. Both give the same numbers bit for bit
     (tests/test_negotiation_kernel.py, tests/test_view_kernel.py)."""
     global _kernel
     mode = kernel_setting()

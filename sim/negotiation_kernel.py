@@ -45,6 +45,22 @@ def check_constants(protocol=negotiation) -> None:
 check_constants()
 
 
+def _floats(a) -> np.ndarray:
+    """A kernel's float argument as a C-contiguous float64 array: one signature for every batch, so numba
+    compiles (and caches) each kernel once."""
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _ints(a) -> np.ndarray:
+    """A kernel's integer argument, likewise."""
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _flags(a) -> np.ndarray:
+    """A kernel's boolean argument, likewise."""
+    return np.ascontiguousarray(a, dtype=np.bool_)
+
+
 def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     """``negotiation.meet_all`` on the same meetings, with the same outcome and updates of ``m``.
 
@@ -56,19 +72,16 @@ def meet_all(m: Meetings, protocol: Protocol, record=None) -> Outcome:
     curve = np.empty((rounds + 1, n, slots))      # each party's concession curve at each round's start
     for r in range(rounds + 1):
         curve[r] = negotiation.curve_at(m, inv_e, r)
-    variant = np.ascontiguousarray(m.variant, dtype=np.int64)
+    variant = _ints(m.variant)
     conceded = np.array(m.conceded, dtype=float)
     last = np.array(m.last, dtype=float)
-    candidates = np.ascontiguousarray(m.candidates, dtype=np.int64).reshape(n, -1)
-    floats = lambda a: np.ascontiguousarray(a, dtype=np.float64)     # noqa: E731  (one signature for every batch)
-    ints = lambda a: np.ascontiguousarray(a, dtype=np.int64)         # noqa: E731
-    flags = lambda a: np.ascontiguousarray(a, dtype=np.bool_)        # noqa: E731
+    candidates = _ints(m.candidates).reshape(n, -1)
     (agreed, rounds_held, claims, needs, available, mediated, moved, text_moved,
      obs_agent, obs_conceded, obs_others, n_obs) = _meet(
-        flags(m.seated), flags(m.absent), floats(m.res), floats(m.opening), floats(m.surplus), candidates,
-        ints(m.writer), floats(m.writer_insight), floats(m.bonus), variant, conceded, last, curve, floats(m.hold),
-        flags(m.can_sign), ints(m.chair), ints(m.rule), ints(m.lead), ints(m.municipality), ints(m.agent), rounds,
-        float(protocol.reciprocity), float(protocol.ratio_cap), float(protocol.threshold),
+        _flags(m.seated), _flags(m.absent), _floats(m.res), _floats(m.opening), _floats(m.surplus),
+        candidates, _ints(m.writer), _floats(m.writer_insight), _floats(m.bonus), variant, conceded, last, curve,
+        _floats(m.hold), _flags(m.can_sign), _ints(m.chair), _ints(m.rule), _ints(m.lead), _ints(m.municipality),
+        _ints(m.agent), rounds, float(protocol.reciprocity), float(protocol.ratio_cap), float(protocol.threshold),
         float(protocol.chair_trust), float(protocol.caucus_disclosure), record is not None)
     m.variant, m.conceded, m.last = variant, conceded, last
     if record is not None and n_obs:

@@ -4,8 +4,8 @@ Why: valuing cases takes some 30 numpy operations (``valuation.valued``), asking
 party for its reservations some 60 more (``tables.slot_values``, the agents' formulas), a
 table's reading of them with the openings some 40 (``View.table_res``, ``View.openings``) and
 the parties' guardedness some 15 (``tables.guarded``), on small arrays, in half a dozen views a
-month; in a 12-city run that was about a third of the
-month, nearly all of it numpy's work per call (results/benchmarks/README.md). The kernels do the
+month; in a 12-city run that was about a third of the month, nearly all of it numpy's work per
+call (results/benchmarks/README.md). The kernels do the
 same arithmetic case by case and slot by slot, and give the same numbers bit for bit: every
 operation is numpy's, in its order (``np.maximum``'s and ``np.minimum``'s handling of NaN as in
 ``sim.negotiation_kernel``; numpy's sums over five slots are sequential). Powers are taken by
@@ -27,7 +27,7 @@ import numpy as np
 
 from agents import base
 from sim import economics as eco
-from sim.negotiation_kernel import _maximum, _minimum
+from sim.negotiation_kernel import _flags, _floats, _maximum, _minimum
 
 # numba's cache keeps the values of the globals a kernel read when it was compiled (see
 # sim/negotiation_kernel.py): the constant is written here and checked against the agents'.
@@ -44,17 +44,6 @@ def check_constants(agents_base=base) -> None:
 
 
 check_constants()
-
-
-def _floats(a) -> np.ndarray:
-    """A kernel's float argument as a C-contiguous float64 array: one signature for every batch, so numba
-    compiles (and caches) each kernel once."""
-    return np.ascontiguousarray(a, dtype=np.float64)
-
-
-def _flags(a) -> np.ndarray:
-    """A kernel's boolean argument, likewise."""
-    return np.ascontiguousarray(a, dtype=np.bool_)
 
 
 def _column(a) -> np.ndarray:
