@@ -1,7 +1,7 @@
 """The six patterns of the seeds (MODEL.md section 7), each rerun in a reduced version: does its
 direction still hold, with its 95% CI? A change to the model that breaks a pattern fails here.
 
-Marked slow (1 min 40 s with -n 2 on a quiet 2-core machine; results/patterns/README.md), and
+Marked slow (1 min 24 s with -n 2 on a quiet 2-core machine; results/patterns/README.md), and
 part of the default run and CI because it fits CI's time; alone:
 
     python -m pytest -m slow -n 2
