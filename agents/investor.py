@@ -34,6 +34,13 @@ class Investor(Actor):
         return self.capital * self.max_case_share
 
     @classmethod
+    def own_yields(cls, val, rows, agents) -> np.ndarray:
+        """Each one's own required net yield in its case's month, as an (n, 1) column: ``required_return``
+        for the rows of a valuation (``val.k_investor`` is the market's yield in each case's month)."""
+        p = agents[0].model.p
+        return column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
+
+    @classmethod
     def reservations(cls, val, rows, agents, standard: bool = False) -> np.ndarray:
         """What it needs above the market value of the homes: the value its own required yield
         takes off (none for a market-standard investor); a commitment longer than its mandate
@@ -46,7 +53,7 @@ class Investor(Actor):
             k = val.k_investor[rows]
             horizon = np.full((len(rows), 1), p["investor.commitment_horizon"])
         else:
-            k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
+            k = cls.own_yields(val, rows, agents)
             horizon = column([a.commitment_horizon for a in agents])
         res = mid * (val.v_mid[rows] - val.mid_value_at(k, rows))
         return np.where((mid > 0) & (val.commitment[rows] > horizon + 1e-9), BLOCKED, res)
@@ -54,8 +61,7 @@ class Investor(Actor):
     @classmethod
     def asks(cls, val, rows, agents, padding: np.ndarray, stakes: np.ndarray | None = None) -> np.ndarray:
         """It opens by asking a yield ``padding`` above its requirement: the value difference."""
-        p = agents[0].model.p
-        k = column([a.base_return for a in agents]) * val.k_investor[rows] / p["investor.required_return"]
+        k = cls.own_yields(val, rows, agents)
         return val.mid_share[rows] * (val.mid_value_at(k, rows) - val.mid_value_at(k * (1.0 + padding[:, None]), rows))
 
     @classmethod

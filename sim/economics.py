@@ -35,9 +35,16 @@ def capitalised_value(rent, operating_cost_share: float, required_return: float,
         out = net_now / k
         return out if np.ndim(out) else float(out)
     net_later = 12.0 * np.asarray(later_rent, dtype=float) * (1.0 - operating_cost_share)
-    d = (1.0 + k) ** (-np.asarray(commitment_years, dtype=float))
+    d = discount(k, commitment_years)
     out = net_now * (1.0 - d) / k + net_later * d / k
     return out if np.ndim(out) else float(out)
+
+
+def discount(required_return, years):
+    """``(1 + k)^-years``, numpy's power (on arrays): what a euro ``years`` on is worth now at the net
+    yield ``k``. The compiled view (``sim.view_kernel``) takes its powers here, so that they are the
+    ones ``capitalised_value`` takes."""
+    return (1.0 + required_return) ** (-np.asarray(years, dtype=float))
 
 
 def earlier_delivery_gain(value, required_return: float, months: float):

@@ -10,8 +10,9 @@ same arithmetic case by case and slot by slot, and give the same numbers bit for
 operation is numpy's, in its order (``np.maximum``'s and ``np.minimum``'s handling of NaN as in
 ``sim.negotiation_kernel``; numpy's sums over five slots are sequential). Powers are taken by
 numpy before a kernel runs, with the same expressions on the same rows (a home's value at a
-yield over its commitment, earlier delivery, a municipality's annuity of the rent its tenants
-save): numpy's ``pow`` may differ from libm's on some CPUs, so no kernel takes one.
+yield over its commitment through ``economics.discount``, as ``capitalised_value`` takes it;
+earlier delivery; a municipality's annuity of the rent its tenants save): numpy's ``pow`` may
+differ from libm's on some CPUs, so no kernel takes one.
 ``tests/test_view_kernel.py`` checks the equality on whole runs of every built-in scenario and
 table format and on random settings of the formulas' parameters.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from agents import base
+from agents import Investor, base
 from sim import economics as eco
 from sim.negotiation_kernel import _flags, _floats, _maximum, _minimum
 
@@ -74,14 +75,13 @@ def slot_values(val, agents: list, seated: np.ndarray, absent: np.ndarray, guess
         attr[rows[CORPORATION], CORPORATION] = [a.required_return for a in who[CORPORATION]]
     if len(rows[INVESTOR]):
         r = rows[INVESTOR]
-        base_k = np.array([a.base_return for a in who[INVESTOR]], dtype=float).reshape(-1, 1)
-        k = base_k * val.k_investor[r] / p["investor.required_return"]       # Investor.reservations' k
+        k = Investor.own_yields(val, r, who[INVESTOR])
         k_own[r] = k[:, 0]
         horizon[r] = [a.commitment_horizon for a in who[INVESTOR]]
-        d_own[r] = (1.0 + k) ** (-np.asarray(val.commitment[r], dtype=float))   # eco.capitalised_value's
+        d_own[r] = eco.discount(k, val.commitment[r])
         g = r[absent[r, INVESTOR]] if guesses else r[:0]
         if len(g):
-            d_std[g] = (1.0 + val.k_investor[g]) ** (-np.asarray(val.commitment[g], dtype=float))
+            d_std[g] = eco.discount(val.k_investor[g], val.commitment[g])
     if len(rows[DEVELOPER]):
         r = rows[DEVELOPER]
         attr[r, DEVELOPER] = [a.required_margin(False) for a in who[DEVELOPER]]
@@ -113,13 +113,11 @@ def table_numbers(vw, margin: np.ndarray, padding: np.ndarray, p: dict) -> tuple
     required = np.zeros(m)
     inv = seated[:, INVESTOR].nonzero()[0]
     if len(inv):                  # Investor.asks' yields and their powers, on the same rows
-        who = [vw.agents[r][INVESTOR] for r in inv.tolist()]
-        k = np.asarray([a.base_return for a in who], dtype=float).reshape(-1, 1) * val.k_investor[inv] \
-            / p["investor.required_return"]
+        k = Investor.own_yields(val, inv, [vw.agents[r][INVESTOR] for r in inv.tolist()])
         padded = k * (1.0 + padding[inv, INVESTOR][:, None])
         k_own[inv], k_padded[inv] = k[:, 0], padded[:, 0]
-        d_own[inv] = (1.0 + k) ** (-np.asarray(val.commitment[inv], dtype=float))
-        d_padded[inv] = (1.0 + padded) ** (-np.asarray(val.commitment[inv], dtype=float))
+        d_own[inv] = eco.discount(k, val.commitment[inv])
+        d_padded[inv] = eco.discount(padded, val.commitment[inv])
     corp = seated[:, CORPORATION].nonzero()[0]
     if len(corp):
         required[corp] = [vw.agents[r][CORPORATION].required_return for r in corp.tolist()]
@@ -216,7 +214,7 @@ def valuation(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray,
     mid, free, level, commitment, priority = grid
     months = p["negotiation.priority_months"]
     # the powers, as economics.capitalised_value and earlier_delivery_gain take them
-    d_inv = (1.0 + k_inv) ** (-np.asarray(commitment, dtype=float))
+    d_inv = eco.discount(k_inv, commitment)
     later = (1.0 + k_inv) ** (-months / 12.0)
     cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus = _valuation(
         _floats(prices), _floats(facts), _flags(own_cost), _floats(grid), _floats(d_inv), _column(later),
