@@ -22,9 +22,12 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                                                      "designs, and B's too on a page opened from a link to a design "
                                                      "(the runs use the idle cores)")):
     """Serve the interactive dashboard: design two tables, run them on common seeds, compare them; explore sweeps."""
-    if not results.is_dir():
-        typer.echo(f"error: --results {results}: {'is not a directory' if results.exists() else 'does not exist'}",
-                   err=True)
+    try:
+        problem = None if results.is_dir() else ("is not a directory" if results.exists() else "does not exist")
+    except (OSError, ValueError) as e:   # a name too long for the system
+        problem = f"not a usable path ({getattr(e, 'strerror', None) or e})"
+    if problem:
+        typer.echo(f"error: --results {results}: {problem}", err=True)
         raise typer.Exit(2)
     try:
         with socket.create_server((host, port)):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.outcomes import OUTCOMES
-from experiments.results import experiment_of, read_runs
+from experiments.results import experiment_of, read_manifest, read_runs
 from experiments.spec import DUMMY
 from experiments.stats import mean_ci, paired_difference
 from experiments.tasks import cell
@@ -99,7 +99,11 @@ def _chosen(outcomes, known):
 
 def _analysis_dir(directory) -> Path:
     d = Path(directory) / "analysis"
-    d.mkdir(exist_ok=True)
+    try:
+        d.mkdir(exist_ok=True)
+    except OSError as e:   # a file named analysis, a read-only directory
+        raise InputError(str(d), "analysis", f"cannot hold the analysis ({e.strerror or e}); move what is there "
+                                             "or make the directory writable") from None
     return d
 
 
@@ -152,6 +156,18 @@ def num(v: float) -> str:
 
 def _fmt(v) -> str:
     return "" if pd.isna(v) else num(v)
+
+
+def stored_note(directory) -> str:
+    """How much of the sweep the comparison rests on: an interrupted sweep compares only the runs
+    it stored, which ``tafelsim sweep --resume`` completes."""
+    total = read_manifest(directory)["runs"]
+    runs = read_runs(directory)
+    failed = int((runs["status"] != "ok").sum())
+    note = f"{len(runs)} of {total} runs stored" + (f", {failed} of them failed" if failed else "")
+    if len(runs) < total:
+        note += f": the sweep is incomplete; complete it with `tafelsim sweep EXPERIMENT --out {directory} --resume`"
+    return note
 
 
 def print_compare(df: pd.DataFrame) -> None:

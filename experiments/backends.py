@@ -23,6 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Iterable, Iterator
 
 from experiments.tasks import RunContext, Task, failure_row, run_task
+from sim.errors import InputError
 
 RETRIES = 2
 
@@ -104,6 +105,20 @@ def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: flo
     finally:
         pool.stop()
         pool.join()
+
+
+def connect(scheduler):
+    """A ``distributed.Client`` of ``scheduler`` (an address, or a Client as it is), connected now:
+    an address that is malformed or answers nothing is the user's ``--scheduler``, reported as
+    such before the sweep writes anything."""
+    from distributed import Client
+    if isinstance(scheduler, Client):
+        return scheduler
+    try:
+        return Client(scheduler)
+    except (OSError, ValueError, TypeError, TimeoutError) as e:
+        raise InputError("sweep", "--scheduler", f"cannot connect to {scheduler!r} ({e}); give the address of a "
+                                                 "running Dask scheduler, tcp://HOST:PORT") from None
 
 
 def run_dask(tasks: Iterable[Task], ctx: RunContext, scheduler, timeout: float | None = None

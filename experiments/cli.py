@@ -108,6 +108,7 @@ def compare_cmd(directory: Path = typer.Argument(..., help="a sweep's result dir
     except InputError as e:
         _fail(e)
     analysis.print_compare(df)
+    typer.echo(analysis.stored_note(directory))
     typer.echo("wrote " + ", ".join(map(str, paths)))
 
 

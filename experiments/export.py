@@ -12,7 +12,7 @@ import os
 import warnings
 from pathlib import Path
 
-from experiments.results import atomic_write, experiment_of, read_runs
+from experiments.results import atomic_write, check_target, experiment_of, read_runs
 from sim.errors import InputError
 
 
@@ -43,6 +43,7 @@ def to_ema(directory, path) -> int:
         raise InputError(str(path), "--ema", "name the archive FILE.tar.gz (EMA Workbench's format)")
     if not path.parent.is_dir():
         raise InputError(str(path), "--ema", f"directory {path.parent} does not exist")
+    check_target(path, [directory], "--ema")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # ema_workbench warns about optional extras on import

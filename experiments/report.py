@@ -18,7 +18,7 @@ import pandas as pd
 from experiments import analysis
 from experiments.analysis import num
 from experiments.outcomes import OUTCOMES
-from experiments.results import atomic_write, experiment_of, read_manifest, read_runs, read_series
+from experiments.results import atomic_write, check_target, experiment_of, read_manifest, read_runs, read_series
 from experiments.stats import mean_ci
 from sim.errors import InputError
 
@@ -270,6 +270,7 @@ def write_report(directories, out) -> Path:
     if not out.parent.is_dir():
         raise InputError(str(out), "--out", f"directory {out.parent} does not exist")
     dirs = [directories] if isinstance(directories, (str, Path)) else list(directories)
+    check_target(out, dirs, "--out")
     cs = [content(d) for d in dirs]
     text = "\n".join(markdown(c) for c in cs) if out.suffix == ".md" else html_page(cs)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from experiments.spec import Experiment, load_experiment
 from sim.params import PARAMETERS
+from sim.errors import shown
 from sim.storage import ResultsError
 
 FORMAT = "tafelsim-sweep/1"
@@ -80,6 +81,27 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+def check_target(path: Path, directories, option: str) -> None:
+    """Refuse to write a file (a report, an export) where writing would destroy something: over
+    anything but a regular file (a directory, a FIFO, a device), or over a result directory's
+    own files (its manifest, experiment and chunks). A new file inside a result directory is fine."""
+    from sim.errors import InputError
+    try:
+        exists, regular = path.exists(), path.is_file()
+        target = path.resolve()
+    except (OSError, ValueError) as e:
+        raise InputError(str(path), option, f"not a usable path ({getattr(e, 'strerror', None) or e})") from None
+    if exists and not regular:
+        raise InputError(str(path), option, "exists and is not a regular file (a directory, a pipe or a device); "
+                                            "name a new file or one of your own to replace")
+    for d in directories:
+        d = Path(d).resolve()
+        own = {d / "manifest.json", d / "experiment.yaml"}
+        if target in own or target.parent in (d / "runs", d / "series"):
+            raise InputError(str(path), option, f"is part of the result directory {d}; writing there would destroy "
+                                                "the sweep's results: name another file")
+
+
 def write_header(out: Path, exp: Experiment) -> dict:
     """experiment.yaml and manifest.json, before any run."""
     manifest = manifest_of(exp)
@@ -122,23 +144,49 @@ class ChunkWriter:
         self.seq, self.rows, self.series, self.last = self.seq + 1, [], [], time.monotonic()
 
 
+# what the readers take from a manifest, and its type (``manifest_of`` writes them)
+_MANIFEST_FIELDS = {"experiment": str, "experiment_hash": str, "model_version": str, "runs": int,
+                    "parameters": dict, "outcomes": list, "policies": list}
+
+
 def read_manifest(out: str | Path) -> dict:
+    if not isinstance(out, (str, Path)):
+        raise ResultsError(f"got {shown(out)}; allowed: the path of a sweep's result directory", "directory")
     path = Path(out) / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise ResultsError(f"missing; {out} is not a sweep's result directory", str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ResultsError(f"not valid JSON ({e})", str(path)) from None
+    except (OSError, ValueError) as e:   # a directory named manifest.json, a name too long, a NUL byte
+        raise ResultsError(f"cannot be read ({getattr(e, 'strerror', None) or e}); {out} is not a sweep's result "
+                           "directory", str(path)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ResultsError(f"not a tafelsim sweep manifest (format {FORMAT})", str(path))
+    for name, kind in _MANIFEST_FIELDS.items():
+        value = manifest.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ResultsError(f"field {name!r} is {shown(value)}; a sweep writes {kind.__name__} there: the "
+                               "manifest was edited or damaged", str(path))
+    bad = {n: t for n, t in manifest["parameters"].items() if t not in _ARROW}
+    if bad or not all(isinstance(o, str) for o in manifest["outcomes"]):
+        raise ResultsError("fields 'parameters' or 'outcomes' are not a sweep's (column types "
+                           f"{', '.join(_ARROW)}; outcome names): the manifest was edited or damaged", str(path))
     return manifest
 
 
 def experiment_of(out: str | Path) -> Experiment:
-    """The resolved experiment stored with the results (its scenario need not be at hand)."""
-    read_manifest(out)   # a clear message when ``out`` is not a result directory at all
-    return load_experiment(Path(out) / "experiment.yaml", resolve_scenario=False)
+    """The resolved experiment stored with the results (its scenario need not be at hand), checked
+    against the manifest: an ``experiment.yaml`` edited after the sweep would describe other runs
+    than those stored (other outcomes, renamed policies), so it is refused rather than read."""
+    manifest = read_manifest(out)   # a clear message when ``out`` is not a result directory at all
+    exp = load_experiment(Path(out) / "experiment.yaml", resolve_scenario=False)
+    if exp.hash != manifest["experiment_hash"] or list(exp.policies) != manifest["policies"]:
+        raise ResultsError(f"does not match manifest.json (experiment {exp.hash}, policies {', '.join(exp.policies)}; "
+                           f"the sweep's: {manifest['experiment_hash']}, {', '.join(manifest['policies'])}): it was "
+                           "edited after the sweep; restore it to read these results", str(Path(out) / "experiment.yaml"))
+    return exp
 
 
 def _chunks(out: Path, sub: str) -> list[Path]:
@@ -172,16 +220,16 @@ def _read(out: Path, sub: str, schema: pa.Schema, manifest: dict, only: set[str]
 
 def read_runs(out: str | Path) -> pd.DataFrame:
     """One row per run, sorted by run id (the newest row of a retried run)."""
+    manifest = read_manifest(out)   # first: it names what is not a directory's path
     out = Path(out)
-    manifest = read_manifest(out)
     df = _read(out, "runs", runs_schema(manifest), manifest)
     return df.drop_duplicates("run_id", keep="last").sort_values("run_id", ignore_index=True)
 
 
 def read_series(out: str | Path) -> pd.DataFrame:
     """Yearly series of the stored successful runs, long form, sorted."""
+    manifest = read_manifest(out)   # first: it names what is not a directory's path
     out = Path(out)
-    manifest = read_manifest(out)
     committed = {p.name for p in _chunks(out, "runs")}
     df = _read(out, "series", SERIES_SCHEMA, manifest, only=committed)
     runs = read_runs(out)

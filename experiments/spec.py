@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, shown
 from experiments.outcomes import OUTCOMES
 from sim.outputs import METRICS
 from sim.params import PARAMETERS, ParameterError, check, nearest
@@ -38,6 +38,12 @@ POLICY_PREFIXES = ("table.", "escalation.")
 # when a stuck case escalates: the concession clock's end is the ladder's trigger, so a policy may set it
 POLICY_EXTRA = ("negotiation.meetings_to_deadline",)
 DUMMY = "dummy"  # the design's noise-floor parameter (sobol, morris): varied, but the model never sees it
+# The largest design and sweep a file may ask for. Checked from the design's arithmetic before any
+# point is drawn: a mistyped size would otherwise exhaust memory drawing the points, or hang
+# counting the runs. A million points is a Sobol study of 60 parameters at n = 2**14; ten million
+# runs of the 12-city scenario are about two months of one core.
+MAX_POINTS = 1_000_000
+MAX_RUNS = 10_000_000
 
 
 class ExperimentError(InputError):
@@ -62,7 +68,9 @@ def read_yaml(path: Path) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # as a scenario file's (``sim.scenario._Strict``): a boolean is not a number, "3" is not 3, 3.0 is not a
+    # count, and NaN and infinities are refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class DesignSpec(_Strict):
@@ -157,18 +165,29 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
+def _exists(path: Path) -> bool:
+    """``path.exists()`` that says False, rather than raising, for a name the system cannot take
+    (too long, a NUL byte): such a file cannot exist."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _locate(source: str | Path) -> Path:
+    if not isinstance(source, (str, Path)) or not str(source).strip():
+        raise ExperimentError(shown(source), [("experiment", "name a built-in experiment or an experiment YAML file")])
     path = Path(source)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not _exists(path):
         candidate = BUILTIN_DIR / f"{source}.yaml"
-        if not candidate.exists():
+        if not _exists(candidate):
             hint = nearest(str(source), builtin_names())
             raise ExperimentError(str(source), [("experiment", "no such built-in experiment or file"
                                                   + (f"; did you mean '{hint}'?" if hint else "")
                                                   + f"; built-ins: {', '.join(builtin_names())}")])
         return candidate
-    if not path.is_file():
-        raise ExperimentError(str(path), [("file", "does not exist" if not path.exists() else "is not a file")])
+    if not _exists(path) or not path.is_file():
+        raise ExperimentError(str(path), [("file", "does not exist" if not _exists(path) else "is not a file")])
     return path
 
 
@@ -219,8 +238,17 @@ def _policies(raw: dict, problems: list) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _number(x: Any) -> bool:
+    """A finite number as YAML gives one; a boolean is not a number."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _parameter(name: str, spec: Any, problems: list) -> dict | None:
     f = f"parameters.{name}"
+    if name == "run.months":
+        problems.append((f, "the run's length is the experiment's `months`, not a parameter to vary; "
+                            "run one sweep per length"))
+        return None
     if name not in PARAMETERS:
         hint = nearest(name, PARAMETERS)
         problems.append((f, "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")))
@@ -259,15 +287,15 @@ def _parameter(name: str, spec: Any, problems: list) -> dict | None:
         extra = set(spec) & {"mode", "mean", "sd"}
     elif dist == "triangular":
         mode = spec.get("mode", (low + high) / 2)
-        if not isinstance(mode, (int, float)) or isinstance(mode, bool) or not low <= mode <= high:
+        if not _number(mode) or not low <= mode <= high:
             problems.append((f"{f}.mode", f"must lie within [{low:g}, {high:g}]"))
-        out["mode"] = float(mode) if isinstance(mode, (int, float)) else mode
+        out["mode"] = float(mode) if _number(mode) else mode
         extra = set(spec) & {"mean", "sd"}
     elif dist == "normal":
         mean, sd = spec.get("mean", (low + high) / 2), spec.get("sd", (high - low) / 4)
-        if not isinstance(mean, (int, float)) or not low <= mean <= high:
+        if not _number(mean) or not low <= mean <= high:
             problems.append((f"{f}.mean", f"must lie within [{low:g}, {high:g}]"))
-        if not isinstance(sd, (int, float)) or not (sd > 0 and math.isfinite(sd)):
+        if not _number(sd) or not (sd > 0 and math.isfinite(sd)):
             hint = "" if "sd" in spec else f" (not given: a quarter of high - low, which is {sd!r}; give sd or widen the range)"
             problems.append((f"{f}.sd", "must be a positive number" + hint))
         out.update(mean=mean, sd=sd)
@@ -284,6 +312,12 @@ def _design_fits(design: DesignSpec, params: dict[str, dict], problems: list) ->
     t = design.type
     ranges = [n for n, s in params.items() if "low" in s]
     levels = [n for n, s in params.items() if "values" in s]
+    # settings a design does not use, given other than their defaults (a resolved experiment states the defaults)
+    if t != "morris" and design.levels != DesignSpec.model_fields["levels"].default:
+        problems.append(("design.levels", f"applies to a morris design only, not to a {t} design"))
+    if t == "factorial" and design.seed != DesignSpec.model_fields["seed"].default:
+        problems.append(("design.seed", "a factorial design draws nothing: its seed does not apply (the runs' "
+                                        "seeds come from `seed`)"))
     if t == "factorial":
         for n in ranges:
             problems.append((f"parameters.{n}", "a factorial design needs `values` (levels), not a range"))
@@ -307,6 +341,33 @@ def _design_fits(design: DesignSpec, params: dict[str, dict], problems: list) ->
         problems.append(("design.n", f"a sobol (Saltelli) design needs a power of 2, got {design.n}"))
     if t == "morris" and design.levels % 2:
         problems.append(("design.levels", f"a morris design needs an even number of levels, got {design.levels}"))
+
+
+def design_size(design: DesignSpec, params: dict[str, dict]) -> int:
+    """The number of design points, from the design's arithmetic (``experiments.design``), without
+    drawing them: factorial, the product of the levels; lhs, ``n``; sobol (Saltelli, first and
+    total order), ``n * (k + 2)``; morris, ``trajectories * (k + 1)``, k counting the dummy."""
+    k = len(params) + 1
+    if design.type == "factorial":
+        return math.prod(len(s.get("values", ())) for s in params.values())
+    if design.type == "lhs":
+        return design.n or 0
+    if design.type == "sobol":
+        return (design.n or 0) * (k + 2)
+    return (design.trajectories or 0) * (k + 1)
+
+
+def _size_fits(design: DesignSpec, params: dict[str, dict], policies: int, replications: int,
+               problems: list) -> None:
+    points = design_size(design, params)
+    where = {"factorial": "parameters", "lhs": "design.n", "sobol": "design.n", "morris": "design.trajectories"}
+    if points > MAX_POINTS:
+        problems.append((where[design.type], f"the design has {points:,} points; at most {MAX_POINTS:,} are allowed "
+                                             "(fewer levels, a smaller size or fewer parameters)"))
+    elif points * policies * replications > MAX_RUNS:
+        problems.append(("replications", f"{points:,} design points x {policies} policies x {replications:,} "
+                                         f"replications = {points * policies * replications:,} runs; at most "
+                                         f"{MAX_RUNS:,} runs a sweep (fewer replications, or a smaller design)"))
 
 
 def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Experiment:
@@ -333,7 +394,7 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
     scenario, digest, months = spec.scenario, stored_digest or "", spec.months
     if resolve_scenario and spec.scenario != "-":
         ref = spec.scenario
-        if not (scn.BUILTIN_DIR / f"{ref}.yaml").exists() and (path.parent / ref).exists():
+        if not _exists(scn.BUILTIN_DIR / f"{ref}.yaml") and _exists(path.parent / ref):
             ref = str((path.parent / ref).resolve())
         try:
             sc = scn.load(ref)
@@ -342,7 +403,7 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
             scenario = ref
         except InputError as e:
             problems += [("scenario", line) for line in str(e).splitlines()]
-    elif months is None:
+    elif months is None and not resolve_scenario:   # (an invalid scenario is reported as such, above)
         problems.append(("months", "a resolved experiment states its months"))
 
     policies = _policies(spec.policies, problems)
@@ -362,6 +423,8 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
             problems.append((f"parameters.{name}", f"also set by policy '{setters[0]}'; vary it or set it in a "
                                                    "policy, not both"))
     _design_fits(spec.design, params, problems)
+    if len(params) == len(spec.parameters):   # every parameter resolved: the size is the one the sweep would run
+        _size_fits(spec.design, params, max(1, len(policies)), spec.replications, problems)
 
     for i, o in enumerate(spec.outcomes):
         if o not in OUTCOMES:

@@ -60,17 +60,33 @@ def _check_resumable(out: Path, exp: Experiment) -> None:
                          "use another --out")
 
 
-def _prepare(out: Path, exp: Experiment, resume: bool) -> dict[str, str]:
-    """Check or create the directory; return what is stored already (run id -> status)."""
-    has_manifest = (out / "manifest.json").exists()
-    if has_manifest and resume:
+def _refuse(out: Path, exp: Experiment, resume: bool) -> None:
+    """What rules ``out`` out, checked before anything is written there (not even the lock file,
+    which would then be left in a directory that is not a sweep's)."""
+    try:
+        exists, is_dir = out.exists(), out.is_dir()
+    except (OSError, ValueError) as e:
+        raise InputError(str(out), "--out", f"not a usable path ({getattr(e, 'strerror', None) or e})") from None
+    if exists and not is_dir:
+        raise InputError(str(out), "--out", "is a file, not a directory")
+    if not exists:
+        return
+    if (out / "manifest.json").exists():
+        if not resume:
+            raise InputError(str(out), "--out", "already holds a sweep; add --resume to continue it, or use another "
+                                                "--out")
         _check_resumable(out, exp)
+    elif any(p.name != ".lock" for p in out.iterdir()):
+        raise InputError(str(out), "--out", "is not empty and holds no sweep; use a new or empty directory")
+
+
+def _prepare(out: Path, exp: Experiment, resume: bool) -> dict[str, str]:
+    """Check the directory again, under the lock (another sweep may have started meanwhile), and
+    start it or read what is stored already (run id -> status)."""
+    _refuse(out, exp, resume)
+    if (out / "manifest.json").exists():
         results.remove_leftovers(out)
         return results.stored_status(out)
-    if has_manifest:
-        raise InputError(str(out), "--out", "already holds a sweep; add --resume to continue it, or use another --out")
-    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
-        raise InputError(str(out), "--out", "is not empty and holds no sweep; use a new or empty directory")
     results.write_header(out, exp)
     return {}
 
@@ -92,14 +108,26 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise InputError("sweep", "--workers", f"must be at least 1, got {workers}")
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), "--out", "is a file, not a directory")
+    _refuse(out, exp, resume or retry_failed)
+    client = None
+    if scheduler is not None:
+        from experiments.backends import connect
+        client = connect(scheduler)
+    try:
+        return _sweep(exp, out, workers, client, resume or retry_failed, retry_failed, timeout_per_run, chunk_runs,
+                      progress, simulate)
+    finally:
+        if client is not None and client is not scheduler:
+            client.close()
+
+
+def _sweep(exp, out, workers, client, resume, retry_failed, timeout_per_run, chunk_runs, progress, simulate):
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(str(out), "--out", f"cannot be created ({e.strerror})") from None
     with _locked(out):
-        stored = _prepare(out, exp, resume or retry_failed)
+        stored = _prepare(out, exp, resume)
         keep = {rid for rid, status in stored.items() if status == "ok" or not retry_failed}
         count = sum(t.run_id not in keep for t in tasks(exp))   # two passes: the tasks are never all in memory
         if count == 0:
@@ -108,9 +136,9 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
         ctx = RunContext.of(exp, simulate)
         manifest = results.read_manifest(out)
         writer = results.ChunkWriter(out, manifest, chunk_runs)
-        if scheduler is not None:
+        if client is not None:
             from experiments.backends import run_dask
-            stream = run_dask(todo, ctx, scheduler, timeout_per_run)
+            stream = run_dask(todo, ctx, client, timeout_per_run)
         else:
             from experiments.backends import run_local
             stream = run_local(todo, ctx, min(workers, count), timeout_per_run)
