@@ -501,13 +501,51 @@ def resolve(*layers: Mapping[str, Any], where: str = "overrides") -> dict[str, A
     return values
 
 
-def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"investor": {"required_return": 0.04}}`` -> ``{"investor.required_return": 0.04}``."""
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:  # an empty mapping stays a value, and is refused as one
-            flat.update(flatten(value, name + "."))
-        else:
-            flat[name] = value
+def flatten(tree: Mapping[str, Any], *, where: str = "parameters") -> dict[str, Any]:
+    """``{"investor": {"required_return": 0.04}}`` -> ``{"investor.required_return": 0.04}``.
+
+    A name spelt twice, dotted and nested (``investor.required_return: 0.04`` beside
+    ``investor: {required_return: 0.05}``), is a ParameterError naming both spellings:
+    YAML's duplicate-key check sees two different keys, and one value would silently win.
+    :func:`flatten_all` gives every collision, for a check that reports all problems at once.
+    """
+    flat, repeated = flatten_all(tree)
+    if repeated:
+        name, ways = next(iter(repeated.items()))
+        raise ParameterError(where, name if len(name) <= 80 else shown(name, 80), twice(ways))
     return flat
+
+
+def twice(ways: list[str]) -> str:
+    """The message for a parameter given more than once, in ``ways``."""
+    return "given " + ("twice" if len(ways) == 2 else f"{len(ways)} times") + ", as " + " and as ".join(ways) \
+        + "; give each parameter once"
+
+
+def flatten_all(tree: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """``tree`` flattened (the last value of a name spelt twice), and each name spelt more than once -> its
+    spellings, for a check that reports every problem rather than the first (see :func:`flatten`)."""
+    flat: dict[str, Any] = {}
+    paths: dict[str, list[tuple]] = {}
+
+    def walk(node: Mapping[str, Any], path: tuple) -> None:
+        for key, value in node.items():
+            here = (*path, key)
+            if isinstance(value, Mapping) and value:  # an empty mapping stays a value, and is refused as one
+                walk(value, here)
+                continue
+            name = ".".join(str(k) for k in here)
+            paths.setdefault(name, []).append(here)
+            flat[name] = value
+
+    walk(tree, ())
+    return flat, {name: [_spelling(p) for p in ways] for name, ways in paths.items() if len(ways) > 1}
+
+
+def _spelling(path: tuple) -> str:
+    """How a key path is written in YAML: ``'investor.required_return'`` or ``'investor: {required_return: ...}'``."""
+    keys = [k if isinstance(k, str) else repr(k) for k in path]
+    text = keys[-1] if len(keys) == 1 else f"{keys[-1]}: ..."
+    for key in reversed(keys[:-1]):
+        text = f"{key}: {{{text}}}"
+    return f"'{text}'" if len(text) <= 100 else f"'{text[:97]}...'"

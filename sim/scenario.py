@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from sim import formats
 from sim.errors import InputError, shown
-from sim.params import ParameterError, check, flatten, nearest
+from sim.params import ParameterError, check, flatten, flatten_all, nearest, twice
 from sim.userfiles import read_text
 from sim.yamlsafe import load_yaml
 
@@ -155,7 +155,7 @@ class Scenario(_Strict):
     def parameter_values(self, overrides: Mapping | None = None, where: str = "overrides") -> dict:
         """Defaults < table-format preset < scenario parameters < overrides, all checked."""
         from sim.params import resolve
-        values = resolve(formats.preset(self.table_format), flatten(self.parameters), where=self.name)
+        values = resolve(formats.preset(self.table_format), flatten(self.parameters, where=self.name), where=self.name)
         if overrides:
             fmt = overrides.get("table.format")
             if fmt is not None:
@@ -187,8 +187,9 @@ def _file_municipalities(sc: Scenario) -> tuple[list[MunicipalitySpec], list[tup
                      + " and ".join(map(str, tried)) + ")")]
     try:
         rows, problems = read_municipality_table(path)
-    except InputError as e:
-        return [], [("municipalities_file.path", f"{e.where}: {e.message}")]
+    except InputError as e:  # the file as a whole: unreadable, or its header (line 1) is wrong
+        at = f"{e.field}: " if e.field.startswith("line ") else ""
+        return [], [("municipalities_file.path", f"{e.where}: {at}{e.message}")]
     problems = [(str(path), field, msg) for field, msg in problems]
     chosen = rows
     for key, attr in (("provinces", "province"), ("regions", "region"), ("names", "name")):
@@ -229,7 +230,8 @@ def read_municipality_table(path: Path) -> tuple[list[MunicipalitySpec], list[tu
     """Every row of a municipalities CSV checked; (municipalities, (field, message) problems).
 
     Columns (scenarios/data/README.md): ``name``, ``province``, ``woondeal_region`` and
-    ``population_2024`` are required; ``landsdeel``, when present, must be the province's,
+    ``population_2024`` are required, and no column may be named twice (a reader would keep the
+    last one silently); ``landsdeel``, when present, must be the province's,
     and ``population_is_estimate`` true or false. A row is checked through
     :class:`MunicipalitySpec`, the same declaration an inline municipality goes through.
     Raises InputError when the file cannot be read at all.
@@ -243,6 +245,12 @@ def read_municipality_table(path: Path) -> tuple[list[MunicipalitySpec], list[tu
     if not header:
         raise InputError(str(path), "line 1", "empty; expected a header row with columns "
                          + ", ".join(COLUMNS))
+    first_column: dict[str, int] = {}
+    for i, column in enumerate(header, 1):  # a reader keeps the last of two same-named columns, silently
+        if column.strip() and first_column.setdefault(column, i) != i:  # blank names (trailing commas) are unused
+            raise InputError(str(path), f"line 1, column {shown(column, 80)}",
+                             f"appears twice (columns {first_column[column]} and {i}); each column name may "
+                             "appear once in the header")
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         hint = "; the values seem separated by ';' (save as CSV with commas)" if len(header) == 1 and ";" in \
@@ -342,7 +350,10 @@ def validate_data(data: Any, where: str, base: Path | None = None) -> Scenario:
         scenario = None
     params = data.get("parameters") or {}
     if isinstance(params, dict):
-        for name, value in flatten(params).items():
+        flat, repeated = flatten_all(params)
+        for name, ways in repeated.items():  # dotted and nested: two YAML keys, one parameter
+            problems.append((f"parameters.{name if len(name) <= 80 else shown(name, 80)}", twice(ways)))
+        for name, value in flat.items():
             if len(problems) > 2 * ScenarioError.SHOWN:
                 break  # enough to act on; checking 50,000 misspelt names would take minutes
             try:

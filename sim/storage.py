@@ -12,12 +12,13 @@ it back before anything else.
 
 :func:`check_out` says before a run starts whether ``DIR`` can take its results: it is
 a directory (or can be created), writable, and empty or a previous run's results
-(a write never deletes files it did not make). Files get the user's normal permissions
+(a write never deletes files it did not make), and neither the current directory nor one
+containing it (the swap would leave the user's shell in a removed directory). Files get the user's normal permissions
 (the umask's), not a temporary file's 0600.
 
 Every table carries its run id in its Parquet metadata and ``run.json`` lists the
 tables, so :func:`read` detects a directory that mixes runs, misses a table or holds a
-corrupt file, and names the file.
+corrupt file, and names the file; a field of ``run.json`` of the wrong type is named too.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import InputError
-from sim.runner import TABLES, RunResult
+from sim.errors import InputError, shown
+from sim.runner import MAX_SEED, TABLES, RunResult
 from sim.userfiles import read_text
 
 RUN_ID_KEY = b"tafelsim.run_id"
@@ -75,6 +76,11 @@ def check_out(out, field: str = "out") -> Path:
         if len(os.fsencode(part)) > NAME_MAX - 60:  # room for the sibling's suffix
             raise ResultsError(f"a name in the path is {len(part)} characters long; at most {NAME_MAX - 60} "
                                "are allowed", where, field)
+    here = _cwd()
+    if here is not None and (here == path or path in here.parents):
+        # a write swaps DIR for a new directory and removes the old one, which the shell would be left standing in
+        raise ResultsError("is the current directory; give a path outside it, e.g. ../results" if here == path
+                           else f"contains the current directory ({here}); give a path outside it", where, field)
     ancestor = path
     while True:
         try:
@@ -102,6 +108,14 @@ def check_out(out, field: str = "out") -> Path:
             raise ResultsError("is not writable (permission denied)", where, field)
     _probe(ancestor, where, field)
     return path
+
+
+def _cwd() -> Path | None:
+    """The current directory, resolved like ``--out`` (None if it was removed under us)."""
+    try:
+        return Path(os.path.realpath(os.getcwd()))
+    except OSError:
+        return None
 
 
 def _listed_tables(path: Path) -> set[str]:
@@ -274,10 +288,19 @@ def _alive(pid: int) -> bool:
 # --- reading --------------------------------------------------------------------------------
 def read(out: str | os.PathLike) -> RunResult:
     """Read a results directory back; a ResultsError names the file that is missing, corrupt or mixed."""
-    out = Path(out)
-    if not out.is_dir():
-        raise ResultsError("not a tafelsim results directory (" + ("it is a file" if out.exists() else
-                           "it does not exist") + ")", str(out))
+    if not isinstance(out, (str, os.PathLike)) or not str(out):
+        raise ResultsError(f"got {shown(out)}; allowed: the path of a results directory", "out")
+    try:
+        out = Path(out)
+        kind = os.stat(out).st_mode
+    except TypeError:  # a PathLike giving bytes
+        raise ResultsError(f"got {shown(out)}; allowed: the path of a results directory", "out") from None
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL byte in the name
+        raise ResultsError("not a tafelsim results directory (it does not exist)", str(out)) from None
+    except OSError as e:  # a name too long, a loop of symlinks, no permission
+        raise ResultsError(f"cannot be used ({e.strerror})", str(out)) from None
+    if not stat.S_ISDIR(kind):
+        raise ResultsError("not a tafelsim results directory (it is a file)", str(out))
     info_path = out / "run.json"
     try:
         info = json.loads(read_text(info_path, "run.json"))
@@ -285,12 +308,7 @@ def read(out: str | os.PathLike) -> RunResult:
         raise ResultsError(f"{e.message}; not a tafelsim results directory", str(info_path)) from None
     except json.JSONDecodeError as e:
         raise ResultsError(f"not valid JSON ({e})", str(info_path)) from None
-    fields = {"run_id": str, "scenario": str, "seed": int, "parameters": dict, "metrics": dict}
-    if not isinstance(info, dict):
-        raise ResultsError("not a run description (expected a JSON object)", str(info_path))
-    for key, kind in fields.items():
-        if not isinstance(info.get(key), kind):
-            raise ResultsError(f"missing or malformed field {key!r}", str(info_path))
+    _check_info(info, str(info_path))
     rid = info["run_id"]
     listed = info.get("tables") or {name: f"{name}.parquet" for name in TABLES}
     tables = {}
@@ -302,7 +320,7 @@ def read(out: str | os.PathLike) -> RunResult:
             table = pq.read_table(path)
         except (pa.ArrowException, OSError) as e:
             raise ResultsError(f"corrupt or not a Parquet file ({e})", str(path)) from None
-        stamped = (table.schema.metadata or {}).get(RUN_ID_KEY, b"").decode()
+        stamped = (table.schema.metadata or {}).get(RUN_ID_KEY, b"").decode(errors="replace")
         in_rows = set(table.column("run_id").to_pylist()) if "run_id" in table.column_names else set()
         others = ({stamped} if stamped else set()) | in_rows
         if others - {rid}:
@@ -311,3 +329,43 @@ def read(out: str | os.PathLike) -> RunResult:
         tables[name] = table.to_pandas()
     return RunResult(rid, info["scenario"], info["seed"], info["parameters"], tables, info["metrics"],
                      info.get("model_version", ""))
+
+
+# run.json's fields read() relies on: name -> (well-formed?, what is allowed); an older run may lack the last two
+_FIELDS = {
+    "run_id": (lambda v: isinstance(v, str) and v != "", "the run's id, a text"),
+    "scenario": (lambda v: isinstance(v, str), "the scenario's name, a text"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEED,
+             "a whole number from 0 to 2**63 - 1"),
+    "parameters": (lambda v: isinstance(v, dict), "an object of parameter names and values"),
+    "metrics": (lambda v: isinstance(v, dict), "an object of metric names and values"),
+    "model_version": (lambda v: isinstance(v, str), "the model's version, a text"),
+    "tables": (lambda v: v is None or isinstance(v, dict),
+               'an object of table names and their files, e.g. {"cases": "cases.parquet"}'),
+}
+_OPTIONAL = ("model_version", "tables")
+
+
+def _check_info(info, where: str) -> None:
+    """Every field of run.json that :func:`read` relies on, or a ResultsError naming it: a run.json damaged or
+    written by hand must not give an AttributeError later, a run with seed -5, or a table read from elsewhere."""
+    if not isinstance(info, dict):
+        raise ResultsError("not a run description (expected a JSON object)", where)
+    for key, (ok, allowed) in _FIELDS.items():
+        if key not in info and key not in _OPTIONAL:
+            raise ResultsError(f"missing; allowed: {allowed}", where, key)
+        if key in info and not ok(info[key]):
+            raise ResultsError(f"got {shown(info[key])}; allowed: {allowed}", where, key)
+    for name, value in info["metrics"].items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ResultsError(f"got {shown(value)}; allowed: a number, or null where the metric is undefined",
+                               where, f"metrics.{_cut(name)}")
+    for name, file in (info.get("tables") or {}).items():
+        if not (isinstance(file, str) and file.endswith(".parquet") and file != ".parquet"
+                and os.path.basename(file) == file and "\\" not in file):
+            raise ResultsError(f"got {shown(file)}; allowed: a file name <table>.parquet in the run's directory",
+                               where, f"tables.{_cut(name)}")
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= 80 else name[:77] + "..."
