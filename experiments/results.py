@@ -33,12 +33,15 @@ from sim.params import PARAMETERS
 from sim.errors import shown
 from sim.storage import ResultsError
 
-FORMAT = "tafelsim-sweep/1"
+# Format 2 stores the scenario's name in every row (``scenario``, after ``run_id``, as a single run's
+# tables do); format 1 did not, and its rows get the column when read (``_read``).
+FORMAT = "tafelsim-sweep/2"
+FORMAT_1 = "tafelsim-sweep/1"
 HASH_KEY, VERSION_KEY = b"tafelsim.experiment_hash", b"tafelsim.model_version"
-KEYS = [("run_id", pa.string()), ("policy", pa.string()), ("point", pa.int64()), ("replication", pa.int64()),
-        ("seed", pa.int64())]
-SERIES_SCHEMA = pa.schema(KEYS + [("series", pa.string()), ("year", pa.int64()), ("segment", pa.string()),
-                                  ("value", pa.float64())])
+KEYS = [("run_id", pa.string()), ("scenario", pa.string()), ("policy", pa.string()), ("point", pa.int64()),
+        ("replication", pa.int64()), ("seed", pa.int64())]
+SERIES_COLUMNS = [("series", pa.string()), ("year", pa.int64()), ("segment", pa.string()), ("value", pa.float64())]
+SERIES_SCHEMA = pa.schema(KEYS + SERIES_COLUMNS)
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 _ARROW = {"float64": pa.float64(), "int64": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
@@ -51,8 +54,9 @@ def _column_type(name: str) -> str:
 
 def manifest_of(exp: Experiment) -> dict:
     from sim import __version__
+    from experiments.tasks import scenario_name
     return {"format": FORMAT, "experiment": exp.name, "experiment_hash": exp.hash, "model_version": __version__,
-            "scenario": exp.scenario, "months": exp.months, "design": exp.design["type"],
+            "scenario": exp.scenario, "scenario_name": scenario_name(exp), "months": exp.months, "design": exp.design["type"],
             "design_points": len(exp.points), "policies": list(exp.policies), "baseline": exp.baseline,
             "replications": exp.replications, "runs": exp.runs,
             "parameters": {n: _column_type(n) for n in exp.varied}, "outcomes": list(exp.outcomes),
@@ -60,8 +64,12 @@ def manifest_of(exp: Experiment) -> dict:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
+def _keys(manifest: dict) -> list:
+    return [k for k in KEYS if k[0] != "scenario"] if manifest["format"] == FORMAT_1 else KEYS
+
+
 def runs_schema(manifest: dict) -> pa.Schema:
-    fields = KEYS + [(n, _ARROW[t]) for n, t in manifest["parameters"].items()]
+    fields = _keys(manifest) + [(n, _ARROW[t]) for n, t in manifest["parameters"].items()]
     fields += [(o, pa.float64()) for o in manifest["outcomes"]]
     fields += [("status", pa.string()), ("error", pa.string()), ("wall_time_s", pa.float64())]
     return pa.schema(fields)
@@ -162,7 +170,7 @@ def read_manifest(out: str | Path) -> dict:
     except (OSError, ValueError) as e:   # a directory named manifest.json, a name too long, a NUL byte
         raise ResultsError(f"cannot be read ({getattr(e, 'strerror', None) or e}); {out} is not a sweep's result "
                            "directory", str(path)) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMAT_1):
         raise ResultsError(f"not a tafelsim sweep manifest (format {FORMAT})", str(path))
     for name, kind in _MANIFEST_FIELDS.items():
         value = manifest.get(name)
@@ -215,7 +223,10 @@ def _read_chunk(path: Path, schema: pa.Schema, manifest: dict) -> pa.Table:
 def _read(out: Path, sub: str, schema: pa.Schema, manifest: dict, only: set[str] | None = None) -> pd.DataFrame:
     tables = [_read_chunk(p, schema, manifest) for p in _chunks(out, sub) if only is None or p.name in only]
     table = pa.concat_tables(tables) if tables else schema.empty_table()
-    return table.to_pandas()
+    df = table.to_pandas()
+    if "scenario" not in df.columns:   # format 1: the scenario as the experiment named it (a built-in's name)
+        df.insert(1, "scenario", Path(manifest["scenario"]).stem if isinstance(manifest.get("scenario"), str) else "")
+    return df
 
 
 def read_runs(out: str | Path) -> pd.DataFrame:
@@ -231,7 +242,7 @@ def read_series(out: str | Path) -> pd.DataFrame:
     manifest = read_manifest(out)   # first: it names what is not a directory's path
     out = Path(out)
     committed = {p.name for p in _chunks(out, "runs")}
-    df = _read(out, "series", SERIES_SCHEMA, manifest, only=committed)
+    df = _read(out, "series", pa.schema(_keys(manifest) + SERIES_COLUMNS), manifest, only=committed)
     runs = read_runs(out)
     ok = set(runs.loc[runs["status"] == "ok", "run_id"])
     df = df[df["run_id"].isin(ok)].drop_duplicates(["run_id", "series", "year", "segment"], keep="last")

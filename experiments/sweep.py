@@ -53,6 +53,10 @@ def _locked(out: Path):
 def _check_resumable(out: Path, exp: Experiment) -> None:
     from sim import __version__
     m = results.read_manifest(out)
+    if m["format"] != results.FORMAT:
+        raise InputError(str(out), "--resume", f"written in an older result format ({m['format']}; this tafelsim "
+                                               f"writes {results.FORMAT}); its results stay readable: resume into "
+                                               "another --out")
     if (m["experiment_hash"], m["model_version"]) != (exp.hash, __version__):
         raise InputError(str(out), "--resume",
                          f"made by experiment '{m['experiment']}' ({m['experiment_hash']}) with model "

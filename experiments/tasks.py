@@ -51,16 +51,22 @@ class Task:
 class RunContext:
     """What every run of a sweep shares (pickled to the workers once per task, so kept small)."""
 
-    scenario: str
+    scenario: str                 # what to load: a built-in name or a path
     months: int
     outcomes: tuple[str, ...]
     series: tuple[tuple[str, bool], ...]
     simulate: Callable | None = field(default=None)   # sim.run unless a wrapper is given
+    scenario_name: str = ""       # the rows' ``scenario`` column: the scenario's name, as in a single run's tables
 
     @classmethod
     def of(cls, exp: Experiment, simulate: Callable | None = None) -> "RunContext":
         return cls(exp.scenario, exp.months, tuple(exp.outcomes),
-                   tuple((s["name"], s["by_segment"]) for s in exp.series), simulate)
+                   tuple((s["name"], s["by_segment"]) for s in exp.series), simulate, scenario_name(exp))
+
+
+def scenario_name(exp: Experiment) -> str:
+    """The name of the experiment's scenario (what a single run's tables carry in ``scenario``)."""
+    return _scenario(exp.scenario).name
 
 
 def run_id(exp: Experiment, policy: str, point: int, overrides: dict, seed: int) -> str:
@@ -101,13 +107,13 @@ def _municipalities(ref: str):
 
 
 def failure_row(task: Task, ctx: RunContext, status: str, error: str, wall: float = float("nan")) -> dict:
-    return {**_keys(task), **{o: float("nan") for o in ctx.outcomes}, "status": status, "error": error,
+    return {**_keys(task, ctx), **{o: float("nan") for o in ctx.outcomes}, "status": status, "error": error,
             "wall_time_s": wall}
 
 
-def _keys(task: Task) -> dict:
-    return {"run_id": task.run_id, "policy": task.policy, "point": task.point, "replication": task.replication,
-            "seed": task.seed, **task.values}
+def _keys(task: Task, ctx: RunContext) -> dict:
+    return {"run_id": task.run_id, "scenario": ctx.scenario_name, "policy": task.policy, "point": task.point,
+            "replication": task.replication, "seed": task.seed, **task.values}
 
 
 def _series(monthly: pd.DataFrame, task: Task, ctx: RunContext) -> pd.DataFrame:
@@ -121,9 +127,9 @@ def _series(monthly: pd.DataFrame, task: Task, ctx: RunContext) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     df = pd.concat(parts, ignore_index=True)
-    df = df.assign(run_id=task.run_id, policy=task.policy, point=task.point, replication=task.replication,
-                   seed=task.seed)
-    return df[["run_id", "policy", "point", "replication", "seed", "series", "year", "segment", "value"]]
+    df = df.assign(run_id=task.run_id, scenario=ctx.scenario_name, policy=task.policy, point=task.point,
+                   replication=task.replication, seed=task.seed)
+    return df[["run_id", "scenario", "policy", "point", "replication", "seed", "series", "year", "segment", "value"]]
 
 
 def run_task(task: Task, ctx: RunContext) -> tuple[dict, pd.DataFrame | None]:
@@ -136,7 +142,7 @@ def run_task(task: Task, ctx: RunContext) -> tuple[dict, pd.DataFrame | None]:
             simulate = ctx.simulate
         result = simulate(_scenario(ctx.scenario), seed=task.seed, overrides=task.overrides, months=ctx.months)
         from experiments.outcomes import values
-        row = {**_keys(task), **values(ctx.outcomes, result, _municipalities(ctx.scenario)), "status": "ok",
+        row = {**_keys(task, ctx), **values(ctx.outcomes, result, _municipalities(ctx.scenario)), "status": "ok",
                "error": "", "wall_time_s": time.perf_counter() - start}
         series = _series(result.tables["monthly"], task, ctx) if ctx.series else None
         return row, series

@@ -231,3 +231,33 @@ def test_compare_says_how_many_runs_it_rests_on(copy):
         chunk.unlink()
     r = tafelsim("compare", copy)
     assert r.returncode == 0 and "0 of 4 runs stored" in r.stdout and "--resume" in r.stdout, r.stdout
+
+
+# --- every row says its scenario, as a single run's tables do ------------------------------------
+
+def test_sweep_rows_carry_the_scenario_and_read_back_identically(sweep):
+    import pandas as pd
+    raw = pd.read_parquet(sweep / "runs")            # what pandas or DuckDB see, without our reader
+    assert list(raw.columns[:3]) == ["run_id", "scenario", "policy"]
+    assert set(raw["scenario"]) == {"middenhuur-2017"}
+    assert set(results.read_runs(sweep)["scenario"]) == {"middenhuur-2017"}
+
+
+def test_a_format_1_sweep_stays_readable_and_is_not_resumed_into(tmp_path, copy):
+    """Sweeps written before the scenario column (format 1) read with the column added, and
+    --resume refuses to mix the two formats in one directory."""
+    import json
+    import pyarrow.parquet as pq
+    before = results.read_runs(copy)
+    for chunk in (copy / "runs").glob("part-*.parquet"):
+        table = pq.read_table(chunk)
+        pq.write_table(table.drop_columns(["scenario"]).replace_schema_metadata(table.schema.metadata), chunk)
+    m = json.loads((copy / "manifest.json").read_text())
+    m["format"] = results.FORMAT_1
+    del m["scenario_name"]
+    (copy / "manifest.json").write_text(json.dumps(m))
+    after = results.read_runs(copy)
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(after.drop(columns="wall_time_s"), before.drop(columns="wall_time_s"))
+    r = tafelsim("sweep", copy / "experiment.yaml", "--out", copy, "--resume")
+    assert r.returncode == 2 and "older result format" in r.stderr, r.stderr
