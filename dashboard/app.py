@@ -25,9 +25,10 @@ from dashboard.tabs import compare, design, inside, sweep
 TABS = (design, compare, inside, sweep)
 
 
-def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None = None) -> Dash:
-    """The app; its runs go to ``workdir`` (run by ``runner``), and the sweep explorer looks for sweeps under
-    ``results``."""
+def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None = None,
+               scenarios: Path = Path(".")) -> Dash:
+    """The app; its runs go to ``workdir`` (run by ``runner``), the sweep explorer looks for sweeps under
+    ``results``, and the page may load scenario files from under ``scenarios``."""
     import scipy.stats  # noqa: F401  (the summary's intervals need it: import it now, not on the first comparison)
 
     workdir = Path(workdir)
@@ -45,6 +46,7 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
             dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
     ], className="page")
     app.server.config[sweep.RESULTS_KEY] = str(results)
+    app.server.config[design.SCENARIOS_KEY] = str(Path(scenarios).resolve())
     design.register(app, workdir, runner or Runner(workdir))
     for tab in TABS[1:]:
         tab.register(app, workdir)
@@ -52,14 +54,15 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path("."), prefetch: bool = True) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8050, results: Path = Path("."), prefetch: bool = True,
+          scenarios: Path = Path(".")) -> None:
     """Serve the dashboard until interrupted; ``prefetch``: make runs before Run is clicked (``Runner.prefetch``)."""
     workdir = Path(tempfile.mkdtemp(prefix="tafelsim-dashboard-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     runner = Runner(workdir, prefetching=prefetch)
     runner.start_workers()   # ready by the time the page is: the first comparison waits for no process
     atexit.register(runner.close)
-    app = create_app(workdir, results, runner)
+    app = create_app(workdir, results, runner, scenarios)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # a stop by signal also removes the working directory
     print(f"tafelsim dashboard on http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     app.run(host=host, port=port, debug=False)

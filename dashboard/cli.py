@@ -17,18 +17,22 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                   results: Path = typer.Option(Path("."), "--results", metavar="DIR",
                                                help="where the sweep explorer looks for result directories of "
                                                     "`tafelsim sweep` (DIR and up to 3 levels below it)"),
+                  scenarios: Path = typer.Option(Path("."), "--scenarios", metavar="DIR",
+                                                 help="the page may load scenario YAML files from DIR and below "
+                                                      "only (default: where the dashboard is started)"),
                   prefetch: bool = typer.Option(True, "--prefetch/--no-prefetch",
                                                 help="make runs before Run is clicked: design A's while the user "
                                                      "designs, and B's too on a page opened from a link to a design "
                                                      "(the runs use the idle cores)")):
     """Serve the interactive dashboard: design two tables, run them on common seeds, compare them; explore sweeps."""
-    try:
-        problem = None if results.is_dir() else ("is not a directory" if results.exists() else "does not exist")
-    except (OSError, ValueError) as e:   # a name too long for the system
-        problem = f"not a usable path ({getattr(e, 'strerror', None) or e})"
-    if problem:
-        typer.echo(f"error: --results {results}: {problem}", err=True)
-        raise typer.Exit(2)
+    for option, path in (("--results", results), ("--scenarios", scenarios)):
+        try:
+            problem = None if path.is_dir() else ("is not a directory" if path.exists() else "does not exist")
+        except (OSError, ValueError) as e:   # a name too long for the system
+            problem = f"not a usable path ({getattr(e, 'strerror', None) or e})"
+        if problem:
+            typer.echo(f"error: {option} {path}: {problem}", err=True)
+            raise typer.Exit(2)
     try:
         with socket.create_server((host, port)):
             pass
@@ -37,7 +41,7 @@ def dashboard_cmd(port: int = typer.Option(8050, "--port", min=1, max=65535, hel
                    f"choose another port with --port", err=True)
         raise typer.Exit(2)
     from dashboard.app import serve
-    serve(host=host, port=port, results=results, prefetch=prefetch)
+    serve(host=host, port=port, results=results, prefetch=prefetch, scenarios=scenarios)
 
 
 def register(root: typer.Typer) -> None:

@@ -400,3 +400,21 @@ def test_the_dashboard_command_refuses_a_port_in_use():
         r = subprocess.run([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(s.getsockname()[1])],
                            capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "choose another port" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_page_loads_scenario_files_from_its_scenarios_directory_only(tmp_path):
+    """The page can name any path (also in a link) and the server may serve other machines: a file
+    outside ``--scenarios``, or one that is not YAML, is refused before it is read."""
+    from dashboard.tabs.design import load_scenario
+    from sim.errors import InputError
+    inside = tmp_path / "mine.yaml"
+    inside.write_text("name: mine\nmunicipalities:\n  - {name: A, province: Utrecht, region: R, population: 50000}\n")
+    assert load_scenario(str(inside), root=tmp_path).name == "mine"
+    assert load_scenario("mine.yaml", root=tmp_path).name == "mine"           # relative to the directory
+    assert load_scenario("middenhuur-2017", root=tmp_path).name == "middenhuur-2017"   # built-ins always
+    (tmp_path / "notes.txt").write_text("secret: 1\n")
+    for source, says in [("/etc/passwd", "--scenarios"), (str(tmp_path / ".." / "x.yaml"), "--scenarios"),
+                         (str(tmp_path / "notes.txt"), "*.yaml")]:
+        with pytest.raises(InputError, match=says.replace("*", r"\*")) as e:
+            load_scenario(source, root=tmp_path)
+        assert "secret" not in str(e.value) and "root:" not in str(e.value)

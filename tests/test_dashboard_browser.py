@@ -45,7 +45,7 @@ def server(tmp_path_factory):
     port, log = _free_port(), tmp_path_factory.mktemp("dashboard") / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "tafelsim", "dashboard", "--port", str(port),
-                                 "--results", str(RESULTS)],
+                                 "--results", str(RESULTS), "--scenarios", str(tmp_path_factory.getbasetemp())],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -219,6 +219,17 @@ def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, serve
     page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('cannot be used')")
     message = page.inner_text("#design-message")
     assert str(bad) in message and "province" in message and "population" in message
+
+    # a file outside the --scenarios directory, by link or by the box, is refused unread
+    for way in ("link", "box"):
+        if way == "link":
+            page.goto(server + "?scenario=/etc/passwd")
+            page.wait_for_selector("#run")
+        else:
+            page.fill("#scenario-file", "/etc/passwd")
+            page.click("#load-file")
+        page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('--scenarios')")
+        assert "root:" not in page.inner_text("#design-message")
 
     # a scenario that loads but whose run fails: the error in the page, not a dead server
     failing = tmp_path / "failing.yaml"

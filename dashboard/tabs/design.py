@@ -60,13 +60,37 @@ FOLLOW = """async function(token) {
 }"""
 
 
-def load_scenario(source: str):
-    """A built-in name or a YAML path -> a validated Scenario; every problem as an InputError."""
+SCENARIOS_KEY = "TAFELSIM_SCENARIOS"   # the server's config: the directory scenario files are loaded from
+
+
+def scenario_file(source: str, root: Path) -> Path:
+    """The scenario file ``source`` names (relative paths from ``root``), if it is a YAML file under
+    ``root``. The page can name any path, also in a link, and the server may serve other machines
+    (``--host``): reading anything else would show the server's files in the error messages."""
+    path = Path(source).expanduser()
+    path = (path if path.is_absolute() else root / path).resolve()
+    if path != root and root not in path.parents:
+        raise InputError(source, "file", f"the dashboard loads scenario files from {root} and below only (its "
+                                         "--scenarios directory): copy the file there")
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(source, "file", "a scenario file is YAML, named *.yaml or *.yml")
+    return path
+
+
+def _root() -> Path:
+    from flask import current_app, has_app_context
+    configured = current_app.config.get(SCENARIOS_KEY) if has_app_context() else None
+    return Path(configured or ".").resolve()
+
+
+def load_scenario(source: str, root: Path | None = None):
+    """A built-in name or the path of a YAML file under ``root`` (default: the server's
+    ``--scenarios`` directory) -> a validated Scenario; every problem as an InputError."""
     source = (source or "").strip()
     if not source:
         raise InputError("scenario", "file", "enter the path of a scenario YAML file")
     try:
-        sc = load(source if source in builtin_names() else Path(source).expanduser())
+        sc = load(source if source in builtin_names() else scenario_file(source, root or _root()))
         sc.parameter_values()
     except InputError:
         raise
