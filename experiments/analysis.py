@@ -75,6 +75,9 @@ def compare(source, baseline: str | None = None, outcomes: list[str] | None = No
     runs, policies, known, baseline = _runs_and_meta(source, baseline)
     outcomes = _chosen(outcomes, known)
     ok = runs[runs["status"] == "ok"]
+    if len(runs) and not len(ok):
+        raise InputError("analysis", "runs", f"none of the {len(runs)} stored runs succeeded (the first error: "
+                                             f"{runs['error'].iloc[0]}); nothing to compare")
     rows = []
     for outcome in outcomes:
         wide = ok.set_index(["point", "replication", "policy"])[outcome].unstack("policy")

@@ -20,6 +20,7 @@ import math
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable, Iterator
 
 from experiments.tasks import RunContext, Task, failure_row, run_task
@@ -94,6 +95,13 @@ def run_local(tasks: Iterable[Task], ctx: RunContext, workers: int, timeout: flo
                     yield fut.result()
                 except TimeoutError:
                     yield failure_row(task, ctx, "timeout", _timeout_text(timeout), float(timeout)), None
+                except BrokenProcessPool as e:
+                    # no worker can start (not one run failing): stop, storing nothing for the runs not made
+                    raise InputError("sweep", "workers", f"the worker processes could not start ({e}). Called "
+                                     "from a Python script, run_sweep must be under `if __name__ == "
+                                     "\"__main__\":` (the workers are started with spawn, which imports the "
+                                     "script again); runs finished before are stored: continue with --resume "
+                                     "(resume=True)") from None
                 except ProcessExpired as e:
                     if attempt < retries:
                         submit(task, attempt + 1)

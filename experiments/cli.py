@@ -80,6 +80,12 @@ def sweep_cmd(
         typer.echo(f"{how}; finished runs are stored in {out}; continue with --resume", err=True)
         raise typer.Exit(TERMINATED if isinstance(e, Terminated) else 130)
     typer.echo(f"{s.done} runs done ({s.failed} failed), {s.skipped} already stored, {s.total} in all: {s.out}")
+    if s.done and s.failed == s.done:   # nothing to compare: say so, and let a script see it
+        from experiments.results import read_runs
+        runs = read_runs(s.out)
+        first = runs.loc[runs["status"] != "ok", "error"].iloc[0] if (runs["status"] != "ok").any() else ""
+        typer.echo(f"error: every run failed; the first: {first}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("experiments")

@@ -258,13 +258,13 @@ def params_cmd(scenario: Optional[str] = typer.Argument(None, metavar="SCENARIO"
                                              help="print the declaration as a Markdown table")):
     """List every parameter with its value, allowed values (with unit) and meaning."""
     from sim.params import PARAMETERS, markdown_table
-    if markdown:
-        typer.echo(markdown_table())
-        return
     values = None
     if scenario:
         from sim.scenario import load
         values = load(scenario).parameter_values()
+    if markdown:
+        typer.echo(markdown_table(values, scenario or "default"))
+        return
     rows = []
     for name, prm in PARAMETERS.items():
         v = values[name] if values else prm.default

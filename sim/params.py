@@ -447,8 +447,9 @@ _DECLARED: list[Param] = [
 PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
 
 
-def markdown_table() -> str:
-    """The declaration as a Markdown table (docs/ODD.md section 5 is this, pasted)."""
+def markdown_table(values: dict | None = None, column: str = "default") -> str:
+    """The declaration as a Markdown table (docs/ODD.md section 5 is this, pasted); ``values``: a
+    scenario's values in place of the defaults, under the heading ``column``."""
     def fmt(v):
         if isinstance(v, frozenset):
             return ", ".join(sorted(v))
@@ -458,7 +459,7 @@ def markdown_table() -> str:
             return f"{v:,.0f}"
         return f"{v:,}" if isinstance(v, int) and abs(v) >= 10_000 else str(v)
 
-    rows = ["| name | type | unit | default | bounds / choices | meaning | source |", "|---|---|---|---|---|---|---|"]
+    rows = [f"| name | type | unit | {column} | bounds / choices | meaning | source |", "|---|---|---|---|---|---|---|"]
     for p in _DECLARED:
         kind = {frozenset: "set", str: "choice"}.get(p.kind, p.kind.__name__)
         if p.kind in (int, float):
@@ -467,7 +468,8 @@ def markdown_table() -> str:
             bounds = "true / false"
         else:
             bounds = ", ".join(p.choices)
-        rows.append(f"| `{p.name}` | {kind} | {p.unit} | {fmt(p.default)} | {bounds} | {p.doc} | "
+        value = p.default if values is None else values[p.name]
+        rows.append(f"| `{p.name}` | {kind} | {p.unit} | {fmt(value)} | {bounds} | {p.doc} | "
                     f"{p.source or 'model assumption'} |")
     return "\n".join(rows)
 

@@ -261,3 +261,41 @@ def test_a_format_1_sweep_stays_readable_and_is_not_resumed_into(tmp_path, copy)
     pd_testing.assert_frame_equal(after.drop(columns="wall_time_s"), before.drop(columns="wall_time_s"))
     r = tafelsim("sweep", copy / "experiment.yaml", "--out", copy, "--resume")
     assert r.returncode == 2 and "older result format" in r.stderr, r.stderr
+
+
+# --- a sweep that cannot work says so ----------------------------------------------------------------
+
+def test_a_sweep_where_every_run_failed_exits_1_and_compare_says_why(tmp_path, monkeypatch):
+    """Every run raising (a stand-in for ``sim.run``): the command says so and exits 1, and compare
+    refuses to compare nothing."""
+    import sweep_helpers
+    from typer.testing import CliRunner
+
+    from experiments import sweep as sweep_module
+    from tafelsim.cli import app
+    real = sweep_module.run_sweep
+    monkeypatch.setattr(sweep_module, "run_sweep",
+                        lambda *a, **k: real(*a, **{**k, "simulate": sweep_helpers.misbehaving_run}))
+    path = write(tmp_path, policies={"failing": {"table.learning_sessions": sweep_helpers.FAIL_SESSIONS}})
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 1 and "every run failed" in r.stderr and "injected failure" in r.stderr, r.output
+    r = tafelsim("compare", out)
+    assert r.returncode == 2 and "none of the 2 stored runs succeeded" in r.stderr, r.stderr
+
+
+def test_run_sweep_in_a_script_without_a_main_guard_stops_with_the_reason(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text("from experiments.sweep import run_sweep\n"
+                      f"run_sweep({str(write(tmp_path))!r}, {str(tmp_path / 'out')!r}, workers=1, progress=False)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert r.returncode != 0 and '__name__ == "__main__"' in r.stderr, r.stderr[-2000:]
+    assert not list((tmp_path / "out" / "runs").glob("*.parquet"))   # no run stored as failed
+
+
+def test_params_markdown_shows_the_scenarios_values_and_checks_the_name():
+    r = tafelsim("params", "middenhuur-2017", "--markdown")
+    assert r.returncode == 0 and "| middenhuur-2017 |" in r.stdout.splitlines()[0]
+    assert "| `run.start_year` | int | year | 2017 |" in r.stdout
+    r = tafelsim("params", "nosuch", "--markdown")
+    assert r.returncode == 2 and "nosuch" in r.stderr
