@@ -279,7 +279,10 @@ def sensitivity_figure(df: pd.DataFrame):
     from plotly.subplots import make_subplots
     key = "ST" if (df["method"] == "sobol").all() else "mu_star"
     panels = list(dict.fromkeys(zip(df["outcome"], df["policy"])))
-    fig = make_subplots(rows=max(1, len(panels)), cols=1, subplot_titles=[f"{o} ({p})" for o, p in panels],
+    def title(o, p):   # the panel's policy, and the unit of its axis (mu* is in the outcome's units)
+        unit = "" if key == "ST" or o not in OUTCOMES else f": mu* in {OUTCOMES[o].unit}"
+        return f"{o} ({p}){unit}"
+    fig = make_subplots(rows=max(1, len(panels)), cols=1, subplot_titles=[title(o, p) for o, p in panels],
                         vertical_spacing=0.3 / max(1, len(panels)))
     for i, (o, p) in enumerate(panels, start=1):
         g = df[(df["outcome"] == o) & (df["policy"] == p)].sort_values(key)
@@ -291,6 +294,15 @@ def sensitivity_figure(df: pd.DataFrame):
         floor = g.loc[g["parameter"] == DUMMY, f"{key}_high"]
         if len(floor):
             fig.add_vline(x=float(floor.iloc[0]), line_dash="dot", line_color="grey", row=i, col=1)
+    # one scale for the panels of one outcome (its policies), so that bars compare across them
+    for o in dict.fromkeys(o for o, _ in panels):
+        g = df[df["outcome"] == o]
+        lows, highs = g[[key, f"{key}_low"]].min(axis=1), g[[key, f"{key}_high"]].max(axis=1)
+        lo, hi = min(0.0, float(lows.min())), float(highs.max())
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        for i, (o2, _) in enumerate(panels, start=1):
+            if o2 == o:
+                fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + pad], row=i, col=1)
     label = "total Sobol index ST" if key == "ST" else "Morris mu* (effect of a full-range step, output units)"
     fig.update_layout(height=60 + 40 * len(df) + 60 * len(panels), margin={"l": 260, "r": 30, "t": 90, "b": 30},
                       title=f"Sensitivity: {label}, 95% CI<br><sup>dotted line: the dummy's upper bound, the noise "

@@ -68,8 +68,12 @@ def scatter_figure(workdir: Path, sweep: str, outcome: str, parameter: str | Non
     if data.empty:
         note(fig, "no successful runs stored in this directory (yet)")
     fig = style(fig, 460)
-    # the policies' runs at one design value side by side rather than on top of each other
-    fig.update_layout(hovermode="closest", legend_title_text="policy", scattermode="group", scattergap=0.6)
+    fig.update_layout(hovermode="closest", legend_title_text="policy")
+    numeric = x in data and pd.api.types.is_numeric_dtype(data[x]) and not pd.api.types.is_bool_dtype(data[x])
+    if not numeric:
+        # on a categorical axis (policies, a switch's levels) the policies' runs side by side rather than on top
+        # of each other; on a numeric one, grouping would draw them at values that were never run
+        fig.update_layout(scattermode="group", scattergap=0.6)
     return fig, data
 
 
