@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dash import Dash, dcc, html
+from dash import Dash, Input, Output, dcc, html
 
 from dashboard import export
 from dashboard.runner import Runner
@@ -23,6 +23,16 @@ from dashboard.tabs import compare, design, inside, sweep
 
 # a new tab: a module with NAME, LABEL, layout() and register(app, workdir); the design tab also gets the runner
 TABS = (design, compare, inside, sweep)
+
+
+# A tab opens at its top: Run opens Compare, and the page would otherwise keep the Design tab's scroll
+# position, landing the user mid-figure. Only a change of tab scrolls (a first look redrawing Compare does not).
+TOP = """function(tab) {
+    const shown = window.tafelsimTab;
+    window.tafelsimTab = tab;
+    if (shown !== undefined && shown !== tab) { window.scrollTo(0, 0); }
+    return tab;
+}"""
 
 
 def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None = None,
@@ -38,6 +48,7 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="scenario-store", data=design.DEFAULT_SCENARIO),
         dcc.Store(id="job"),
+        dcc.Store(id="tab-shown"),   # the tab last shown (``TOP``: a tab opens at its top)
         # plotly.js (4.6 MB) is loaded with the first graph on the page: this hidden one loads it while the
         # user designs, so that the comparison's figures do not wait for it
         dcc.Graph(id="plotly-preload", style={"display": "none"}),
@@ -45,6 +56,7 @@ def create_app(workdir: Path, results: Path = Path("."), runner: Runner | None =
         dcc.Tabs(id="tabs", value=TABS[0].NAME, children=[
             dcc.Tab(label=t.LABEL, value=t.NAME, children=t.layout()) for t in TABS]),
     ], className="page")
+    app.clientside_callback(TOP, Output("tab-shown", "data"), Input("tabs", "value"))
     app.server.config[sweep.RESULTS_KEY] = str(results)
     app.server.config[design.SCENARIOS_KEY] = str(Path(scenarios).resolve())
     design.register(app, workdir, runner or Runner(workdir))

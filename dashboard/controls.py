@@ -54,7 +54,8 @@ def from_control(p: Param, raw: Any, where: str) -> Any:
     if p.kind is bool:
         return bool(raw)
     if p.kind in (int, float) and raw is None:
-        raise InputError(where, p.name, f"enter a number; allowed: {p.allowed()}")
+        # the browser sends nothing for an empty field and for a number outside the field's bounds
+        raise InputError(where, p.name, f"enter a number within the allowed range: {p.allowed()}")
     return check(p.name, raw, where)
 
 

@@ -122,9 +122,12 @@ def test_design_run_compare_look_inside_export(page, server, tmp_path):
     page.get_by_role("option", name="structural", exact=True).click()
     page.wait_for_function("() => document.querySelector('#link').href.includes('B.table.permanence=structural')")
 
+    page.evaluate("window.scrollTo(0, 1400)")   # down among the escalation rules
+    assert page.evaluate("window.scrollY") > 0
     page.click("#run")
     wait_for_comparison(page, REPS)   # drawn once all runs are done (a first look of one replication may come before)
     assert "First look" not in page.inner_text("#compare-intro")
+    assert page.evaluate("window.scrollY") == 0   # Compare opens at its top, not at Design's scroll position
     # design A's runs were made while B was designed (Runner.prefetch): the job ran only B's
     assert f"{REPS} new runs and {REPS} made ahead" in page.inner_text("#run-message")
     traces = graph_data(page, "homes")
