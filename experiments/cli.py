@@ -41,6 +41,10 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 @app.command("sweep")
 def sweep_cmd(
     experiment: str = typer.Argument(..., help="built-in experiment name or path to an experiment YAML"),
@@ -61,9 +65,13 @@ def sweep_cmd(
     try:
         exp = load_experiment(experiment)
         if dry_run:
-            typer.echo(f"{exp.source}: ok ({exp.name}: {len(exp.points)} design points x {len(exp.policies)} policies "
-                       f"x {exp.replications} replications = {exp.runs} runs of {exp.scenario}, "
-                       f"{exp.months} months)")
+            if out is not None:   # what the sweep would refuse, without writing anything
+                from experiments.sweep import check_out
+                check_out(out, exp, resume or retry_failed)
+            typer.echo(f"{exp.source}: ok ({exp.name}: {_count(len(exp.points), 'design point')} x "
+                       f"{_count(len(exp.policies), 'policy', 'policies')} x "
+                       f"{_count(exp.replications, 'replication')} = {_count(exp.runs, 'run')} of {exp.scenario}, "
+                       f"{_count(exp.months, 'month')})")
             return
         if out is None:
             raise InputError("sweep", "--out", "name a result directory (or use --dry-run)")

@@ -249,6 +249,9 @@ def _parameter(name: str, spec: Any, problems: list) -> dict | None:
         problems.append((f, "the run's length is the experiment's `months`, not a parameter to vary; "
                             "run one sweep per length"))
         return None
+    if name == DUMMY:
+        problems.append((f, "the dummy is not listed: sobol and morris designs add it themselves (the noise floor)"))
+        return None
     if name not in PARAMETERS:
         hint = nearest(name, PARAMETERS)
         problems.append((f, "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")))

@@ -64,7 +64,7 @@ def _check_resumable(out: Path, exp: Experiment) -> None:
                          "use another --out")
 
 
-def _refuse(out: Path, exp: Experiment, resume: bool) -> None:
+def check_out(out: Path, exp: Experiment, resume: bool) -> None:
     """What rules ``out`` out, checked before anything is written there (not even the lock file,
     which would then be left in a directory that is not a sweep's)."""
     try:
@@ -87,7 +87,7 @@ def _refuse(out: Path, exp: Experiment, resume: bool) -> None:
 def _prepare(out: Path, exp: Experiment, resume: bool) -> dict[str, str]:
     """Check the directory again, under the lock (another sweep may have started meanwhile), and
     start it or read what is stored already (run id -> status)."""
-    _refuse(out, exp, resume)
+    check_out(out, exp, resume)
     if (out / "manifest.json").exists():
         results.remove_leftovers(out)
         return results.stored_status(out)
@@ -112,7 +112,7 @@ def run_sweep(experiment, out, workers: int | None = None, scheduler=None, resum
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise InputError("sweep", "--workers", f"must be at least 1, got {workers}")
-    _refuse(out, exp, resume or retry_failed)
+    check_out(out, exp, resume or retry_failed)
     client = None
     if scheduler is not None:
         from experiments.backends import connect

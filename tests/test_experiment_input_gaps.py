@@ -299,3 +299,15 @@ def test_params_markdown_shows_the_scenarios_values_and_checks_the_name():
     assert "| `run.start_year` | int | year | 2017 |" in r.stdout
     r = tafelsim("params", "nosuch", "--markdown")
     assert r.returncode == 2 and "nosuch" in r.stderr
+
+
+def test_a_dry_run_checks_out_too_and_counts_in_plain_english(tmp_path, earlier_run):
+    r = tafelsim("sweep", write(tmp_path), "--dry-run", "--out", earlier_run)
+    assert r.returncode == 2 and "holds no sweep" in r.stderr, r.stderr
+    r = tafelsim("sweep", write(tmp_path, replications=1, policies={"base": {}}), "--dry-run")
+    assert r.returncode == 0 and "1 design point x 1 policy x 1 replication = 1 run of" in r.stdout, r.stdout
+
+
+def test_the_dummy_is_not_listed_as_a_parameter(tmp_path):
+    path = write(tmp_path, design={"type": "lhs", "n": 4}, parameters={"dummy": {"low": 0, "high": 1}})
+    assert "add it themselves" in problems(path)["parameters.dummy"]
