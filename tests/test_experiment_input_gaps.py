@@ -34,8 +34,17 @@ def write(tmp_path: Path, name: str = "exp.yaml", **changes) -> Path:
 
 
 def tafelsim(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
+    """``tafelsim`` as a person runs it: a process (what the exit code and stderr really are)."""
     return subprocess.run([sys.executable, "-m", "tafelsim", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    """``tafelsim`` in this process (typer's runner: the same commands and guard, without a second of
+    imports per call), for the many calls of one test; each kind of call is also made by process."""
+    from hostile import cli as invoke
+    seen = invoke(args)
+    return subprocess.CompletedProcess(args, seen.code, seen.out, seen.err)
 
 
 def problems(path: Path) -> dict[str, str]:
@@ -143,13 +152,13 @@ def test_names_too_long_for_the_file_system_are_refused_by_name(tmp_path, sweep)
     long = "x" * 300
     r = tafelsim("sweep", long, "--dry-run")
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    r = tafelsim("sweep", write(tmp_path, scenario=long), "--dry-run")
+    r = cli("sweep", write(tmp_path, scenario=long), "--dry-run")
     assert r.returncode == 2 and "scenario" in r.stderr and "Traceback" not in r.stderr, r.stderr
-    r = tafelsim("sweep", write(tmp_path), "--out", tmp_path / long)
+    r = cli("sweep", write(tmp_path), "--out", tmp_path / long)
     assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr, r.stderr
-    r = tafelsim("compare", tmp_path / long)
+    r = cli("compare", tmp_path / long)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    r = tafelsim("dashboard", "--results", tmp_path / long)
+    r = cli("dashboard", "--results", tmp_path / long)
     assert r.returncode == 2 and "--results" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
@@ -161,11 +170,11 @@ def test_readers_refuse_what_is_not_a_directory_path(reader, where):
 
 
 def test_compare_on_a_run_or_a_damaged_sweep_exits_2(tmp_path, copy, earlier_run):
-    r = tafelsim("compare", earlier_run / "run.json")
+    r = cli("compare", earlier_run / "run.json")
     assert r.returncode == 2 and "not a sweep" in r.stderr and "Traceback" not in r.stderr, r.stderr
     (copy / "analysis").rmdir() if (copy / "analysis").is_dir() else None
     (copy / "analysis").write_text("mine")
-    r = tafelsim("compare", copy)
+    r = cli("compare", copy)
     assert r.returncode == 2 and "analysis" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert (copy / "analysis").read_text() == "mine"
 
@@ -175,14 +184,14 @@ def test_compare_on_a_run_or_a_damaged_sweep_exits_2(tmp_path, copy, earlier_run
 def test_report_and_export_never_overwrite_the_sweep_or_what_is_not_a_file(tmp_path, copy):
     before = snapshot(copy)
     for target in (copy / "manifest.json", copy / "experiment.yaml", copy / "runs" / "x.html", tmp_path):
-        r = tafelsim("report", copy, "--out", target)
+        r = (tafelsim if target == tmp_path else cli)("report", copy, "--out", target)
         assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr, (target, r.stderr)
     archive = tmp_path / "x.tar.gz"
     archive.mkdir()
-    r = tafelsim("export", copy, "--ema", archive)
+    r = cli("export", copy, "--ema", archive)
     assert r.returncode == 2 and "--ema" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert snapshot(copy) == before
-    r = tafelsim("report", copy, "--out", copy / "report.html")   # a new file beside the results is fine
+    r = cli("report", copy, "--out", copy / "report.html")   # a new file beside the results is fine
     assert r.returncode == 0, r.stderr
 
 
@@ -207,11 +216,11 @@ def test_an_experiment_file_edited_after_the_sweep_is_refused(copy):
     for edited in (stored.replace("- meetings", "- meetings\n- homes_completed"), stored.replace("sync:", "synced:")):
         assert edited != stored
         (copy / "experiment.yaml").write_text(edited)
-        r = tafelsim("compare", copy)
+        r = cli("compare", copy)
         assert r.returncode == 2 and "experiment.yaml" in r.stderr and "edited" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
     (copy / "experiment.yaml").write_text(stored)
-    assert tafelsim("compare", copy).returncode == 0
+    assert cli("compare", copy).returncode == 0
 
 
 @pytest.mark.parametrize("field", ["parameters", "experiment_hash", "outcomes"])
@@ -225,11 +234,11 @@ def test_a_manifest_without_a_field_the_readers_need_is_named(copy, field):
 
 
 def test_compare_says_how_many_runs_it_rests_on(copy):
-    r = tafelsim("compare", copy)
+    r = cli("compare", copy)
     assert r.returncode == 0 and "4 of 4 runs stored" in r.stdout, r.stdout
     for chunk in (copy / "runs").glob("part-*.parquet"):
         chunk.unlink()
-    r = tafelsim("compare", copy)
+    r = cli("compare", copy)
     assert r.returncode == 0 and "0 of 4 runs stored" in r.stdout and "--resume" in r.stdout, r.stdout
 
 
@@ -280,7 +289,7 @@ def test_a_sweep_where_every_run_failed_exits_1_and_compare_says_why(tmp_path, m
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), "--workers", "1"])
     assert r.exit_code == 1 and "every run failed" in r.stderr and "injected failure" in r.stderr, r.output
-    r = tafelsim("compare", out)
+    r = cli("compare", out)
     assert r.returncode == 2 and "none of the 2 stored runs succeeded" in r.stderr, r.stderr
 
 
@@ -297,14 +306,14 @@ def test_params_markdown_shows_the_scenarios_values_and_checks_the_name():
     r = tafelsim("params", "middenhuur-2017", "--markdown")
     assert r.returncode == 0 and "| middenhuur-2017 |" in r.stdout.splitlines()[0]
     assert "| `run.start_year` | int | year | 2017 |" in r.stdout
-    r = tafelsim("params", "nosuch", "--markdown")
+    r = cli("params", "nosuch", "--markdown")
     assert r.returncode == 2 and "nosuch" in r.stderr
 
 
 def test_a_dry_run_checks_out_too_and_counts_in_plain_english(tmp_path, earlier_run):
     r = tafelsim("sweep", write(tmp_path), "--dry-run", "--out", earlier_run)
     assert r.returncode == 2 and "holds no sweep" in r.stderr, r.stderr
-    r = tafelsim("sweep", write(tmp_path, replications=1, policies={"base": {}}), "--dry-run")
+    r = cli("sweep", write(tmp_path, replications=1, policies={"base": {}}), "--dry-run")
     assert r.returncode == 0 and "1 design point x 1 policy x 1 replication = 1 run of" in r.stdout, r.stdout
 
 
