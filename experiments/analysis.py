@@ -161,6 +161,11 @@ def _fmt(v) -> str:
     return "" if pd.isna(v) else num(v)
 
 
+def interval(low, high) -> str:
+    """A confidence interval as a reader wants it; empty where there is none (too few pairs)."""
+    return "" if pd.isna(low) or pd.isna(high) else f"{num(low)} to {num(high)}"
+
+
 def stored_note(directory) -> str:
     """How much of the sweep the comparison rests on: an interrupted sweep compares only the runs
     it stored, which ``tafelsim sweep --resume`` completes."""
@@ -180,7 +185,7 @@ def print_compare(df: pd.DataFrame) -> None:
     for c in ("outcome", "policy", "mean", "diff", "95% CI", "pairs"):
         t.add_column(c, justify="left" if c in ("outcome", "policy") else "right")
     for _, r in df[df["point"].isna()].iterrows():
-        ci = "" if r["policy"] == r["baseline"] else f"{_fmt(r['diff_low'])} to {_fmt(r['diff_high'])}"
+        ci = "" if r["policy"] == r["baseline"] else interval(r["diff_low"], r["diff_high"])
         t.add_row(r["outcome"], r["policy"] + (" (baseline)" if r["policy"] == r["baseline"] else ""),
                   _fmt(r["mean"]), _fmt(r["diff"]), ci, "" if r["policy"] == r["baseline"] else str(r["n_pairs"]))
     Console(width=120).print(t)

@@ -100,9 +100,12 @@ def sweep_cmd(
 def experiments_cmd():
     """List the built-in experiments: name, size and description."""
     from experiments.spec import builtin_names, load_experiment
-    for name in builtin_names():
+    names = builtin_names()
+    width = max(map(len, names), default=0)
+    for name in names:
         exp = load_experiment(name)
-        typer.echo(f"{name:<24} {exp.runs:>7} runs  {exp.design['type']:<9} {exp.description[:80]}")
+        text = exp.description if len(exp.description) <= 80 else exp.description[:79].rsplit(" ", 1)[0] + " ..."
+        typer.echo(f"{name:<{width}}  {exp.runs:>7,} runs  {exp.design['type']:<9} {text}")
 
 
 def _outcome_opt():

@@ -142,7 +142,7 @@ def _compare_table(cmp: pd.DataFrame) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(r.outcome)}</td><td>{html.escape(r.policy)}</td><td>{num(r.mean)}</td>"
         + ("<td colspan=3 class=muted>baseline</td>" if r.policy == r.baseline else
-           f"<td>{num(r.diff)}</td><td>{num(r.diff_low)} to {num(r.diff_high)}</td><td>{r.n_pairs}</td>")
+           f"<td>{analysis._fmt(r.diff)}</td><td>{analysis.interval(r.diff_low, r.diff_high)}</td><td>{r.n_pairs}</td>")
         + "</tr>" for r in pooled.itertuples() if not pd.isna(r.mean))
     return ("<table><tr><th>outcome</th><th>policy</th><th>mean</th><th>difference</th><th>95% CI</th>"
             f"<th>pairs</th></tr>{rows}</table>")
@@ -246,7 +246,7 @@ def markdown(c: Content) -> str:
         for r in c.compare[c.compare["point"].isna()].itertuples():
             base = r.policy == r.baseline
             lines.append(f"| {r.outcome} | {r.policy}{' (baseline)' if base else ''} | {analysis._fmt(r.mean)} | "
-                         + ("| | |" if base else f"{num(r.diff)} | {num(r.diff_low)} to {num(r.diff_high)} | "
+                         + ("| | |" if base else f"{analysis._fmt(r.diff)} | {analysis.interval(r.diff_low, r.diff_high)} | "
                                                  f"{r.n_pairs} |"))
     if c.sensitivity is not None:
         key = "ST" if exp.design["type"] == "sobol" else "mu_star"
@@ -270,6 +270,14 @@ def write_report(directories, out) -> Path:
     if not out.parent.is_dir():
         raise InputError(str(out), "--out", f"directory {out.parent} does not exist")
     dirs = [directories] if isinstance(directories, (str, Path)) else list(directories)
+    if out.suffix.lower() not in (".html", ".md"):
+        raise InputError(str(out), "--out", "name the report FILE.html (the page with figures) or FILE.md "
+                                            "(findings and tables)")
+    seen: dict[Path, str] = {}
+    for d in dirs:
+        if Path(d).resolve() in seen:
+            raise InputError(str(d), "directory", f"given twice (also as {seen[Path(d).resolve()]}); name each sweep once")
+        seen[Path(d).resolve()] = str(d)
     check_target(out, dirs, "--out")
     cs = [content(d) for d in dirs]
     text = "\n".join(markdown(c) for c in cs) if out.suffix == ".md" else html_page(cs)

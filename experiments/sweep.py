@@ -58,6 +58,11 @@ def _check_resumable(out: Path, exp: Experiment) -> None:
                                                f"writes {results.FORMAT}); its results stay readable: resume into "
                                                "another --out")
     if (m["experiment_hash"], m["model_version"]) != (exp.hash, __version__):
+        stored = results.experiment_of(out) if m["model_version"] == __version__ else None
+        if stored is not None and stored.scenario_digest != exp.scenario_digest:
+            raise InputError(str(out), "--resume", f"the scenario's content ({exp.scenario}) changed since this sweep "
+                                                   "began, so its runs would not be those stored: restore the "
+                                                   "scenario, or use another --out")
         raise InputError(str(out), "--resume",
                          f"made by experiment '{m['experiment']}' ({m['experiment_hash']}) with model "
                          f"{m['model_version']}; this is '{exp.name}' ({exp.hash}) with model {__version__}: "

@@ -320,3 +320,33 @@ def test_a_dry_run_checks_out_too_and_counts_in_plain_english(tmp_path, earlier_
 def test_the_dummy_is_not_listed_as_a_parameter(tmp_path):
     path = write(tmp_path, design={"type": "lhs", "n": 4}, parameters={"dummy": {"low": 0, "high": 1}})
     assert "add it themselves" in problems(path)["parameters.dummy"]
+
+
+def test_report_names_its_format_and_each_sweep_once(tmp_path, sweep):
+    r = cli("report", sweep, "--out", tmp_path / "report.txt")
+    assert r.returncode == 2 and "FILE.html" in r.stderr and not (tmp_path / "report.txt").exists()
+    r = cli("report", sweep, sweep, "--out", tmp_path / "report.md")
+    assert r.returncode == 2 and "given twice" in r.stderr
+
+
+def test_a_comparison_without_pairs_shows_no_interval_rather_than_nan():
+    from experiments.analysis import interval
+    assert interval(float("nan"), float("nan")) == "" and interval(1.0, 2.5) == "1 to 2.5"
+
+
+def test_resume_after_the_scenario_changed_says_so(tmp_path):
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text("name: mine\nmunicipalities:\n  - {name: A, province: Utrecht, region: R, population: 50000}\n")
+    path = write(tmp_path, scenario=str(scenario), replications=1, policies={"base": {}})
+    out = tmp_path / "out"
+    assert cli("sweep", path, "--out", out, "--workers", "1").returncode == 0
+    scenario.write_text(scenario.read_text().replace("50000", "60000"))
+    r = cli("sweep", path, "--out", out, "--resume")
+    assert r.returncode == 2 and "scenario's content" in r.stderr and "changed" in r.stderr, r.stderr
+
+
+def test_the_list_of_experiments_is_aligned():
+    r = cli("experiments")
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and len(lines) >= 5
+    assert len({line.index(" runs ") for line in lines}) == 1   # one column for the sizes
