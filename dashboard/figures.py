@@ -98,12 +98,26 @@ def as_figure(fig: go.Figure | dict) -> go.Figure:
     return fig if isinstance(fig, go.Figure) else go.Figure(fig)
 
 
-def table_figure(t: pd.DataFrame, widths: list[float]) -> go.Figure:
-    """A table of text cells as a figure, so that it exports (PNG, SVG, HTML) like the others."""
+TABLE_WIDTH_PX = 1200   # what an export draws a table at (``dashboard.export.image``)
+CHAR_PX = 7.5           # a character of the table's font, roughly
+
+
+def table_lines(t: pd.DataFrame, widths: list[float], width_px: float = TABLE_WIDTH_PX) -> list[int]:
+    """Lines each row takes when its longest cell wraps in its column (plotly sizes a row to its text,
+    so a figure sized for one line a row cut off its last rows)."""
+    per_char = [max(1, int(width_px * w / sum(widths) / CHAR_PX) - 2) for w in widths]
+    return [max(-(-len(str(v)) // n) for v, n in zip(row, per_char)) for row in t.itertuples(index=False)]
+
+
+def table_figure(t: pd.DataFrame, widths: list[float], meta: dict | None = None) -> go.Figure:
+    """A table of text cells as a figure, so that it exports (PNG, SVG, HTML) like the others; ``meta``
+    as the other figures' (the designs' key, which an export puts under the title)."""
     fig = go.Figure(go.Table(header=dict(values=list(t.columns), align="left", fill_color="#eef1f5"),
                              cells=dict(values=[t[c] for c in t.columns], align="left", height=26),
                              columnwidth=widths))
-    fig = style(fig, 90 + 28 * len(t), legend=False)
+    fig = style(fig, 90 + sum(8 + 20 * n for n in table_lines(t, widths)), legend=False)
+    if meta:
+        fig.update_layout(meta=meta)
     fig.update_layout(margin=dict(l=10, r=10))
     return fig
 

@@ -418,3 +418,17 @@ def test_the_page_loads_scenario_files_from_its_scenarios_directory_only(tmp_pat
         with pytest.raises(InputError, match=says.replace("*", r"\*")) as e:
             load_scenario(source, root=tmp_path)
         assert "secret" not in str(e.value) and "root:" not in str(e.value)
+
+
+def test_the_summary_exports_whole_and_says_what_it_compares(job):
+    """The exported summary is sized for rows whose text wraps (it cut off its last row) and carries
+    the designs' key that an export puts under the title, as the other figures do."""
+    from dashboard.figures import table_lines
+    spec, workdir, jid = job
+    fig, _ = compare.summary_figure(workdir, jid)
+    assert fig.layout.meta["designs"].startswith("A: ") and "B: " in fig.layout.meta["designs"]
+    cells = fig.data[0].cells.values
+    t = pd.DataFrame({k: list(col) for k, col in enumerate(cells)})
+    lines = table_lines(t, list(fig.data[0].columnwidth))
+    assert max(lines) >= 2                               # 'mean months to performance agreement' wraps
+    assert fig.layout.height >= 90 + 28 * len(t) + 20 * (sum(lines) - len(lines))

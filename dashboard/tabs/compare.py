@@ -129,7 +129,8 @@ def summary_figure(workdir: Path, job: str):
     s = series.summary(j.metrics)
     t = summary_table(s)
     shown = t.drop(columns="meaning").assign(metric=t["metric"].str.replace("_", " "))
-    return table_figure(shown, [2.2, 0.6, 2.2, 2.2, 2.4, 1.5]), s
+    return table_figure(shown, [2.2, 0.6, 2.2, 2.2, 2.4, 1.5],
+                        meta={"designs": key(j), "job": j.info["id"], "replications": j.info["replications"]}), s
 
 
 def _summary_html(s: pd.DataFrame) -> html.Table:
