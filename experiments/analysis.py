@@ -16,6 +16,7 @@ or NaN outcomes are refused, not silently zeroed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -148,8 +149,15 @@ def _write(df: pd.DataFrame, directory, name: str, figure) -> list[Path]:
     return [d / f"{name}.csv", d / f"{name}.html"]
 
 
-def write_compare(df: pd.DataFrame, directory) -> list[Path]:
-    return _write(df, directory, "compare", compare_figure)
+def file_name(kind: str, baseline: str | None = None, outcomes: list[str] | None = None) -> str:
+    """``compare`` or ``sensitivity``, plus what narrows it: a comparison against another baseline or of
+    some outcomes gets its own files rather than overwriting the whole sweep's."""
+    parts = [kind] + ([f"vs-{baseline}"] if baseline else []) + (["+".join(outcomes)] if outcomes else [])
+    return re.sub(r"[^\w.+=-]+", "_", "-".join(parts))
+
+
+def write_compare(df: pd.DataFrame, directory, name: str = "compare") -> list[Path]:
+    return _write(df, directory, name, compare_figure)
 
 
 def num(v: float) -> str:
@@ -315,8 +323,8 @@ def sensitivity_figure(df: pd.DataFrame):
     return fig
 
 
-def write_sensitivity(df: pd.DataFrame, directory) -> list[Path]:
-    return _write(df, directory, "sensitivity", sensitivity_figure)
+def write_sensitivity(df: pd.DataFrame, directory, name: str = "sensitivity") -> list[Path]:
+    return _write(df, directory, name, sensitivity_figure)
 
 
 def print_sensitivity(df: pd.DataFrame) -> None:

@@ -116,12 +116,13 @@ def _outcome_opt():
 def compare_cmd(directory: Path = typer.Argument(..., help="a sweep's result directory"),
                 baseline: Optional[str] = typer.Option(None, "--baseline", help="policy to compare with"),
                 outcomes: List[str] = _outcome_opt()):
-    """Paired differences from the baseline with 95% CIs; writes analysis/compare.csv and .html."""
+    """Paired differences from the baseline with 95% CIs; writes analysis/compare.csv and .html (with
+    --baseline or --outcome: analysis/compare-vs-BASELINE-OUTCOMES.csv, beside the whole comparison)."""
     from experiments import analysis
     from sim.errors import InputError
     try:
         df = analysis.compare(directory, baseline=baseline, outcomes=outcomes or None)
-        paths = analysis.write_compare(df, directory)
+        paths = analysis.write_compare(df, directory, analysis.file_name("compare", baseline, outcomes or None))
     except InputError as e:
         _fail(e)
     analysis.print_compare(df)
@@ -137,7 +138,7 @@ def sensitivity_cmd(directory: Path = typer.Argument(..., help="a sweep's result
     from sim.errors import InputError
     try:
         df = analysis.sensitivity(directory, outcomes=outcomes or None)
-        paths = analysis.write_sensitivity(df, directory)
+        paths = analysis.write_sensitivity(df, directory, analysis.file_name("sensitivity", None, outcomes or None))
     except InputError as e:
         _fail(e)
     analysis.print_sensitivity(df)

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from experiments.spec import Experiment, load_experiment
 from sim.params import PARAMETERS
-from sim.errors import shown
+from sim.errors import InputError, shown
 from sim.storage import ResultsError
 
 # Format 2 stores the scenario's name in every row (``scenario``, after ``run_id``, as a single run's
@@ -93,7 +93,6 @@ def check_target(path: Path, directories, option: str) -> None:
     """Refuse to write a file (a report, an export) where writing would destroy something: over
     anything but a regular file (a directory, a FIFO, a device), or over a result directory's
     own files (its manifest, experiment and chunks). A new file inside a result directory is fine."""
-    from sim.errors import InputError
     try:
         exists, regular = path.exists(), path.is_file()
         target = path.resolve()

@@ -350,3 +350,12 @@ def test_the_list_of_experiments_is_aligned():
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and len(lines) >= 5
     assert len({line.index(" runs ") for line in lines}) == 1   # one column for the sizes
+
+
+def test_a_narrower_comparison_gets_its_own_files(copy):
+    assert cli("compare", copy).returncode == 0
+    whole = (copy / "analysis" / "compare.csv").read_text()
+    r = cli("compare", copy, "--outcome", "meetings", "--baseline", "sync")
+    assert r.returncode == 0, r.stderr
+    assert (copy / "analysis" / "compare.csv").read_text() == whole        # the whole comparison is kept
+    assert "meetings" in (copy / "analysis" / "compare-vs-sync-meetings.csv").read_text()

@@ -80,8 +80,8 @@ def test_compare_and_sensitivity_commands(small):
     r = CliRunner().invoke(app, ["compare", str(small), "--outcome", "homes_agreed"])
     assert r.exit_code == 0, r.output
     assert "learning" in r.output and "baseline" in r.output
-    csv = pd.read_csv(small / "analysis" / "compare.csv")
-    assert set(csv["outcome"]) == {"homes_agreed"} and (small / "analysis" / "compare.html").stat().st_size > 1e6
+    csv = pd.read_csv(small / "analysis" / "compare-homes_agreed.csv")
+    assert set(csv["outcome"]) == {"homes_agreed"} and (small / "analysis" / "compare-homes_agreed.html").stat().st_size > 1e6
     r = CliRunner().invoke(app, ["sensitivity", str(small)])
     assert r.exit_code == 2 and "needs a sobol or morris design" in r.output
     r = CliRunner().invoke(app, ["compare", str(small / "nothing")])
@@ -120,7 +120,7 @@ def test_sensitivity_of_a_model_sweep_and_its_refusals(tmp_path, design):
     assert (runs.groupby(["point", "replication"])["seed"].nunique() == 1).all()
     r = CliRunner().invoke(app, ["sensitivity", str(s.out), "--outcome", "homes_agreed"])
     assert r.exit_code == 0, r.output
-    assert pd.read_csv(s.out / "analysis" / "sensitivity.csv")["outcome"].eq("homes_agreed").all()
+    assert pd.read_csv(s.out / "analysis" / "sensitivity-homes_agreed.csv")["outcome"].eq("homes_agreed").all()
     # a sweep with failed runs is refused with the way out
     path.write_text(SOBOL.format(design=design, extra=f"bad: {{table.learning_sessions: "
                                                      f"{sweep_helpers.FAIL_SESSIONS}}}"))
