@@ -165,29 +165,20 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
-def _exists(path: Path) -> bool:
-    """``path.exists()`` that says False, rather than raising, for a name the system cannot take
-    (too long, a NUL byte): such a file cannot exist."""
-    try:
-        return path.exists()
-    except (OSError, ValueError):
-        return False
-
-
 def _locate(source: str | Path) -> Path:
     if not isinstance(source, (str, Path)) or not str(source).strip():
         raise ExperimentError(shown(source), [("experiment", "name a built-in experiment or an experiment YAML file")])
     path = Path(source)
-    if not path.suffix and not _exists(path):
+    if not path.suffix and not scn.path_exists(path):
         candidate = BUILTIN_DIR / f"{source}.yaml"
-        if not _exists(candidate):
+        if not scn.path_exists(candidate):
             hint = nearest(str(source), builtin_names())
             raise ExperimentError(str(source), [("experiment", "no such built-in experiment or file"
                                                   + (f"; did you mean '{hint}'?" if hint else "")
                                                   + f"; built-ins: {', '.join(builtin_names())}")])
         return candidate
-    if not _exists(path) or not path.is_file():
-        raise ExperimentError(str(path), [("file", "does not exist" if not _exists(path) else "is not a file")])
+    if not scn.path_exists(path) or not path.is_file():
+        raise ExperimentError(str(path), [("file", "does not exist" if not scn.path_exists(path) else "is not a file")])
     return path
 
 
@@ -397,7 +388,7 @@ def validate_data(data: Any, path: Path, resolve_scenario: bool = True) -> Exper
     scenario, digest, months = spec.scenario, stored_digest or "", spec.months
     if resolve_scenario and spec.scenario != "-":
         ref = spec.scenario
-        if not _exists(scn.BUILTIN_DIR / f"{ref}.yaml") and _exists(path.parent / ref):
+        if not scn.path_exists(scn.BUILTIN_DIR / f"{ref}.yaml") and scn.path_exists(path.parent / ref):
             ref = str((path.parent / ref).resolve())
         try:
             sc = scn.load(ref)

@@ -26,3 +26,8 @@ def shown(value, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, for messages (a value may be a 10 MB string)."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def shown_name(name: str, limit: int = 80) -> str:
+    """A name for a message's field: as it is, or ``shown`` when it is longer than ``limit``."""
+    return name if len(name) <= limit else shown(name, limit)

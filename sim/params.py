@@ -17,7 +17,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sim.errors import InputError, shown
+from sim.errors import InputError, shown, shown_name
 
 
 class ParameterError(InputError):
@@ -490,7 +490,7 @@ def check(name: str, value: Any, where: str) -> Any:
     if name not in PARAMETERS:
         hint = nearest(name, PARAMETERS) if len(name) <= 200 else None
         msg = "unknown parameter" + (f"; did you mean '{hint}'?" if hint else "; see `tafelsim params`")
-        raise ParameterError(where, name if len(name) <= 80 else shown(name, 80), msg)
+        raise ParameterError(where, shown_name(name), msg)
     return PARAMETERS[name].coerce(value, where)
 
 
@@ -514,7 +514,7 @@ def flatten(tree: Mapping[str, Any], *, where: str = "parameters") -> dict[str, 
     flat, repeated = flatten_all(tree)
     if repeated:
         name, ways = next(iter(repeated.items()))
-        raise ParameterError(where, name if len(name) <= 80 else shown(name, 80), twice(ways))
+        raise ParameterError(where, shown_name(name), twice(ways))
     return flat
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim import formats
-from sim.errors import InputError, shown
+from sim.errors import InputError, shown, shown_name
 from sim.params import ParameterError, check, flatten, flatten_all, nearest, twice
 from sim.userfiles import read_text
 from sim.yamlsafe import load_yaml
@@ -175,7 +175,7 @@ def _data_path(spec: MunicipalityFile, base: Path | None) -> tuple[Path | None, 
     """The file ``spec.path`` names (None if nowhere), and every place looked, for the message."""
     p = Path(spec.path)
     tried = [p] if p.is_absolute() else list(dict.fromkeys([(base or Path.cwd()) / p, BUILTIN_DIR / p]))
-    return next((t for t in tried if _exists(t)), None), tried
+    return next((t for t in tried if path_exists(t)), None), tried
 
 
 def _file_municipalities(sc: Scenario) -> tuple[list[MunicipalitySpec], list[tuple]]:
@@ -219,7 +219,8 @@ def _file_municipalities(sc: Scenario) -> tuple[list[MunicipalitySpec], list[tup
     return chosen, problems
 
 
-def _exists(path: Path) -> bool:
+def path_exists(path: Path) -> bool:
+    """``path.exists()``, False for a name the system cannot take (too long, a NUL byte): no such file exists."""
     try:
         return path.exists()
     except (OSError, ValueError):
@@ -352,7 +353,7 @@ def validate_data(data: Any, where: str, base: Path | None = None) -> Scenario:
     if isinstance(params, dict):
         flat, repeated = flatten_all(params)
         for name, ways in repeated.items():  # dotted and nested: two YAML keys, one parameter
-            problems.append((f"parameters.{name if len(name) <= 80 else shown(name, 80)}", twice(ways)))
+            problems.append((f"parameters.{shown_name(name)}", twice(ways)))
         for name, value in flat.items():
             if len(problems) > 2 * ScenarioError.SHOWN:
                 break  # enough to act on; checking 50,000 misspelt names would take minutes
@@ -383,9 +384,9 @@ def load(source: str | os.PathLike | Scenario) -> Scenario:
                                           f"({', '.join(builtin_names())}), a path to a scenario YAML file or a "
                                           "sim.scenario.Scenario")])
     path = Path(source)
-    if not path.suffix and not _exists(path):
+    if not path.suffix and not path_exists(path):
         candidate = BUILTIN_DIR / f"{source}.yaml"
-        if not _exists(candidate):
+        if not path_exists(candidate):
             hint = nearest(str(source), builtin_names()) if len(str(source)) <= 200 else None
             raise ScenarioError(str(source), [("scenario", "no such built-in scenario or file"
                                                 + (f"; did you mean '{hint}'?" if hint else "")
