@@ -151,7 +151,8 @@ def summary(metrics: dict[str, list[dict]]) -> pd.DataFrame:
     for name, metric in METRICS.items():
         a = np.array([m.get(name, np.nan) for m in metrics["A"]], dtype=float)
         b = np.array([m.get(name, np.nan) for m in metrics["B"]], dtype=float)
-        ea, eb, ed = mean_ci(a), mean_ci(b), paired_difference(b, a)
+        bounds = metric.bounds
+        ea, eb, ed = mean_ci(a, bounds=bounds), mean_ci(b, bounds=bounds), paired_difference(b, a, bounds=bounds)
         rows.append({"metric": name, "kind": metric.kind, "unit": metric.unit, "meaning": metric.meaning,
                      "A_mean": ea.mean, "A_low": ea.low, "A_high": ea.high,
                      "B_mean": eb.mean, "B_low": eb.low, "B_high": eb.high,

@@ -57,14 +57,15 @@ def _runs_and_meta(source, baseline):
 def _rows(wide: pd.DataFrame, outcome: str, policies: list[str], baseline: str, point) -> list[dict]:
     out = []
     base = wide[baseline] if baseline in wide else pd.Series(np.nan, index=wide.index)
+    bounds = OUTCOMES[outcome].bounds if outcome in OUTCOMES else None
     for policy in policies:
         x = wide[policy] if policy in wide else pd.Series(np.nan, index=wide.index)
-        m = mean_ci(x)
+        m = mean_ci(x, bounds=bounds)
         row = {"outcome": outcome, "unit": OUTCOMES[outcome].unit if outcome in OUTCOMES else "", "policy": policy,
                "baseline": baseline, "point": point, "n": m.n, "mean": m.mean, "mean_low": m.low,
                "mean_high": m.high, "n_pairs": 0, "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan}
         if policy != baseline:
-            d = paired_difference(x.to_numpy(), base.to_numpy())
+            d = paired_difference(x.to_numpy(), base.to_numpy(), bounds=bounds)
             row.update(n_pairs=d.n, diff=d.mean, diff_low=d.low, diff_high=d.high)
         out.append(row)
     return out
@@ -210,7 +211,12 @@ def indices(method: str, names: list[str], unit_x: np.ndarray, y: np.ndarray, le
     """SALib indices of ``y`` over a design drawn by ``experiments.design.unit_sample``.
 
     Returns one row per name with the index (ST or mu_star) as ``value`` and its 95% CI;
-    ``above_dummy`` says whether the lower bound clears the dummy's upper bound.
+    ``above_dummy`` says whether the lower bound clears the dummy's upper bound. The intervals are
+    SALib's bootstrap (index +- its half-width) clipped to the index's range: mu* is a mean of
+    absolute effects (>= 0), S1 and ST are shares of variance (0..1); a lower bound of -0.3 for a
+    mu* of 0.1 says only that the bootstrap is symmetric. A Sobol estimate can itself fall outside
+    0..1 when the design is small (ST 1.6 at n = 8); its interval then reaches to the estimate, so
+    that it always contains it.
     """
     from experiments.design import salib_problem
     problem = salib_problem(names)
@@ -219,20 +225,26 @@ def indices(method: str, names: list[str], unit_x: np.ndarray, y: np.ndarray, le
         from SALib.analyze import sobol
         s = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, num_resamples=200, seed=seed)
         for k in ("S1", "ST"):
-            rows[k], rows[f"{k}_low"], rows[f"{k}_high"] = s[k], s[k] - s[f"{k}_conf"], s[k] + s[f"{k}_conf"]
+            rows[k] = s[k]
+            rows[f"{k}_low"], rows[f"{k}_high"] = _within(s[k], s[f"{k}_conf"], 0.0, 1.0)
         key = "ST"
     else:
         from SALib.analyze import morris
         s = morris.analyze(problem, unit_x, y, conf_level=0.95, num_resamples=200, num_levels=levels, seed=seed)
         rows["mu_star"], rows["sigma"] = np.asarray(s["mu_star"]), np.asarray(s["sigma"])
-        rows["mu_star_low"] = rows["mu_star"] - np.asarray(s["mu_star_conf"])
-        rows["mu_star_high"] = rows["mu_star"] + np.asarray(s["mu_star_conf"])
+        rows["mu_star_low"], rows["mu_star_high"] = _within(s["mu_star"], s["mu_star_conf"], 0.0, np.inf)
         key = "mu_star"
     rows["rank"] = rows[key].rank(ascending=False, method="min").astype(int)
     if DUMMY in names:
         floor = float(rows.loc[rows["parameter"] == DUMMY, f"{key}_high"].iloc[0])
         rows["above_dummy"] = rows[f"{key}_low"] > floor
     return rows
+
+
+def _within(estimate, half_width, lowest: float, highest: float) -> tuple[np.ndarray, np.ndarray]:
+    """estimate +- half_width, clipped to lowest..highest, widened back to an estimate outside it."""
+    est, half = np.asarray(estimate, dtype=float), np.asarray(half_width, dtype=float)
+    return (np.maximum(est - half, np.minimum(lowest, est)), np.minimum(est + half, np.maximum(highest, est)))
 
 
 def sensitivity(directory, outcomes: list[str] | None = None) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from experiments.outcomes import OUTCOMES
 from experiments.results import atomic_write, check_target, experiment_of, read_manifest, read_runs, read_series
 from experiments.stats import mean_ci
 from sim.errors import InputError
+from sim.outputs import NON_NEGATIVE
 
 
 def _what(outcome: str) -> str:
@@ -77,6 +78,7 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     s = series[series["series"] == name]
+    bounds = None if name == "relabelled" else NON_NEGATIVE   # homes; relabelled ones are negative for mid-rent
     segments = sorted(s["segment"].unique())
     fig = make_subplots(rows=1, cols=len(segments), shared_yaxes=True,
                         subplot_titles=[seg or "all segments" for seg in segments])
@@ -90,7 +92,7 @@ def series_figure(series: pd.DataFrame, name: str, policies: list[str]):
             years, est = [], []
             for year, y in g.groupby("year"):
                 years.append(int(year))
-                est.append(mean_ci(y["value"]))
+                est.append(mean_ci(y["value"], bounds=bounds))
             c = colours[i % len(colours)]
             fig.add_trace(go.Scatter(x=years + years[::-1], y=[e.high for e in est] + [e.low for e in est][::-1],
                                      fill="toself", fillcolor=c, opacity=0.2, line={"width": 0}, hoverinfo="skip",

@@ -5,6 +5,14 @@ random numbers), so the difference B - A is taken per replication and its mean g
 Student-t interval. That interval is much narrower than comparing two independent means
 whenever the policies share most of their noise, which is the point of common random
 numbers.
+
+An interval is clipped to the values the outcome can take (``bounds``: a metric's declared
+range, ``sim.outputs.Metric.bounds``; a difference of two such values ranges over
+``low - high`` to ``high - low``). With few replications a t interval runs past them: two
+runs of a mean balance of 0.2 and 0.9 give -3.9 to 5.0, which says nothing a reader could
+believe about a measure that lies in 0..1. Clipping keeps the interval's coverage (the true
+mean is inside the bounds) and removes only the impossible part. An interval of one
+observation stays infinite: it is unknown, not the whole range.
 """
 
 from __future__ import annotations
@@ -32,8 +40,12 @@ def _t_quantile(level: float, df: int) -> float:
     return float(stats.t.ppf(0.5 + level / 2, df))
 
 
-def mean_ci(values, level: float = 0.95) -> Estimate:
-    """Mean and Student-t confidence interval of ``values`` (NaNs dropped).
+Bounds = tuple[float, float]
+
+
+def mean_ci(values, level: float = 0.95, bounds: Bounds | None = None) -> Estimate:
+    """Mean and Student-t confidence interval of ``values`` (NaNs dropped), clipped to ``bounds``
+    (lowest, highest possible value) when given.
 
     With one observation the interval is the point itself widened to +-inf (unknown);
     with none, everything is NaN.
@@ -47,15 +59,19 @@ def mean_ci(values, level: float = 0.95) -> Estimate:
     if n == 1:
         return Estimate(m, -math.inf, math.inf, 1, level)
     half = _t_quantile(level, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
-    return Estimate(m, m - half, m + half, n, level)
+    low, high = (-math.inf, math.inf) if bounds is None else bounds
+    return Estimate(m, max(m - half, low), min(m + half, high), n, level)
 
 
-def paired_difference(b, a, level: float = 0.95) -> Estimate:
-    """Mean of ``b - a`` per replication (arrays aligned by replication) with its CI.
+def paired_difference(b, a, level: float = 0.95, bounds: Bounds | None = None) -> Estimate:
+    """Mean of ``b - a`` per replication (arrays aligned by replication) with its CI; ``bounds`` are
+    those of one value (a metric's), so the difference's interval is clipped to ``low - high`` ..
+    ``high - low``.
 
     Pairs where either side is NaN are dropped.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         raise ValueError(f"paired arrays differ in length: {a.shape} vs {b.shape}")
-    return mean_ci(b - a, level)
+    span = None if bounds is None else (bounds[0] - bounds[1], bounds[1] - bounds[0])
+    return mean_ci(b - a, level, span)

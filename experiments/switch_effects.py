@@ -86,13 +86,15 @@ def _one(job):
 def effects(runs: pd.DataFrame) -> pd.DataFrame:
     """Paired difference of every variant from the baseline, per outcome, with a 95% CI."""
     from experiments.stats import mean_ci, paired_difference
+    from sim.outputs import METRICS, NON_NEGATIVE
     rows = []
     base = runs[runs["variant"] == "baseline"].set_index("seed").sort_index()
     for label, g in runs.groupby("variant", sort=False):
         g = g.set_index("seed").sort_index()
         for outcome in OUTCOMES:
-            level = mean_ci(g[outcome])
-            diff = paired_difference(g[outcome].to_numpy(), base.loc[g.index, outcome].to_numpy())
+            bounds = METRICS[outcome].bounds if outcome in METRICS else NON_NEGATIVE   # or a wait in months
+            level = mean_ci(g[outcome], bounds=bounds)
+            diff = paired_difference(g[outcome].to_numpy(), base.loc[g.index, outcome].to_numpy(), bounds=bounds)
             rows.append({"variant": label, "outcome": outcome, "mean": level.mean, "diff": diff.mean,
                          "ci_low": diff.low, "ci_high": diff.high, "n": diff.n})
     return pd.DataFrame(rows)

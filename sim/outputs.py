@@ -8,6 +8,7 @@ docs/ODD.md section 4.8; a test keeps :func:`headline` and :data:`METRICS` in st
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,6 +24,20 @@ class Metric:
     meaning: str
     kind: str = "output"          # output | speed | reciprocity | process
     missing: str = "none"         # what a summary says when there is nothing to measure (the value is NaN)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values a run's metric can take, from its unit (:data:`BOUNDS`); a confidence interval of
+        its mean is clipped to them (``experiments.stats``). An undeclared unit is an error, not a guess."""
+        return BOUNDS[self.unit]
+
+
+NON_NEGATIVE = (0.0, math.inf)
+BOUNDS: dict[str, tuple[float, float]] = {   # unit -> (lowest, highest) value a run can give
+    "homes": NON_NEGATIVE, "homes per 1,000 inhabitants": NON_NEGATIVE, "count": NON_NEGATIVE,
+    "cases": NON_NEGATIVE, "months": NON_NEGATIVE, "EUR": NON_NEGATIVE,
+    "share": (0.0, 1.0), "0..1": (0.0, 1.0), "-1..1": (-1.0, 1.0),
+}
 
 
 def _m(name, unit, meaning, kind="output", missing="none"):

@@ -23,3 +23,25 @@ def test_degenerate_samples():
     assert math.isnan(mean_ci([]).mean)
     one = mean_ci([5.0])
     assert one.mean == 5.0 and one.low == -math.inf and one.high == math.inf
+
+
+def test_intervals_are_clipped_to_what_the_outcome_can_take():
+    # two runs of a 0..1 measure: t(0.975, 1) = 12.706, sd 0.495, half-width 4.45 -> -3.9 to 5.0 unclipped
+    assert (mean_ci([0.2, 0.9]).low, mean_ci([0.2, 0.9]).high) == pytest.approx((-3.897, 4.997), abs=1e-3)
+    e = mean_ci([0.2, 0.9], bounds=(0.0, 1.0))
+    assert (e.mean, e.low, e.high) == pytest.approx((0.55, 0.0, 1.0))
+    # a difference of two 0..1 values lies in -1..1
+    d = paired_difference([0.2, 0.9], [0.9, 0.1], bounds=(0.0, 1.0))
+    assert (d.mean, d.low, d.high) == pytest.approx((0.05, -1.0, 1.0))
+    # inside the bounds nothing moves; a count is bounded below only
+    assert mean_ci([11.0, 12.0, 13.0], bounds=(0.0, math.inf)) == mean_ci([11.0, 12.0, 13.0])
+    assert mean_ci([0.0, 0.0, 9.0], bounds=(0.0, math.inf)).low == 0.0
+    # one observation: unknown, not the whole range
+    assert mean_ci([0.5], bounds=(0.0, 1.0)).low == -math.inf
+
+
+def test_every_outcome_declares_its_range():
+    from experiments.outcomes import OUTCOMES
+    for name, metric in OUTCOMES.items():
+        low, high = metric.bounds          # a KeyError here: a unit without a declared range
+        assert low < high, name

@@ -160,3 +160,19 @@ def test_duckdb_reads_the_parquet_chunks_directly(small):
     want = runs.groupby("policy", as_index=False).agg(runs=("run_id", "size"), homes_agreed=("homes_agreed", "mean"))
     assert got["policy"].tolist() == want["policy"].tolist() and got["runs"].tolist() == want["runs"].tolist()
     assert np.allclose(got["homes_agreed"], want["homes_agreed"])
+
+
+def test_sensitivity_intervals_stay_in_the_indices_range():
+    """SALib's bootstrap intervals are symmetric (index +- half-width) and ran below 0 for small mu*
+    and S1, ST; they are clipped to the range: mu* >= 0, S1 and ST in 0..1."""
+    rng = np.random.default_rng(3)
+    u = unit_sample("morris", NAMES, {"trajectories": 6, "levels": 4, "seed": 3})
+    y = u[:, 0] + 0.05 * rng.normal(size=len(u))          # noise: mu* of x2, x3 small, intervals wide
+    m = analysis.indices("morris", NAMES, u, y, levels=4)
+    assert (m["mu_star_low"] >= 0).all() and (m["mu_star_low"] <= m["mu_star"]).all()
+    u = unit_sample("sobol", NAMES, {"n": 16, "seed": 3})
+    y = u[:, 0] + 0.5 * rng.normal(size=len(u))
+    s = analysis.indices("sobol", NAMES, u, y, seed=1)
+    for k in ("S1", "ST"):   # within 0..1, or reaching to an estimate that strays outside (a small design)
+        assert (s[f"{k}_low"] >= np.minimum(0, s[k])).all() and (s[f"{k}_high"] <= np.maximum(1, s[k])).all(), k
+        assert (s[f"{k}_low"] <= s[k]).all() and (s[k] <= s[f"{k}_high"]).all(), k
