@@ -274,7 +274,7 @@ def params_cmd(scenario: Optional[str] = typer.Argument(None, metavar="SCENARIO"
             v = str(v).lower()
         elif isinstance(v, float):
             v = f"{v:g}" if abs(v) < 1e6 else f"{v:,.0f}"
-        rows.append([name, str(v), prm.allowed(), prm.doc])
+        rows.append([name, str(v), prm.allowed(), prm.meaning])
     _echo_lines(columns(["parameter", scenario or "default", "allowed (unit)", "meaning"], rows))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
 from sim.errors import InputError, shown, shown_name
@@ -39,6 +39,12 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] = ()
     source: str = ""
+    requires: str = ""   # a bool switch (a parameter's name) this one acts only while on; "": always acts
+
+    @property
+    def meaning(self) -> str:
+        """The doc, and when it acts: what every listing of the parameter shows."""
+        return self.doc + (f" (acts only while {self.requires} is on)" if self.requires else "")
 
     def allowed(self) -> str:
         if self.kind is frozenset:
@@ -96,6 +102,13 @@ class Param:
 
 def _p(name, kind, default, unit, doc, low=None, high=None, choices=(), source=""):
     return Param(name, kind, default, unit, doc, low, high, tuple(choices), source)
+
+
+def _while(switch: str, params: list[Param]) -> list[Param]:
+    """``params`` act only while the bool parameter ``switch`` is on: with it off the model never reads
+    them (a test checks that they then change nothing). The dashboard marks them, and the parameter
+    listing says so."""
+    return [replace(p, requires=switch) for p in params]
 
 
 _DECLARED: list[Param] = [
@@ -400,10 +413,18 @@ _DECLARED: list[Param] = [
     _p("table.regional_plan_review", bool, False, "",
        "plans of at least table.plan_review_threshold homes checked against regional goals",
        source="seed 002"),
-    _p("table.plan_review_threshold", int, 50, "homes", "size from which a plan is reviewed regionally", 1, 10_000,
-       source="seed 002"),
+    *_while("table.regional_plan_review", [
+        _p("table.plan_review_threshold", int, 50, "homes", "size from which a plan is reviewed regionally",
+           1, 10_000, source="seed 002")]),
     # --- escalation -------------------------------------------------------------------
     _p("escalation.enabled", bool, True, "", "stuck cases go up the ladder (else they are abandoned)"),
+    # a vertical table imposes at any level, the local one included: these act with escalation off too
+    _p("escalation.impose_trust_loss", float, 0.1, "0..1",
+       "trust every party loses in the others when a vertical table (at any level) imposes a package", 0.0, 1.0),
+    _p("escalation.impose_objection_probability", float, 0.5, "probability",
+       "chance that an imposed package (at a vertical table of any level) meets objections and appeals",
+       0.0, 1.0),
+    *_while("escalation.enabled", [
     _p("escalation.allow_skip", bool, True, "", "cross-region bottlenecks go straight to the national table",
        source="seed 003"),
     _p("escalation.regional_cases_per_year", float, 12, "cases/year",
@@ -421,10 +442,6 @@ _DECLARED: list[Param] = [
        0, 10_000, source="seed 003"),
     _p("escalation.advice_insight", float, 0.5, "share",
        "share of its mediation a higher table's advice gives a case it sends back", 0.0, 1.0),
-    _p("escalation.impose_trust_loss", float, 0.1, "0..1",
-       "trust every party loses in the others when a vertical table imposes a package", 0.0, 1.0),
-    _p("escalation.impose_objection_probability", float, 0.5, "probability",
-       "chance that an imposed package meets objections and appeals", 0.0, 1.0),
     _p("escalation.regional_money", float, 0, "EUR/home", "money a regional table can add per home", 0, 100_000),
     _p("escalation.national_money", float, 5_900, "EUR/home", "money the national table can add per home",
        0, 100_000, source="FACTS.md: Woningbouwimpuls ~5,900/home"),
@@ -442,6 +459,7 @@ _DECLARED: list[Param] = [
        "homes (in mix steps)", 0.0, 1.0, source="MODEL.md 7.3: 'changes the case'"),
     _p("escalation.infrastructure_months", int, 12, "months",
        "months the national table needs to move an infrastructure bottleneck", 0, 120),
+    ]),
 ]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _DECLARED}
@@ -469,7 +487,7 @@ def markdown_table(values: dict | None = None, column: str = "default") -> str:
         else:
             bounds = ", ".join(p.choices)
         value = p.default if values is None else values[p.name]
-        rows.append(f"| `{p.name}` | {kind} | {p.unit} | {fmt(value)} | {bounds} | {p.doc} | "
+        rows.append(f"| `{p.name}` | {kind} | {p.unit} | {fmt(value)} | {bounds} | {p.meaning} | "
                     f"{p.source or 'model assumption'} |")
     return "\n".join(rows)
 
