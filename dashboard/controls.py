@@ -60,7 +60,7 @@ def from_control(p: Param, raw: Any, where: str) -> Any:
 
 
 def tooltip(p: Param) -> str:
-    lines = [p.name, p.doc]
+    lines = [p.name, p.meaning]
     if p.unit:
         lines.append(f"unit: {p.unit}")
     lines.append(f"allowed: {p.allowed()}")
@@ -82,11 +82,24 @@ def control(p: Param, design: str, value: Any) -> html.Div:
         widget = dcc.Input(id=cid, type="number", value=value, min=p.low, max=p.high,
                            step=1 if p.kind is int else "any", debounce=True, required=True)
     label = p.name.split(".", 1)[1].replace("_", " ")
+    row = {"id": row_id(design, p.name)} if p.requires else {}   # marked while its switch is off (``switched``)
     return html.Div([
         html.Label(label, className="param-label"),
         html.Div(widget, className="param-widget"),
         html.Span(p.unit, className="param-unit"),
-    ], className="param", title=tooltip(p))
+    ], className="param", title=tooltip(p), **row)
+
+
+def row_id(design: str, name: str) -> dict:
+    return {"type": "param-row", "design": design, "name": name}
+
+
+def switched(p: Param, switch_on: bool) -> tuple[str, str]:
+    """The class and tooltip of the row of a parameter that acts only while its switch is on
+    (``Param.requires``): dimmed, and saying why, while the switch is off."""
+    if switch_on:
+        return "param", tooltip(p)
+    return "param inactive", f"{tooltip(p)}\nno effect in this design now: {p.requires} is off"
 
 
 def groups(design_params: bool) -> dict[str, list[Param]]:

@@ -100,7 +100,7 @@ def render(name: str, workdir: Path, view: dict, fmt: str) -> tuple[bytes | str,
     fig, data = FIGURES[name](workdir, **view)
     fig = as_figure(fig)
     shown = {k: Path(str(v)).name or str(v) for k, v in view.items()}   # a directory by its name
-    stem = re.sub(r"[^\w.=-]+", "_", "-".join((name, *shown.values())))
+    stem = file_stem(name, view)
     which = ", ".join(f"{k} {v}" for k, v in shown.items() if k != "job")
     designs = fig.layout.meta.get("designs") if isinstance(fig.layout.meta, dict) else None
     extra = 70 if designs else 40
@@ -112,6 +112,12 @@ def render(name: str, workdir: Path, view: dict, fmt: str) -> tuple[bytes | str,
     if fmt == "html":
         return fig.to_html(include_plotlyjs=True, full_html=True), f"{stem}.html"
     return image(fig, fmt), f"{stem}.{fmt}"
+
+
+def file_stem(name: str, view: dict) -> str:
+    """A download's file name without its suffix: what it shows and of which run, e.g. ``trust-<job>-B-0-215``."""
+    shown = [Path(str(v)).name or str(v) for v in view.values()]   # a directory by its name
+    return re.sub(r"[^\w.=-]+", "_", "-".join((name, *shown)))
 
 
 def register(app, workdir: Path) -> None:

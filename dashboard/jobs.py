@@ -149,7 +149,8 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     ``look(info)``: called with the ``job.json`` of the first replications' comparison each time
     those of both designs are done for a number in :func:`looks` (in the order the runs finish;
     the runs are given to the workers replication by replication), if the runs left would take at
-    least ``look_worth`` seconds at the pace of those done.
+    least ``look_worth`` seconds at the pace of those done; and once more when the job is
+    cancelled, with every replication finished by then (if more than the latest look had).
     Raises JobError naming the design and seed of the first run that failed.
     """
     jid = spec.job_id()
@@ -166,6 +167,7 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
     made_before = getattr(ex, "made_before", lambda future: False)   # a run a prefetch made (``prefetch``)
     results, pending = {}, set(futures)
     wanted = looks(spec.replications) if look else []
+    looked = 0   # the replications of the latest look given
     try:
         while pending:
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -180,14 +182,17 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
                 if error:
                     raise JobError(f"design {d}, seed {seed}: {error}")
                 results[key] = (metrics, frames, was_read or made_before(future))
+            complete = _complete(spec, needed, results)
             if cancelled is not None and cancelled.is_set():
+                if look and complete > looked:   # what was finished is shown, not only the latest first look
+                    look(_first_look(spec, complete, needed, results, workdir, started))
                 raise JobCancelled()
-            while wanted and all(needed[(d, r, seed)] in results for r, seed in enumerate(spec.seeds[:wanted[0]])
-                                 for d in DESIGNS):
+            while wanted and wanted[0] <= complete:
                 k = wanted.pop(0)
                 left = (time.perf_counter() - started) * (len(first) - len(results)) / len(results)
                 if left >= look_worth:
                     look(_first_look(spec, k, needed, results, workdir, started))
+                    looked = k
             if progress and done:
                 progress(sum(key in results for key in needed.values()), len(needed))
     finally:
@@ -196,6 +201,14 @@ def run_job(spec: JobSpec, workdir: Path, progress: Callable[[int, int], None] |
         if pool is None:
             ex.shutdown(wait=True, cancel_futures=True)
     return _write_job(spec, needed, results, out, started)
+
+
+def _complete(spec: JobSpec, needed: dict, results: dict) -> int:
+    """How many replications, from the first, have the runs of both designs done."""
+    for r, seed in enumerate(spec.seeds):
+        if any(needed[(d, r, seed)] not in results for d in DESIGNS):
+            return r
+    return spec.replications
 
 
 def _tasks(spec: JobSpec, designs) -> dict:

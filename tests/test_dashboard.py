@@ -21,7 +21,7 @@ import sim
 from dashboard import controls as ctl
 from dashboard import series
 from dashboard.export import render
-from dashboard.jobs import JobSpec, load_job, looks, run_job
+from dashboard.jobs import JobCancelled, JobSpec, load_job, looks, run_job
 from dashboard.runner import Runner, SharedRuns, Status
 from dashboard.tabs import compare, inside  # noqa: F401  (registers the figures)
 from experiments.stats import paired_difference
@@ -351,6 +351,27 @@ def test_a_cancelled_job_stops_and_leaves_no_result(runner):
     assert not (runner.workdir / "jobs" / spec.job_id() / "job.json").exists()
 
 
+def test_a_cancelled_job_hands_over_every_replication_it_finished(tmp_path):
+    """Cancel keeps what is done: the job's last look is the comparison of every replication whose runs
+    of both designs had finished (not only the latest first look: 1, 4, 16, ...), the job that many
+    replications would be."""
+    import threading
+    sc = load(SCENARIO)
+    a = sc.parameter_values({"run.months": MONTHS})
+    spec = JobSpec(sc, SCENARIO, 12, 800, {"A": sc.table_format, "B": sc.table_format}, {"A": a, "B": {**a, **B}})
+    cancelled, given = threading.Event(), []
+
+    def progress(done, total):
+        if done >= 14:          # seven replications' worth of runs: past the first look of 4, before one of 16
+            cancelled.set()
+    with pytest.raises(JobCancelled):
+        run_job(spec, tmp_path / "work", progress, cancelled=cancelled, look=given.append)
+    last = given[-1]
+    assert 4 < last["replications"] < 12 and [g["replications"] for g in given[:-1]] == [1, 4]
+    again = run_job(replace(spec, replications=last["replications"]), tmp_path / "fresh")   # run anew elsewhere
+    assert last["metrics"] == again["metrics"] and last["id"] == again["id"]
+
+
 def test_a_failing_run_is_reported_by_design_and_seed(runner):
     sc = load(SCENARIO)
     good = sc.parameter_values({"run.months": MONTHS})
@@ -432,3 +453,12 @@ def test_the_summary_exports_whole_and_says_what_it_compares(job):
     lines = table_lines(t, list(fig.data[0].columnwidth))
     assert max(lines) >= 2                               # 'mean months to performance agreement' wraps
     assert fig.layout.height >= 90 + 28 * len(t) + 20 * (sum(lines) - len(lines))
+
+
+def test_a_design_parameters_switch_is_a_design_parameter():
+    """The design tab dims a parameter whose switch is off (``Param.requires``): the switch must be in the same
+    design column, a design parameter too."""
+    from sim.params import PARAMETERS
+    for p in PARAMETERS.values():
+        if p.requires and ctl.is_design_param(p.name):
+            assert ctl.is_design_param(p.requires) and PARAMETERS[p.requires].kind is bool, p.name

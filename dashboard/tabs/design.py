@@ -20,12 +20,20 @@ from dashboard.jobs import JobSpec
 from dashboard.runner import Runner
 from sim import formats
 from sim.errors import InputError
+from sim.params import PARAMETERS
 from sim.scenario import builtin_names, load
 
 NAME, LABEL = "design", "Design"
 DEFAULT_SCENARIO = "middenhuur-2017"
 PARAMS = {"type": "param", "design": ALL, "name": ALL}
 GROUP_TITLES = {"table": "Table switches", "escalation": "Escalation rules"}
+# The address bar follows the design, so that a reload (or a bookmark) keeps it: the link is put in place of the
+# page's address in the browser's history (replaceState: no new history entry, no reload). Dash's Location hears of
+# pushes and of back/forward, not of this, so the link does not come back to ``fill`` as a new page to apply.
+ADDRESS = """function(href) {
+    if (href && href !== window.location.href) { window.history.replaceState(window.history.state, '', href); }
+    return href;
+}"""
 WAIT_S = 5   # how long the server holds the page's question about a job whose progress has not changed
 # The page follows a job by asking the server directly (``/_tafelsim/job/<token>?seen=<runs done>``), which answers
 # as soon as more runs are done or the job has ended (or after WAIT_S), so that the page hears of the end at once;
@@ -124,6 +132,7 @@ def header() -> html.Header:
             html.Button("Cancel", id="cancel", className="secondary", disabled=True),
             html.Progress(id="progress", value="0", max="1", className="progress"),
             dcc.Store(id="run-token"), dcc.Store(id="run-followed"), dcc.Store(id="run-ended"),
+            dcc.Store(id="address"),   # the address bar shows the link (``ADDRESS``)
             html.Span(id="progress-text", className="progress-text"),
             html.A("link to this design", id="link", href="", className="link",
                    title="opens the page with this scenario and these designs"),
@@ -159,7 +168,8 @@ def layout() -> html.Div:
     ], open=group == "run") for group, params in ctl.groups(design_params=False).items()]
     return html.Div([
         html.P("Designs A and B differ only in the table and its escalation rules; both face the same scenario "
-               "and the parameters below. Hover over a name for its meaning, unit, bounds and source.",
+               "and the parameters below. Hover over a name for its meaning, unit, bounds and source; a greyed-out "
+               "one has no effect while the switch above it is off.",
                className="caption"),
         html.Div([_design_column(d, values, presets[d]) for d in ctl.DESIGNS], className="designs"),
         html.H2("Both designs"),
@@ -226,6 +236,17 @@ def register(app, workdir: Path, runner: Runner) -> None:
         def describe(preset):
             return " ".join(formats.describe(preset).split())
 
+        rows = ctl.row_id(design, ALL)   # pattern ids: a dict id's dotted name cannot be a plain Output's
+
+        @app.callback(Output(rows, "className"), Output(rows, "title"),
+                      Input(ctl.control_id(design, ALL), "value"), State(ctl.control_id(design, ALL), "id"))
+        def mark(values, ids):
+            """Dim the parameters that have no effect while their switch is off (``Param.requires``)."""
+            on = {i["name"]: bool(v) for i, v in zip(ids, values)}   # a switch's value: [True] or []
+            marks = [ctl.switched(PARAMETERS[o["id"]["name"]], on[PARAMETERS[o["id"]["name"]].requires])
+                     for o in ctx.outputs_list[0]]
+            return [c for c, _ in marks], [t for _, t in marks]
+
     @app.callback(Output("link", "href"), Output("copy-link", "content"), Output("design-problems", "children"),
                   Input(PARAMS, "value"), Input("preset-A", "value"), Input("preset-B", "value"),
                   Input("replications", "value"), Input("seed", "value"), Input("scenario-store", "data"),
@@ -248,6 +269,8 @@ def register(app, workdir: Path, runner: Runner) -> None:
         runner.prefetch(JobSpec(sc, source, int(reps), int(seed), presets, designs), ("A", "B") if linked else ("A",))
         url = (href or "").split("?")[0] + query
         return url, url, ""
+
+    app.clientside_callback(ADDRESS, Output("address", "data"), Input("link", "href"), prevent_initial_call=True)
 
     idle = (False, True)   # Run on, Cancel off
 
@@ -298,9 +321,9 @@ def register(app, workdir: Path, runner: Runner) -> None:
         status = runner.status(token)
         if status is None or status.state != "finished":   # nothing (more) to compare: the page stays where it is
             message = (_problems("The run failed:", ["the server lost this run (restarted?)"]) if status is None
-                       else html.Span("Cancelled.", className="ok") if status.state == "cancelled"
+                       else html.Span(_cancelled(status), className="ok") if status.state == "cancelled"
                        else _problems("The run failed:", [status.error]))
-            # a first look shown stays, now as the comparison of the replications it has (no more to come)
+            # the last look stays, as the comparison of the replications it has (a cancelled job's: all it finished)
             look = {"id": status.look["id"]} if status is not None and status.look else no_update
             return (*idle, "0", "1", "", message, look)
         info = status.info
@@ -315,6 +338,14 @@ def register(app, workdir: Path, runner: Runner) -> None:
         """Stop the job; the page hears of it when it next asks."""
         runner.cancel(token)
         return True
+
+
+def _cancelled(status) -> str:
+    """'Cancelled.', and what Compare still shows: the replications of both designs finished by then."""
+    if not status.look:
+        return "Cancelled before a replication of both designs was done."
+    k = status.look["replications"]
+    return f"Cancelled. Compare shows the {k} replication{'s' if k > 1 else ''} per design finished by then."
 
 
 def _what_ran(info: dict) -> str:

@@ -13,11 +13,11 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, dash_table, dcc, html, no_update
+from dash import Input, Output, State, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.colors import qualitative, sample_colorscale
 
-from dashboard.export import card, figure, graph_id, view_id
+from dashboard.export import card, figure, file_stem, graph_id, view_id
 from dashboard.figures import note, style
 from dashboard.jobs import DESIGNS, load_job
 from dashboard.series import dates
@@ -195,10 +195,14 @@ def layout() -> html.Div:
         html.H3("Agreements"),
         html.P("Each party's reservation (the least it accepts), opening demand, final claim (EUR per home) and "
                "concession (share of its range it gave up). Type in the row under a header to filter, e.g. "
-               "'> 0.5' or 'investor'; the Export button saves the filtered table as CSV.", className="caption"),
+               "'> 0.5' or 'investor'; CSV saves the table as filtered and sorted.", className="caption"),
+        html.Div([html.Button("CSV", id="agreements-export", className="export",
+                              title="download the table as filtered and sorted, as CSV"),
+                  html.Span(id="agreements-note", className="export-note")], className="exports"),
+        dcc.Store(id="agreements-view"), dcc.Download(id="agreements-download"),
         dash_table.DataTable(id="agreements", columns=[{"name": n, "id": k} for k, n in AGREEMENT_COLUMNS],
                              data=[], filter_action="native", sort_action="native", page_size=12,
-                             export_format="csv", style_table={"overflowX": "auto"},
+                             style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "Helvetica, Arial, sans-serif", "fontSize": 13,
                                          "padding": "4px 8px"},
                              style_header={"fontWeight": "bold", "backgroundColor": "#eef1f5"}),
@@ -256,7 +260,7 @@ def register(app, workdir: Path) -> None:
 
     @app.callback(Output(graph_id("ladder"), "figure"), Output(view_id("ladder"), "data"),
                   Output(graph_id("national-queue"), "figure"), Output(view_id("national-queue"), "data"),
-                  Output("agreements", "data"),
+                  Output("agreements", "data"), Output("agreements-view", "data"),
                   Input("tabs", "value"), Input("job", "data"), Input("inside-design", "value"),
                   Input("inside-rep", "value"), prevent_initial_call=True)
     def run_views(tab, job, design, rep):
@@ -268,5 +272,17 @@ def register(app, workdir: Path) -> None:
             queue, _ = queue_figure(workdir, **view)
             table = agreements_table(_run(workdir, **view))
         except InputError:
-            return no_update, no_update, no_update, no_update, no_update
-        return ladder, view, queue, view, table.to_dict("records")
+            return no_update, no_update, no_update, no_update, no_update, no_update
+        return ladder, view, queue, view, table.to_dict("records"), view
+
+    @app.callback(Output("agreements-download", "data"), Output("agreements-note", "children"),
+                  Input("agreements-export", "n_clicks"), State("agreements", "derived_virtual_data"),
+                  State("agreements-view", "data"), prevent_initial_call=True)
+    def export_agreements(_n, rows, view):
+        """The table as the user sees it (filtered, sorted; every page), headed as on the page, named after
+        its run (Dash's own export button names every table Data.csv)."""
+        if not view:
+            return None, "nothing to export yet"
+        shown = pd.DataFrame(rows or [], columns=[k for k, _ in AGREEMENT_COLUMNS])
+        shown = shown.rename(columns=dict(AGREEMENT_COLUMNS))
+        return dict(content=shown.to_csv(index=False), filename=f"{file_stem('agreements', view)}.csv"), ""
