@@ -24,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html
 
-from dashboard.figures import as_figure
+from dashboard.figures import as_figure, placeholder
 from sim.errors import InputError
 
 Builder = Callable[..., tuple[go.Figure | dict, pd.DataFrame]]   # a figure or a Chart's dict
@@ -49,11 +49,11 @@ def view_id(name: str) -> dict:
     return {"type": "view", "name": name}
 
 
-def card(name: str, caption: str, wide: bool = True, body=None) -> html.Div:
+def card(name: str, caption: str, wide: bool = True, body=None, empty: str = "Nothing to show yet.") -> html.Div:
     """A figure with its title, a caption saying how to read it, and its export buttons.
 
     ``body`` replaces the graph by other content (the summary table); the exports still
-    come from the registered builder.
+    come from the registered builder. ``empty``: what the graph says until it has a figure.
     """
     return html.Div([
         html.Div([
@@ -65,8 +65,8 @@ def card(name: str, caption: str, wide: bool = True, body=None) -> html.Div:
                                                        className="export-note")], className="exports"),
         ], className="card-head"),
         html.P(caption, className="caption"),
-        body if body is not None else dcc.Loading(dcc.Graph(id=graph_id(name), config={"displaylogo": False}),
-                                                  delay_show=300),
+        body if body is not None else dcc.Loading(dcc.Graph(id=graph_id(name), figure=placeholder(empty),
+                                                            config={"displaylogo": False}), delay_show=300),
         dcc.Store(id=view_id(name)),
         dcc.Download(id={"type": "download", "name": name}),
     ], className="card wide" if wide else "card")

@@ -153,3 +153,13 @@ def note(fig: go.Figure | Chart, text: str, row: int = 1, col: int = 1) -> None:
         fig.layout.setdefault("annotations", []).append(annotation)
     else:
         fig.add_annotation(**annotation)
+
+
+def placeholder(text: str) -> dict:
+    """What a graph shows before there is anything to plot: a short grey line saying what brings it,
+    and no axes (empty axes looked like a result of nothing)."""
+    hidden = dict(visible=False)
+    return dict(data=[], layout=dict(height=120, xaxis=hidden, yaxis=hidden, margin=dict(l=10, r=10, t=10, b=10),
+                                     plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+                                     annotations=[dict(text=text, showarrow=False, font=dict(color="#777", size=13),
+                                                       x=0.5, y=0.5, xref="paper", yref="paper")]))

@@ -221,6 +221,13 @@ def test_a_link_to_a_design_has_both_designs_made_before_run(page, server):
 def test_bad_input_is_shown_in_the_page_and_the_server_keeps_running(page, server, tmp_path):
     open_page(page, server, "?replications=1&run.months=12&B.table.chair=nobody")
     page.wait_for_function("() => document.querySelector('#design-message').innerText.includes('nobody')")
+    # before any run Compare says what brings its figures, instead of drawing empty axes
+    page.get_by_text("Compare", exact=True).click()
+    gd = """document.getElementById('{"name":"homes","type":"graph"}').querySelector('.js-plotly-plot')"""
+    page.wait_for_function(f"() => {gd}?._fullLayout?.annotations?.length > 0")
+    assert page.evaluate(f"() => {gd}._fullLayout.annotations[0].text").startswith("Drawn when A and B have run")
+    assert page.evaluate(f"() => [{gd}._fullLayout.xaxis.visible, {gd}._fullData.length]") == [False, 0]
+    page.get_by_text("Design", exact=True).click()
     assert "table.chair" in page.inner_text("#design-message")   # a bad link item is named, not applied
     assert page.locator(control("B", "table.chair")).inner_text() == "municipality"
 

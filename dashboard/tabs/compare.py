@@ -17,13 +17,14 @@ from dash import Input, Output, html
 
 from dashboard import series
 from dashboard.export import FIGURES, card, figure, graph_id, view_id
-from dashboard.figures import Chart, add_bands, note, table_figure
+from dashboard.figures import Chart, add_bands, note, placeholder, table_figure
 from dashboard.jobs import Job, load_job
 from sim.errors import InputError
 
 NAME, LABEL = "compare", "Compare"
 SEGMENT_TITLES = {"social": "social rent", "midrent": "mid-rent", "free": "free sector"}
 FIGURE_NAMES = ("summary", "homes", "affordable", "speed", "escalation", "reciprocity")
+EMPTY = "Drawn when A and B have run (Run A and B, on the Design tab)."
 
 
 def key(job: Job) -> str:
@@ -249,7 +250,7 @@ CAPTIONS = {
 
 def layout() -> html.Div:
     cards = [card("summary", CAPTIONS["summary"], body=html.Div(id="summary"))]
-    cards += [card(n, CAPTIONS[n], wide=n not in ("affordable", "speed")) for n in FIGURE_NAMES[1:]]
+    cards += [card(n, CAPTIONS[n], wide=n not in ("affordable", "speed"), empty=EMPTY) for n in FIGURE_NAMES[1:]]
     return html.Div([html.Div("Run A and B on the Design tab to compare them here.", id="compare-intro",
                               className="intro"), html.Div(cards, className="cards")], className="tab-body")
 
@@ -270,7 +271,8 @@ def register(app, workdir: Path) -> None:
             j = load_job(str(workdir), view["job"])
             figures = [FIGURES[name](workdir, **view)[0] for name in graphs]
         except InputError as e:
-            return html.Div(str(e), className="error"), "", *[None] * len(FIGURE_NAMES), *[{}] * len(graphs), NAME
+            return (html.Div(str(e), className="error"), "", *[None] * len(FIGURE_NAMES),
+                    *[placeholder(EMPTY)] * len(graphs), NAME)
         return (_intro(j, (job or {}).get("of")), _summary_html(series.summary(j.metrics)),
                 *[view] * len(FIGURE_NAMES), *figures, NAME)
 

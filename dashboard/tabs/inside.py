@@ -160,6 +160,7 @@ def queue_figure(workdir: Path, job: str, design: str, replication: int):
     return style(fig, 420), out
 
 
+EMPTY = "Drawn for the run chosen above, once A and B have run (Run A and B, on the Design tab)."
 AGREEMENT_COLUMNS = [("agreement_id", "agreement"), ("municipality", "municipality"), ("level", "level"),
                      ("month", "agreed (month)"), ("ratified_month", "ratified (month)"), ("homes", "homes"),
                      ("homes_midrent", "mid-rent homes"), ("agent", "party"), ("kind", "kind"),
@@ -214,11 +215,11 @@ def layout() -> html.Div:
         html.Div([
             card("trust", "Each line from a party towards another is coloured by "
                  "how much that party trusts the other at the end of the chosen month (the half nearest to "
-                 "it). Pairs whose trust has not changed yet stand at trust.initial."),
+                 "it). Pairs whose trust has not changed yet stand at trust.initial.", empty=EMPTY),
             card("ladder", "Every case of the run by the highest level it reached, "
-                 "coloured by where it ended.", wide=False),
+                 "coloured by where it ended.", wide=False, empty=EMPTY),
             card("national-queue", "Cases waiting for the national "
-                 "versnellingstafel's member for their landsdeel, month by month.", wide=False),
+                 "versnellingstafel's member for their landsdeel, month by month.", wide=False, empty=EMPTY),
             table,
         ], className="cards"),
     ], className="tab-body")

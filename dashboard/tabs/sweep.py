@@ -22,13 +22,14 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import sweeps
 from dashboard.export import card, figure, graph_id, view_id
-from dashboard.figures import FONT, POLICY_COLOURS, note, style, table_figure
+from dashboard.figures import FONT, POLICY_COLOURS, note, placeholder, style, table_figure
 from dashboard.tabs.compare import estimate, reading
 from experiments import analysis
 from experiments.report import sensitivity_findings
 from sim.errors import InputError
 
 NAME, LABEL = "sweep", "Sweep explorer"
+EMPTY = "Drawn when a sweep directory is open (choose or type one above)."
 SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x", "cross", "star", "pentagon")
 RESULTS_KEY = "TAFELSIM_RESULTS"   # the results root, in the Flask app's config (set by dashboard.app)
 
@@ -247,8 +248,8 @@ def layout() -> html.Div:
         html.Div("Choose a sweep's result directory to explore it.", id="sweep-info", className="intro"),
         choose,
         html.Div([
-            card("sweep-scatter", CAPTIONS["sweep-scatter"]),
-            card("sweep-parallel", CAPTIONS["sweep-parallel"]),
+            card("sweep-scatter", CAPTIONS["sweep-scatter"], empty=EMPTY),
+            card("sweep-parallel", CAPTIONS["sweep-parallel"], empty=EMPTY),
             card("sweep-compare", CAPTIONS["sweep-compare"], body=html.Div(id="sweep-compare")),
             card("sweep-sensitivity", CAPTIONS["sweep-sensitivity"], body=sensitivity),
         ], className="cards"),
@@ -305,7 +306,7 @@ def register(app, workdir: Path) -> None:
                   prevent_initial_call=True)
     def figures(sweep, outcome, parameter):
         if not sweep or not outcome:
-            return {}, None, {}, None, "", {}, None, {"display": "none"}
+            return placeholder(EMPTY), None, placeholder(EMPTY), None, "", {}, None, {"display": "none"}
         path = sweep["path"]
         try:
             c = sweeps.open_sweep(path)
