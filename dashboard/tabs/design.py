@@ -243,8 +243,8 @@ def register(app, workdir: Path, runner: Runner) -> None:
         def mark(values, ids):
             """Dim the parameters that have no effect while their switch is off (``Param.requires``)."""
             on = {i["name"]: bool(v) for i, v in zip(ids, values)}   # a switch's value: [True] or []
-            marks = [ctl.switched(PARAMETERS[o["id"]["name"]], on[PARAMETERS[o["id"]["name"]].requires])
-                     for o in ctx.outputs_list[0]]
+            params = [PARAMETERS[o["id"]["name"]] for o in ctx.outputs_list[0]]
+            marks = [ctl.switched(p, on[p.requires]) for p in params]
             return [c for c, _ in marks], [t for _, t in marks]
 
     @app.callback(Output("link", "href"), Output("copy-link", "content"), Output("design-problems", "children"),
