@@ -123,7 +123,8 @@ _DECLARED: list[Param] = [
        "rents and yields follow the published year-on-year changes of scenarios/data/prices_nl.csv where it has "
        "them (else the declared rates)", source="FACTS.md"),
     _p("economics.cost_inflation", float, 0.03, "1/year",
-       "yearly rise of construction cost (erodes agreements waiting for ratification)", 0.0, 0.3),
+       "yearly rise of construction cost, monthly (agreed prices are indexed: it does not erode an agreement "
+       "waiting for ratification, 3.4.9)", 0.0, 0.3),
     _p("economics.rent_indexation", float, 0.025, "1/year",
        "yearly rise of market rent, and of the mid-rent cap and social rent where no published change is known",
        0.0, 0.2,
