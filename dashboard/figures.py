@@ -22,6 +22,7 @@ DESIGN_COLOURS = {"A": "#0072B2", "B": "#D55E00"}   # Okabe-Ito blue and vermill
 POLICY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 FONT = dict(family="Helvetica, Arial, sans-serif", size=13, color="#222")
 ANNOTATION_SIZE = 13
+NOTE_FONT = dict(color="#777", size=ANNOTATION_SIZE)   # a note saying why a panel is empty (``note``, ``placeholder``)
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -147,7 +148,7 @@ def add_bands(chart: Chart, b: pd.DataFrame, x: str, panel: str, row: int = 1, c
 def note(fig: go.Figure | Chart, text: str, row: int = 1, col: int = 1) -> None:
     """A grey note in the middle of an (empty) panel, saying why there is nothing to plot."""
     xaxis, yaxis = fig.axes(row, col) if isinstance(fig, Chart) else ("x", "y")
-    annotation = dict(text=text, showarrow=False, font=dict(color="#777", size=13), x=0.5, y=0.5,
+    annotation = dict(text=text, showarrow=False, font=NOTE_FONT, x=0.5, y=0.5,
                       xref=f"{xaxis} domain", yref=f"{yaxis} domain")
     if isinstance(fig, Chart):
         fig.layout.setdefault("annotations", []).append(annotation)
@@ -161,5 +162,5 @@ def placeholder(text: str) -> dict:
     hidden = dict(visible=False)
     return dict(data=[], layout=dict(height=120, xaxis=hidden, yaxis=hidden, margin=dict(l=10, r=10, t=10, b=10),
                                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-                                     annotations=[dict(text=text, showarrow=False, font=dict(color="#777", size=13),
+                                     annotations=[dict(text=text, showarrow=False, font=NOTE_FONT,
                                                        x=0.5, y=0.5, xref="paper", yref="paper")]))

@@ -177,8 +177,9 @@ def _locate(source: str | Path) -> Path:
                                                   + (f"; did you mean '{hint}'?" if hint else "")
                                                   + f"; built-ins: {', '.join(builtin_names())}")])
         return candidate
-    if not scn.path_exists(path) or not path.is_file():
-        raise ExperimentError(str(path), [("file", "does not exist" if not scn.path_exists(path) else "is not a file")])
+    exists = scn.path_exists(path)
+    if not exists or not path.is_file():
+        raise ExperimentError(str(path), [("file", "is not a file" if exists else "does not exist")])
     return path
 
 
@@ -289,7 +290,7 @@ def _parameter(name: str, spec: Any, problems: list) -> dict | None:
         mean, sd = spec.get("mean", (low + high) / 2), spec.get("sd", (high - low) / 4)
         if not _number(mean) or not low <= mean <= high:
             problems.append((f"{f}.mean", f"must lie within [{low:g}, {high:g}]"))
-        if not _number(sd) or not (sd > 0 and math.isfinite(sd)):
+        if not _number(sd) or sd <= 0:
             hint = "" if "sd" in spec else f" (not given: a quarter of high - low, which is {sd!r}; give sd or widen the range)"
             problems.append((f"{f}.sd", "must be a positive number" + hint))
         out.update(mean=mean, sd=sd)

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
+from experiments.results import KEYS, SERIES_COLUMNS
 from experiments.spec import DUMMY, Experiment
 
 
@@ -129,7 +130,7 @@ def _series(monthly: pd.DataFrame, task: Task, ctx: RunContext) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
     df = df.assign(run_id=task.run_id, scenario=ctx.scenario_name, policy=task.policy, point=task.point,
                    replication=task.replication, seed=task.seed)
-    return df[["run_id", "scenario", "policy", "point", "replication", "seed", "series", "year", "segment", "value"]]
+    return df[[name for name, _ in KEYS + SERIES_COLUMNS]]   # the stored series' column order
 
 
 def run_task(task: Task, ctx: RunContext) -> tuple[dict, pd.DataFrame | None]:

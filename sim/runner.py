@@ -61,10 +61,18 @@ def run_id_for(scenario, params: dict, seed: int) -> str:
 MAX_SEED = 2**63 - 1  # a seed is stored in every table's int64 `seed` column
 
 
+SEEDS_ALLOWED = "a whole number from 0 to 2**63 - 1"
+
+
+def is_seed(seed: Any) -> bool:
+    """A whole number in [0, 2**63 - 1] (numpy's too); 1.5 and True are not seeds."""
+    return not isinstance(seed, bool) and isinstance(seed, numbers.Integral) and 0 <= seed <= MAX_SEED
+
+
 def check_seed(seed: Any, where: str = "seed") -> int:
-    """A seed is a whole number in [0, 2**63 - 1] (numpy's too); 1.5 is refused, not truncated."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
-        raise InputError(where, "seed", f"got {shown(seed)}; allowed: a whole number from 0 to 2**63 - 1")
+    """A seed (:func:`is_seed`) as an int; 1.5 is refused, not truncated."""
+    if not is_seed(seed):
+        raise InputError(where, "seed", f"got {shown(seed)}; allowed: {SEEDS_ALLOWED}")
     return int(seed)
 
 

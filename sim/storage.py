@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError, shown
-from sim.runner import MAX_SEED, TABLES, RunResult
+from sim.runner import SEEDS_ALLOWED, TABLES, RunResult, is_seed
 from sim.userfiles import read_text
 
 RUN_ID_KEY = b"tafelsim.run_id"
@@ -335,8 +335,7 @@ def read(out: str | os.PathLike) -> RunResult:
 _FIELDS = {
     "run_id": (lambda v: isinstance(v, str) and v != "", "the run's id, a text"),
     "scenario": (lambda v: isinstance(v, str), "the scenario's name, a text"),
-    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_SEED,
-             "a whole number from 0 to 2**63 - 1"),
+    "seed": (is_seed, SEEDS_ALLOWED),
     "parameters": (lambda v: isinstance(v, dict), "an object of parameter names and values"),
     "metrics": (lambda v: isinstance(v, dict), "an object of metric names and values"),
     "model_version": (lambda v: isinstance(v, str), "the model's version, a text"),

@@ -41,8 +41,13 @@ def key(job: Job) -> str:
 def _finish(chart: Chart, job: Job, height: int) -> dict:
     """House style, and the designs' key where an export can put it under the title; the job's id and
     replications say which comparison the figure shows (a first look's or the whole job's)."""
-    return chart.finish(height, meta={"designs": key(job), "job": job.info["id"],
-                                      "replications": job.info["replications"]})
+    return chart.finish(height, meta=_meta(job))
+
+
+def _meta(job: Job) -> dict:
+    """What a figure of the comparison carries: the designs' key (an export puts it under the title), and
+    the job and replications it shows."""
+    return {"designs": key(job), "job": job.info["id"], "replications": job.info["replications"]}
 
 
 def changes(job: Job) -> list[tuple]:
@@ -131,7 +136,7 @@ def summary_figure(workdir: Path, job: str):
     t = summary_table(s)
     shown = t.drop(columns="meaning").assign(metric=t["metric"].str.replace("_", " "))
     return table_figure(shown, [2.2, 0.6, 2.2, 2.2, 2.4, 1.5],
-                        meta={"designs": key(j), "job": j.info["id"], "replications": j.info["replications"]}), s
+                        meta=_meta(j)), s
 
 
 def _summary_html(s: pd.DataFrame) -> html.Table:
