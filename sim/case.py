@@ -130,7 +130,6 @@ class Case:
     known: set = field(default_factory=set)           # absent signatories whose own numbers a veto revealed
     decisions: dict = field(default_factory=dict)     # signatory id -> month its organisation decides
     sent_back: bool = False                           # a higher table sent it back with advice
-    assessed: bool = True
     assessment_meetings: int = 0                      # meetings the municipality needs to assess the business case
     text_moves: int = 0                               # times the single text moved to another variant
     concrete: bool = True                             # a concrete plan (False: a general question, until worked out)

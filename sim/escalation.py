@@ -117,10 +117,11 @@ def send_back(model, table, case, month: int, outcome: str) -> None:
     case.sent_back = True
     case.level = 0
     case.move(State.AT_TABLE, month)
-    model.seat(entry, case)
+    seat(model, entry, case, pad=False)
     advice = model.p["escalation.advice_insight"] * table.means.mediation
     for a in case.parties:
         set_insight(model, entry, case, a, max(insight_of(model, entry, case, a), advice))
+    set_padding(model, [(entry, case)])   # the advice's insight lowers the padding too
     entry.agenda.append(case)
 
 
@@ -133,8 +134,6 @@ def apply_means(model, items: list, month: int) -> None:
     """
     for table, case in items:
         means = table.means
-        if means.process_help:
-            case.process_help = max(case.process_help, means.process_help)
         if means.infrastructure and case.infrastructure_blocked:
             case.unblock_month = month + model.p["escalation.infrastructure_months"]
     close_gaps(model, items, month)

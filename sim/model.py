@@ -43,8 +43,8 @@ from sim.case import Case, CaseIndex, State
 from sim.package import space_for
 from sim.recorder import Recorder
 from sim.rng import Streams
-from sim.tables import (Means, Table, adjust_trust, base_insight, deadline_for, hold_meetings, seat,
-                        set_padding)
+from sim.tables import (Means, Table, adjust_trust, assessment_meetings, base_insight, deadline_for,
+                        hold_meetings, seat, set_padding)
 from sim.trust import TrustStore
 
 
@@ -510,9 +510,6 @@ class HousingTablesModel(mesa.Model):
             v[now] = np.minimum(1.0, np.maximum(0.0, v[now] + gains[first[now] + step] * (1 - v[now])))
         self.insight.flat[keys] = v
 
-    def seat(self, table: Table, case: Case) -> None:
-        seat(self, table, case)
-
     def abandon(self, case: Case, month: int, outcome: str) -> None:
         self.recorder.escalation_out(month, case, outcome)
         case.move(State.ABANDONED, month)
@@ -588,6 +585,7 @@ class HousingTablesModel(mesa.Model):
         case.space = space_for(case, self.p, concrete=True, mix_levels=table.means.mix_levels, shared=self.spaces)
         case.variant = case.space.plan
         case.meetings_at_level = 0
+        case.assessment_meetings = assessment_meetings(self, table, case)
 
     def on_bind(self, case: Case) -> None:
         """A performance agreement bound: the corporation remembers the municipality's counter-performance."""

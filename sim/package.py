@@ -93,7 +93,7 @@ def space_for(case, p: dict, concrete: bool, mix_levels: int = 1, shared=None) -
     key = (case.kind == "performance", concrete, case.homes["social"], case.homes["midrent"], case.homes["free"],
            mix_levels, p["negotiation.mix_step"], p["negotiation.rent_step"],
            p["municipality.midrent_commitment_years"], p["negotiation.commitment_step"],
-           p["negotiation.priority_months"] > 0)
+           p["negotiation.priority_months"] > case.process_help)
     if shared is None:
         return _space(*key)
     space = shared.get(key)

@@ -321,7 +321,8 @@ _DECLARED: list[Param] = [
        "room a negotiator without a mandate keeps above its board's reservation, so the board can approve",
        0.0, 0.5, source="seed 001: take the package back to the organisation ('beslis-cyclus')"),
     _p("negotiation.renegotiation_meetings", int, 2, "meetings",
-       "meetings a case gets back at its table after an agreement was lost at ratification", 1, 24),
+       "meetings a case gets back at its table after an agreement was lost at ratification "
+       "(at most a fresh concession clock: more than its meetings to the deadline act as a fresh clock)", 1, 24),
     _p("trust.initial", float, 0.4, "0..1", "initial trust between agents", 0.0, 1.0, source="seed 003"),
     _p("trust.gain", float, 0.08, "0..1", "trust gained after an agreement or reciprocated concession", 0.0, 1.0),
     _p("trust.loss", float, 0.06, "0..1", "trust lost after an impasse or unreciprocated concession", 0.0, 1.0),

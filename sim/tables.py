@@ -307,17 +307,28 @@ def seat(model, table: Table, case, pad: bool = True) -> None:
             set_insight(model, table, case, a, max(insight_of(model, table, case, a), table.means.mediation))
     if table.switches["specificity"] == "concrete":
         case.concrete = True  # a higher table works on the concrete case (seed 003: 'interveniëren bij knelpunten')
+    if table.means.process_help:   # before the package space: priority is on the table only if it saves more
+        case.process_help = max(case.process_help, table.means.process_help)
     case.space = space_for(case, p, concrete=case.concrete, mix_levels=table.means.mix_levels, shared=model.spaces)
     case.variant = case.space.plan
-    muni = case.cast.get("municipality")
     case.slots = None
     case.slots = slot_agents(case)
     if pad:
         set_padding(model, [(table, case)])
     case.meetings_at_level = 0
-    case.assessed = muni not in parties or case.kind == "pipeline"
-    case.assessment_meetings = 0 if case.assessed else math.ceil(
-        p["municipality.assessment_meetings"] * (1.0 - muni.expertise(pooled_expertise(model, table))))
+    case.assessment_meetings = assessment_meetings(model, table, case)
+
+
+def assessment_meetings(model, table: Table, case) -> int:
+    """Meetings the seated municipality needs to assess the case's business case before it can sign
+    (seed 004: assessing a bid 'vergt financiële kennis'), fewer with expertise. None for an
+    initial-pipeline case, or while the question is general: its business case exists only once the
+    plan is worked out (``Model.work_out``), and that is when the municipality assesses it."""
+    muni = case.cast.get("municipality")
+    if muni not in case.parties or case.kind == "pipeline" or not case.concrete:
+        return 0
+    return math.ceil(model.p["municipality.assessment_meetings"]
+                     * (1.0 - muni.expertise(pooled_expertise(model, table))))
 
 
 def set_padding(model, items: list) -> None:

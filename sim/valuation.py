@@ -172,6 +172,15 @@ def value_cases(model, cases: list, month: int, known_cost=None, economy=None, v
     return valued(list(cases), p, econ, prices, facts, own_cost, valid, grid)
 
 
+def priority_months(cases: list, p: dict) -> np.ndarray:
+    """The months of procedure a fast-tracked procedure would save each case, as a column: what
+    ``negotiation.priority_months`` saves beyond the process help the case already has (a
+    versnellingstafel's). The procedure takes the larger of the two (``pipeline``), so priority on
+    top of as much process help delivers nothing, and ``space_for`` then leaves it off the table."""
+    helped = np.fromiter((c.process_help for c in cases), dtype=float, count=len(cases))
+    return np.maximum(0.0, p["negotiation.priority_months"] - helped).reshape(-1, 1)
+
+
 def valued(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray, own_cost: np.ndarray,
            valid: np.ndarray, grid: np.ndarray) -> Valuation:
     """``value_cases``' arithmetic on what it gathered: ``prices`` (cases x ``_PRICES``), ``facts``
@@ -200,7 +209,7 @@ def valued(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray, ow
     opex = econ.operating_cost_share
     v_mid = eco.capitalised_value(rent, opex, k_inv, commitment, market)
     v_soc = eco.capitalised_value(social_rent, opex, k_corp)
-    months = p["negotiation.priority_months"]
+    months = priority_months(cases, p)
     gain = eco.earlier_delivery_gain(mid * v_mid, k_inv, months) + eco.earlier_delivery_gain(soc * v_soc, k_corp, months)
     p_own = col("owner_land_price") * land_f
     d = col("land_development_cost") * land_f

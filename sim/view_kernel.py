@@ -207,19 +207,19 @@ def valuation(cases: list, p: dict, econ, prices: np.ndarray, facts: np.ndarray,
               valid: np.ndarray, grid: np.ndarray):
     """``valuation.value_cases``'s arithmetic on what it gathered: ``prices`` (cases x ``_PRICES``),
     ``facts`` (cases x 8), ``own_cost`` (cases), ``valid`` and the package ``grid`` (5 x cases x columns)."""
-    from sim.valuation import _PRICE_COLUMN, Valuation
+    from sim.valuation import _PRICE_COLUMN, Valuation, priority_months
     m = len(cases)
     k_inv = prices[:, _PRICE_COLUMN["investor_return"]:_PRICE_COLUMN["investor_return"] + 1]
     k_corp, opex = max(econ.corporation_return, 1e-3), econ.operating_cost_share
     mid, free, level, commitment, priority = grid
-    months = p["negotiation.priority_months"]
+    months = priority_months(cases, p)
     # the powers, as economics.capitalised_value and earlier_delivery_gain take them
     d_inv = eco.discount(k_inv, commitment)
     later = (1.0 + k_inv) ** (-months / 12.0)
     cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus = _valuation(
         _floats(prices), _floats(facts), _flags(own_cost), _floats(grid), _floats(d_inv), _column(later),
         float(p["negotiation.rent_step"]),
-        float(opex), float(k_corp), 1.0 - (1.0 + k_corp) ** (-months / 12.0))
+        float(opex), float(k_corp), _column(1.0 - (1.0 + k_corp) ** (-months / 12.0)))
     col = lambda a: a.reshape(m, 1)     # noqa: E731
     social = _PRICE_COLUMN["social_rent"]
     return Valuation(cases=cases, valid=valid, mid_share=mid, free_share=free, social_share=facts[:, 1:2].copy(),
@@ -260,7 +260,7 @@ def _valuation(prices, facts, own_cost, grid, d_inv, later, rent_step, opex, k_c
             d = d_inv[i, v]
             value = 12.0 * r * keep * (1.0 - d) / k_inv + 12.0 * market[i] * keep * d / k_inv
             v_mid[i, v] = value
-            gain = mid * value * inv_gain + soc * v_soc[i] * corp_gain
+            gain = mid * value * inv_gain + soc * v_soc[i] * corp_gain[i]
             surplus[i, v] = (mid * (value - cost[i]) + soc * (v_soc[i] - cost[i]) + free * p_own[i] - land_dev[i]
                              + priority * gain)
     return cost, market, rent, v_mid, v_soc, p_own, land_dev, social_land, surplus
@@ -269,7 +269,7 @@ def _valuation(prices, facts, own_cost, grid, d_inv, later, rent_step, opex, k_c
 def warm_up() -> None:
     """Load (or, the first time on a machine, compile) the kernels now, on one small case."""
     _valuation(np.ones((1, 8)), np.ones((1, 8)), np.ones(1, np.bool_), np.zeros((5, 1, 2)), np.zeros((1, 2)),
-               np.zeros(1), 0.1, 0.25, 0.03, 0.1)
+               np.zeros(1), 0.1, 0.25, 0.03, np.full(1, 0.1))
     b, f = np.ones((1, 5), np.bool_), np.zeros((1, 5, 2))
     _guardedness(np.zeros((1, 5, 5)), np.zeros((1, 5)), np.zeros((1, 5)), b, b[:, 0], b[:, 0], 0.5, 0.5, 0.25)
     _table_numbers(b, ~b, ~b, f, f, f, np.zeros((1, 5)), np.zeros(1), 0.1, np.zeros((1, 5)), np.zeros((1, 2)),

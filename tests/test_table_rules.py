@@ -294,3 +294,82 @@ def test_a_learning_session_changes_trust_as_pair_by_pair_changes_would(twice):
         flat = lambda parts: [np.concatenate([p[k] for p in parts]).tolist() for k in (1, 2, 3)]  # noqa: E731
         assert flat(log) == flat(m.recorder.trust_parts[parts:])
         assert not np.array_equal(together, start)
+
+
+# --- what a higher table brings, and when it is asked -----------------------------------------
+def test_priority_is_offered_and_valued_only_for_the_months_it_saves_beyond_process_help():
+    """The procedure takes the larger of process help and priority (``pipeline``): priority on
+    top of a versnellingstafel's process help saves only the difference, and nothing at all
+    when the help already saves as much; then it is not on the table."""
+    r = sim.run("woondeal-ladder", seed=1)
+    a = r.agreements
+    assert a.loc[a["level"] == "local", "priority"].any()               # the entry tables fast-track
+    assert (a["level"] != "local").sum() > 10
+    assert not a.loc[a["level"] != "local", "priority"].any()         # 6 months of help = 6 months of priority
+
+    from sim import economics as eco
+    from sim.valuation import value_cases
+    with built("middenhuur-2017", {}, 4) as m:
+        while not any(c.space is not None and c.space.priority.any() for c in m.cases):
+            m.step()
+        case = next(c for c in m.cases if c.space is not None and c.space.priority.any())
+        s = case.space
+
+        def gain(help_months):
+            case.process_help = help_months
+            val = value_cases(m, [case], m.month)
+            with_p = np.flatnonzero((s.priority == 1) & (s.mix_level == 0) & (s.rent_level == 0)
+                                    & (s.commitment_level == 0))[0]
+            without = np.flatnonzero((s.priority == 0) & (s.mix_level == 0) & (s.rent_level == 0)
+                                     & (s.commitment_level == 0))[0]
+            return val, val.surplus[0, with_p] - val.surplus[0, without], with_p
+
+        full, g6, v = gain(0)
+        part, g2, _ = gain(4)                         # 4 months of help: priority saves 2 more
+        months = m.p["negotiation.priority_months"] - 4
+        expect = (eco.earlier_delivery_gain(part.mid_share[0, v] * part.v_mid[0, v], part.k_investor[0, 0], months)
+                  + eco.earlier_delivery_gain(part.social_share[0, 0] * part.v_soc[0, 0], part.k_corporation, months))
+        assert g6 > g2 > 0
+        assert g2 == pytest.approx(expect, rel=1e-12)
+        assert gain(m.p["negotiation.priority_months"])[1] == 0.0
+
+
+def test_a_general_question_is_assessed_once_as_the_worked_out_plan():
+    """The municipality assesses a business case (seed 004); a general question has none until
+    it is worked out, so it is assessed then, not twice."""
+    with built("middenhuur-2017", {"table.specificity": "general", "municipality.financial_expertise": 0.0,
+                                   "run.months": 48}, 2) as m:
+        need = m.p["municipality.assessment_meetings"]
+        worked_out = 0
+        for _ in range(48):
+            m.step()
+            for c in m.cases:
+                if c.space is None or c.table is None or c.table.level > 0 or c.kind == "pipeline":
+                    continue
+                if not c.concrete:
+                    assert c.assessment_meetings == 0
+                elif c.agreed_in_principle is not None:
+                    assert c.assessment_meetings == need
+                    worked_out += 1
+        assert worked_out > 0
+
+
+def test_a_sent_back_case_pads_after_the_advice_it_was_given(monkeypatch):
+    """``send_back`` gives insight from the higher table's advice; the case's padding at its entry
+    table is the one that insight gives (set after it), not the padding of the insight before."""
+    from sim import escalation
+    from sim.tables import insight_of, set_padding
+    original, seen = escalation.send_back, []
+
+    def checked(model, table, case, month, outcome):
+        original(model, table, case, month, outcome)
+        entry = model.entry_table[case.municipality.unique_id]
+        padding = case.padding.copy()
+        set_padding(model, [(entry, case)])
+        assert np.array_equal(case.padding, padding)
+        advice = model.p["escalation.advice_insight"] * table.means.mediation
+        seen.append(any(insight_of(model, entry, case, a) == advice for a in case.parties))
+
+    monkeypatch.setattr(escalation, "send_back", checked)
+    sim.run("woondeal-ladder", seed=2)
+    assert any(seen)                                  # the advice raised someone's insight
