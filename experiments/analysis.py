@@ -166,7 +166,8 @@ def num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
-def _fmt(v) -> str:
+def number_cell(v) -> str:
+    """A number for a table's cell: ``num``'s, or empty where there is none (NaN)."""
     return "" if pd.isna(v) else num(v)
 
 
@@ -196,7 +197,8 @@ def print_compare(df: pd.DataFrame) -> None:
     for _, r in df[df["point"].isna()].iterrows():
         ci = "" if r["policy"] == r["baseline"] else interval(r["diff_low"], r["diff_high"])
         t.add_row(r["outcome"], r["policy"] + (" (baseline)" if r["policy"] == r["baseline"] else ""),
-                  _fmt(r["mean"]), _fmt(r["diff"]), ci, "" if r["policy"] == r["baseline"] else str(r["n_pairs"]))
+                  number_cell(r["mean"]), number_cell(r["diff"]), ci,
+                  "" if r["policy"] == r["baseline"] else str(r["n_pairs"]))
     Console(width=120).print(t)
 
 
@@ -348,7 +350,8 @@ def print_sensitivity(df: pd.DataFrame) -> None:
     for c in ("outcome", "policy", "rank", "parameter", *cols):
         t.add_column(c, justify="right" if c in cols or c == "rank" else "left")
     for _, r in df.sort_values(["outcome", "policy", "rank"]).iterrows():
-        cells = [f"{_fmt(r[c])} ({_fmt(r[c + '_low'])} to {_fmt(r[c + '_high'])})" if c + "_low" in r else _fmt(r[c])
+        cells = [f"{number_cell(r[c])} ({number_cell(r[c + '_low'])} to {number_cell(r[c + '_high'])})" if c + "_low" in r
+                 else number_cell(r[c])
                  for c in cols]
         t.add_row(r["outcome"], r["policy"], str(r["rank"]), r["parameter"] + (" *" if r["above_dummy"] is True else ""),
                   *cells)

@@ -11,17 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.analysis import num
+from experiments.analysis import number_cell
 from experiments.contrasts import tally
 from experiments.results import atomic_write
 
 COMMAND = "python -m experiments.patterns --workers 2"
 COLOURS = {"holds": "#2ca02c", "not clear": "#7f7f7f", "reversed": "#d62728", "fails": "#d62728", "": "#1f77b4"}
 NOT_DRAWN = {"homes_proposed", "midrent_proposed"}   # checks that the designs are paired, not effects
-
-
-def _fmt(v) -> str:
-    return "" if pd.isna(v) else num(v)
 
 
 def _pct(v) -> str:
@@ -34,8 +30,8 @@ def table_md(df: pd.DataFrame) -> str:
     for r in df.itertuples():
         rel = "" if pd.isna(r.relative) else f"{_pct(r.relative)} ({_pct(r.relative_low)} to {_pct(r.relative_high)})"
         unit = f" {r.unit}" if r.unit and r.unit not in ("count", "share", "0..1", "-1..1") else ""
-        lines.append(f"| {r.label} | {r.outcome} | {r.context} | {r.n} | {_fmt(r.effect)}{unit} | "
-                     f"{_fmt(r.low)} to {_fmt(r.high)} | {_fmt(r.reference)} | {rel} | {r.expected} | "
+        lines.append(f"| {r.label} | {r.outcome} | {r.context} | {r.n} | {number_cell(r.effect)}{unit} | "
+                     f"{number_cell(r.low)} to {number_cell(r.high)} | {number_cell(r.reference)} | {rel} | {r.expected} | "
                      f"{r.verdict} |")
     return "\n".join(lines) + "\n"
 
@@ -219,6 +215,6 @@ def _summary_md(df: pd.DataFrame) -> str:
              "| pattern | effect | outcome | estimate (95% CI) | relative | verdict | sensitivity: holds / not clear / "
              "fails, of points |", "|---|---|---|---|---|---|---|"]
     for r in df.itertuples():
-        lines.append(f"| {r.pattern.upper()} | {r.label} | {r.outcome} | {_fmt(r.effect)} ({_fmt(r.low)} to "
-                     f"{_fmt(r.high)}) | {_pct(r.relative)} | {r.verdict} | {r.sensitivity} |")
+        lines.append(f"| {r.pattern.upper()} | {r.label} | {r.outcome} | {number_cell(r.effect)} ({number_cell(r.low)} to "
+                     f"{number_cell(r.high)}) | {_pct(r.relative)} | {r.verdict} | {r.sensitivity} |")
     return "\n".join(lines) + "\n"

@@ -144,7 +144,7 @@ def _compare_table(cmp: pd.DataFrame) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(r.outcome)}</td><td>{html.escape(r.policy)}</td><td>{num(r.mean)}</td>"
         + ("<td colspan=3 class=muted>baseline</td>" if r.policy == r.baseline else
-           f"<td>{analysis._fmt(r.diff)}</td><td>{analysis.interval(r.diff_low, r.diff_high)}</td><td>{r.n_pairs}</td>")
+           f"<td>{analysis.number_cell(r.diff)}</td><td>{analysis.interval(r.diff_low, r.diff_high)}</td><td>{r.n_pairs}</td>")
         + "</tr>" for r in pooled.itertuples() if not pd.isna(r.mean))
     return ("<table><tr><th>outcome</th><th>policy</th><th>mean</th><th>difference</th><th>95% CI</th>"
             f"<th>pairs</th></tr>{rows}</table>")
@@ -247,8 +247,8 @@ def markdown(c: Content) -> str:
                   "| outcome | policy | mean | difference | 95% CI | pairs |", "|---|---|---|---|---|---|"]
         for r in c.compare[c.compare["point"].isna()].itertuples():
             base = r.policy == r.baseline
-            lines.append(f"| {r.outcome} | {r.policy}{' (baseline)' if base else ''} | {analysis._fmt(r.mean)} | "
-                         + ("| | |" if base else f"{analysis._fmt(r.diff)} | {analysis.interval(r.diff_low, r.diff_high)} | "
+            lines.append(f"| {r.outcome} | {r.policy}{' (baseline)' if base else ''} | {analysis.number_cell(r.mean)} | "
+                         + ("| | |" if base else f"{analysis.number_cell(r.diff)} | {analysis.interval(r.diff_low, r.diff_high)} | "
                                                  f"{r.n_pairs} |"))
     if c.sensitivity is not None:
         key = "ST" if exp.design["type"] == "sobol" else "mu_star"

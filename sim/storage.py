@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import InputError, shown
+from sim.errors import InputError, shown, shown_name
 from sim.runner import SEEDS_ALLOWED, TABLES, RunResult, is_seed
 from sim.userfiles import read_text
 
@@ -358,13 +358,10 @@ def _check_info(info, where: str) -> None:
     for name, value in info["metrics"].items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ResultsError(f"got {shown(value)}; allowed: a number, or null where the metric is undefined",
-                               where, f"metrics.{_cut(name)}")
+                               where, f"metrics.{shown_name(name)}")
     for name, file in (info.get("tables") or {}).items():
         if not (isinstance(file, str) and file.endswith(".parquet") and file != ".parquet"
                 and os.path.basename(file) == file and "\\" not in file):
             raise ResultsError(f"got {shown(file)}; allowed: a file name <table>.parquet in the run's directory",
-                               where, f"tables.{_cut(name)}")
+                               where, f"tables.{shown_name(name)}")
 
-
-def _cut(name: str) -> str:
-    return name if len(name) <= 80 else name[:77] + "..."
