@@ -126,11 +126,12 @@ def send_back(model, table, case, month: int, outcome: str) -> None:
 
 
 def apply_means(model, items: list, month: int) -> None:
-    """What the level brings on admission ((table, case) pairs): process help, moving
+    """What the level brings on admission ((table, case) pairs) beyond seating: moving
     infrastructure, and money.
 
-    Mediation is applied at seating (insight); the national table's wider mix is part of the
-    package space it seats the case with (``Means.mix_levels``).
+    Seating applies the rest (``tables.seat``): mediation (insight), process help (before the
+    package space, which offers priority only for months beyond it) and the national table's wider
+    mix (``Means.mix_levels``).
     """
     for table, case in items:
         means = table.means

@@ -324,7 +324,7 @@ def test_priority_is_offered_and_valued_only_for_the_months_it_saves_beyond_proc
                                      & (s.commitment_level == 0))[0]
             return val, val.surplus[0, with_p] - val.surplus[0, without], with_p
 
-        full, g6, v = gain(0)
+        _, g6, v = gain(0)
         part, g2, _ = gain(4)                         # 4 months of help: priority saves 2 more
         months = m.p["negotiation.priority_months"] - 4
         expect = (eco.earlier_delivery_gain(part.mid_share[0, v] * part.v_mid[0, v], part.k_investor[0, 0], months)
