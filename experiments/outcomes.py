@@ -17,7 +17,7 @@ they give the headline values back.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ def homes_agreed_per_1000(t: dict, population: int) -> float:
 def affordable_share_agreed(t: dict, population: int) -> float:
     m = t["monthly"]
     agreed = m["agreed"].sum()
-    return float(m.loc[m["segment"].isin(["social", "midrent"]), "agreed"].sum() / agreed) if agreed else 0.0
+    return float(m.loc[m["segment"].isin(["social", "midrent"]), "agreed"].sum() / agreed) if agreed else float("nan")
 
 
 def median_months_to_agreement(t: dict, population: int) -> float:
@@ -61,18 +61,27 @@ def median_months_to_agreement(t: dict, population: int) -> float:
 def mean_balance(t: dict, population: int) -> float:
     a = t["agreements"]
     ratified = a[a["ratified_month"].notna()] if len(a) else a
-    return float(ratified["balance"].mean()) if len(ratified) else 1.0
+    return float(ratified["balance"].mean()) if len(ratified) else float("nan")
 
 
-GROUP_MEASURES: dict[str, tuple[str, str, str, Callable]] = {   # measure -> (unit, meaning, kind, function)
-    "homes_agreed_per_1000": ("homes per 1,000 inhabitants", "homes in ratified agreements per 1,000 inhabitants",
-                              "output", homes_agreed_per_1000),
-    "affordable_share_agreed": ("share", "social plus mid-rent share of the homes agreed", "output",
-                                affordable_share_agreed),
-    "median_months_to_agreement": ("months", "median months from a location case's opening to its agreement",
-                                   "speed", median_months_to_agreement),
-    "mean_balance": ("0..1", "mean over ratified agreements of min/max concession (1 = all moved equally)",
-                     "reciprocity", mean_balance),
+class GroupMeasure(NamedTuple):
+    unit: str
+    meaning: str
+    kind: str
+    function: Callable      # (a run's tables restricted to the group, the group's population) -> value
+    missing: str            # what a summary says where the group has nothing to measure (the value is NaN)
+
+
+GROUP_MEASURES: dict[str, GroupMeasure] = {
+    "homes_agreed_per_1000": GroupMeasure("homes per 1,000 inhabitants",
+                                          "homes in ratified agreements per 1,000 inhabitants", "output",
+                                          homes_agreed_per_1000, "no inhabitants"),
+    "affordable_share_agreed": GroupMeasure("share", "social plus mid-rent share of the homes agreed", "output",
+                                            affordable_share_agreed, "none agreed"),
+    "median_months_to_agreement": GroupMeasure("months", "median months from a location case's opening to its "
+                                               "agreement", "speed", median_months_to_agreement, "none agreed"),
+    "mean_balance": GroupMeasure("0..1", "mean over ratified agreements of min/max concession (1 = all moved "
+                                 "equally)", "reciprocity", mean_balance, "none agreed"),
 }
 
 
@@ -95,7 +104,8 @@ def _completed_by(segment: str | None):
 
 def _affordable_completed(tables: dict, months: int) -> float:
     total = _completed_by(None)(tables, months)
-    return (_completed_by("social")(tables, months) + _completed_by("midrent")(tables, months)) / total if total else 0.0
+    return ((_completed_by("social")(tables, months) + _completed_by("midrent")(tables, months)) / total if total
+            else float("nan"))
 
 
 def _queue_months(level: str):
@@ -115,7 +125,8 @@ RUN_MEASURES: dict[str, tuple[Metric, Callable]] = {
         _completed_by(s)) for s in SEGMENTS},
     f"affordable_share_completed_by_{TARGET_YEAR}": (
         Metric(f"affordable_share_completed_by_{TARGET_YEAR}", "share",
-               f"social plus mid-rent share of the homes completed up to and including {TARGET_YEAR}"),
+               f"social plus mid-rent share of the homes completed up to and including {TARGET_YEAR}",
+               missing="none completed"),
         _affordable_completed),
     **{f"mean_queue_months_{lv}": (
         Metric(f"mean_queue_months_{lv}", "months",
@@ -134,7 +145,8 @@ GROUP_OUTCOMES: dict[str, tuple[str, str]] = {   # outcome name -> (measure, gro
 
 DERIVED: dict[str, Metric] = {
     **{name: metric for name, (metric, _) in RUN_MEASURES.items()},
-    **{name: Metric(name, GROUP_MEASURES[m][0], f"{GROUP_MEASURES[m][1]}, in {GROUPS[g][0]}", GROUP_MEASURES[m][2])
+    **{name: Metric(name, GROUP_MEASURES[m].unit, f"{GROUP_MEASURES[m].meaning}, in {GROUPS[g][0]}",
+                    GROUP_MEASURES[m].kind, missing=GROUP_MEASURES[m].missing)
        for name, (m, g) in GROUP_OUTCOMES.items()},
 }
 
@@ -164,5 +176,5 @@ def values(names, result, munis: pd.DataFrame) -> dict[str, float]:
                 members = munis[GROUPS[group][1](munis)]
                 groups[group] = (restrict(result.tables, members["name"]), int(members["population"].sum()))
             t, population = groups[group]
-            out[name] = float(GROUP_MEASURES[measure][3](t, population))
+            out[name] = float(GROUP_MEASURES[measure].function(t, population))
     return out

@@ -4,7 +4,7 @@ The public entry point is :func:`sim.run`; everything else (CLI, sweeps, dashboa
 is a view on it.
 """
 
-__version__ = "0.5.0"
+__version__ = "0.5.1"
 
 __all__ = ["run", "RunResult", "__version__"]
 

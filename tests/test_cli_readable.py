@@ -47,7 +47,7 @@ def test_no_pipeline_note_when_agreements_cover_completions():
 def test_no_bare_nan_when_nothing_is_agreed():
     out = wide(["run", "middenhuur-2017", "--months", 1])
     assert not re.search(r"\bnan\b", out, re.IGNORECASE)
-    assert "none agreed" in out and "none completed" in out
+    assert "none agreed" in out and "none completed" in out and "nothing conceded" in out
 
 
 def test_version():

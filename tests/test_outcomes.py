@@ -16,6 +16,7 @@ from experiments.spec import load_experiment
 from experiments.sweep import run_sweep
 from experiments.tasks import tasks
 from sim import scenario
+from sim.outputs import METRICS
 from tafelsim.cli import app
 
 
@@ -32,7 +33,7 @@ def test_group_measures_over_every_municipality_are_the_headline_metrics(run):
     population = int(munis["population"].sum())
     m = r.metrics
     assert m["homes_agreed"] > 0
-    got = {k: f(everyone, population) for k, (_, _, _, f) in outcomes.GROUP_MEASURES.items()}
+    got = {k: g.function(everyone, population) for k, g in outcomes.GROUP_MEASURES.items()}
     assert got["homes_agreed_per_1000"] * population / 1_000 == pytest.approx(m["homes_agreed"])
     for name in ("affordable_share_agreed", "median_months_to_agreement", "mean_balance"):
         assert got[name] == pytest.approx(m[name], nan_ok=True), name
@@ -46,7 +47,7 @@ def test_complementary_groups_add_up_to_the_whole(run):
         assert sum(pops) == munis["population"].sum()
         homes = sum(v[f"homes_agreed_per_1000_in_{g}"] * p / 1_000 for g, p in zip((a, b), pops) if p)
         assert homes == pytest.approx(r.metrics["homes_agreed"])
-    assert all(0 <= v[k] <= 1 for k in v if k.startswith(("affordable_share", "mean_balance")))
+    assert all(0 <= v[k] <= 1 or np.isnan(v[k]) for k in v if k.startswith(("affordable_share", "mean_balance")))
 
 
 def test_completed_by_2030_splits_the_completions_of_a_run_that_ends_by_then():
@@ -60,6 +61,21 @@ def test_completed_by_2030_splits_the_completions_of_a_run_that_ends_by_then():
     assert sum(outcomes.values([f"completed_by_2030_{s}" for s in ("social", "midrent", "free")], late,
                                outcomes.municipalities(scenario.load("middenhuur-2017"))).values()) \
         == late.metrics["homes_completed"]
+
+
+def test_a_run_that_agrees_nothing_reports_its_means_as_undefined_not_as_perfect():
+    """A mean over no agreements is not measured: it was reported as perfect balance and give-and-take
+    (1), no waiting (0 months) and no affordable homes (share 0), which a comparison of designs would
+    have averaged in as real values. Each such metric is NaN and declares what its summary says instead."""
+    r = sim.run("middenhuur-2017", seed=0, months=1)
+    m = r.metrics
+    assert m["agreements"] == 0 and m["homes_agreed"] == 0
+    for name in ("affordable_share_agreed", "mean_window_wait_months", "mean_balance", "give_and_take"):
+        assert np.isnan(m[name]) and METRICS[name].missing != "none", name
+    grouped = ["mean_balance_in_large", "affordable_share_agreed_in_large"]
+    v = outcomes.values(grouped, r, outcomes.municipalities(scenario.load("middenhuur-2017")))
+    for name in grouped:
+        assert np.isnan(v[name]) and outcomes.DERIVED[name].missing == "none agreed", name
 
 
 def test_queue_months_count_the_wait_until_taken_up_sent_back_or_the_end():
