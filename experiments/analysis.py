@@ -250,7 +250,24 @@ def _within(estimate, half_width, lowest: float, highest: float) -> tuple[np.nda
 
 
 def sensitivity(directory, outcomes: list[str] | None = None) -> pd.DataFrame:
-    """Sobol or Morris indices per policy and outcome (the method follows the design)."""
+    """Sobol or Morris indices per policy and outcome (the method follows the design). An outcome
+    that is undefined (NaN) at some design point cannot be ranked: it is refused, with the way out."""
+    df, unranked = _sensitivity(directory, outcomes)
+    if unranked:
+        raise InputError(str(directory), "outcomes", "undefined (NaN) outcomes cannot be ranked: "
+                         + "; ".join(unranked) + "; leave them out with --outcome or run longer (months)")
+    return df
+
+
+def rankable_sensitivity(directory) -> tuple[pd.DataFrame | None, list[str]]:
+    """``sensitivity`` of every outcome that can be ranked, and a note for each that cannot (undefined at
+    some design points: a reciprocity index where a point's runs agreed or observed nothing). A report
+    shows the first and names the second, rather than dropping the whole analysis for one outcome."""
+    df, unranked = _sensitivity(directory, None)
+    return (df if len(df) else None), unranked
+
+
+def _sensitivity(directory, outcomes: list[str] | None) -> tuple[pd.DataFrame, list[str]]:
     from experiments.design import unit_sample
     exp = experiment_of(directory)
     method = exp.design["type"]
@@ -280,10 +297,8 @@ def sensitivity(directory, outcomes: list[str] | None = None) -> pd.DataFrame:
                 continue
             rows = indices(method, exp.varied, unit_x, y, exp.design["levels"], exp.design["seed"])
             out.append(rows.assign(method=method, outcome=outcome, policy=policy))
-    if nan:
-        raise InputError(str(directory), "outcomes", "undefined (NaN) outcomes cannot be ranked: " + "; ".join(nan)
-                         + "; leave them out with --outcome or run longer (months)")
-    return pd.concat(out, ignore_index=True).reindex(columns=SENSITIVITY_COLUMNS)
+    frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+    return frame.reindex(columns=SENSITIVITY_COLUMNS), nan
 
 
 def _check_design(exp, runs: pd.DataFrame, directory) -> None:

@@ -173,10 +173,15 @@ def content(directory) -> Content:
     sens, refused = None, ""
     if exp.design["type"] in ("sobol", "morris"):
         try:
-            sens = analysis.sensitivity(directory)
-            findings += sensitivity_findings(sens, exp.baseline)
+            sens, unranked = analysis.rankable_sensitivity(directory)
         except InputError as e:
             refused = e.message
+        else:
+            if sens is not None:
+                findings += sensitivity_findings(sens, exp.baseline)
+            if unranked:
+                refused = ("undefined (NaN) at some design points, so not ranked: " + "; ".join(unranked)
+                           + ("; every other outcome is ranked above" if sens is not None else ""))
     series = read_series(directory) if exp.series else pd.DataFrame()
     return Content(directory, exp, manifest, runs, cmp, findings, sens, refused, series)
 
@@ -199,8 +204,9 @@ def _section(c: Content, h: int = 2, sfx: str = "") -> str:
     if c.sensitivity is not None:
         parts.append(f"<h{h}>Sensitivity</h{h}>" + _figure(f"sensitivity-figure{sfx}",
                                                           analysis.sensitivity_figure(c.sensitivity)))
-    elif c.sensitivity_refused:
-        parts.append(f"<h{h}>Sensitivity</h{h}><p>Not computed: {html.escape(c.sensitivity_refused)}</p>")
+    if c.sensitivity_refused:
+        parts.append((f"<h{h}>Sensitivity</h{h}>" if c.sensitivity is None else "")
+                     + f"<p>Not computed: {html.escape(c.sensitivity_refused)}</p>")
     if len(c.series):
         parts.append(f"<h{h}>Yearly series</h{h}>")
         parts += [_figure(f"series-{s['name']}{sfx}", series_figure(c.series, s["name"], list(exp.policies)))
@@ -259,8 +265,8 @@ def markdown(c: Content) -> str:
             lo, hi = getattr(r, f"{key}_low"), getattr(r, f"{key}_high")
             lines.append(f"| {r.outcome} | {r.policy} | {r.rank} | {r.parameter}{' *' if r.above_dummy else ''} | "
                          f"{num(v)} | {num(lo)} to {num(hi)} |")
-    elif c.sensitivity_refused:
-        lines += ["", "## Sensitivity", "", f"Not computed: {c.sensitivity_refused}"]
+    if c.sensitivity_refused:
+        lines += ([] if c.sensitivity is not None else ["", "## Sensitivity"]) + ["", f"Not computed: {c.sensitivity_refused}"]
     return "\n".join(lines) + "\n"
 
 

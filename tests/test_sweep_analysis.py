@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sweep_helpers
-from experiments import analysis, results
+from experiments import analysis, report, results
 from experiments.design import unit_sample
 from experiments.stats import paired_difference
 from experiments.sweep import run_sweep
@@ -109,6 +109,10 @@ def test_sensitivity_of_a_model_sweep_and_its_refusals(tmp_path, design):
     s = run_sweep(path, tmp_path / "out", workers=2, progress=False)
     with pytest.raises(InputError, match=r"median_months_to_completion \(base: NaN at"):
         analysis.sensitivity(s.out)           # nothing completes within a year: refused, not zeroed
+    # a report ranks the outcomes that can be ranked and names the one that cannot
+    page = report.content(s.out)
+    assert set(page.sensitivity["outcome"]) == {"homes_agreed", "mean_balance"}
+    assert "not ranked: median_months_to_completion (base: NaN at" in page.sensitivity_refused
     df = analysis.sensitivity(s.out, outcomes=["homes_agreed", "mean_balance"])
     key = "ST" if "sobol" in design else "mu_star"
     assert set(df["parameter"]) == {"trust.initial", "table.meeting_interval", "dummy"}
