@@ -156,5 +156,6 @@ def summary(metrics: dict[str, list[dict]]) -> pd.DataFrame:
         rows.append({"metric": name, "kind": metric.kind, "unit": metric.unit, "meaning": metric.meaning,
                      "A_mean": ea.mean, "A_low": ea.low, "A_high": ea.high,
                      "B_mean": eb.mean, "B_low": eb.low, "B_high": eb.high,
-                     "diff_mean": ed.mean, "diff_low": ed.low, "diff_high": ed.high, "pairs": ed.n})
+                     "diff_mean": ed.mean, "diff_low": ed.low, "diff_high": ed.high, "pairs": ed.n,
+                     "replications": min(len(a), len(b))})
     return pd.DataFrame(rows)

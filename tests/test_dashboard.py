@@ -176,6 +176,19 @@ def test_an_estimate_reads_with_its_interval_or_says_it_has_none():
     assert row["reading"] == "one replication: no interval"
 
 
+def test_a_reading_says_on_how_many_replications_it_rests_when_some_measured_nothing():
+    """A mean over no agreements is undefined (NaN): the pairs where either design measured nothing
+    drop out, and the reading says so instead of passing a smaller sample off as the whole."""
+    nan = float("nan")
+    s = series.summary({"A": [{"mean_balance": v} for v in (0.5, 0.6, nan, 0.55)],
+                        "B": [{"mean_balance": v} for v in (0.7, 0.8, 0.75, nan)]})
+    row = compare.summary_table(s).set_index("metric").loc["mean_balance"]
+    assert row["reading"] == "B higher (2 of 4 replications measured)"
+    every = compare.summary_table(series.summary({"A": [{"homes_agreed": v} for v in (1, 2, 3)],
+                                                  "B": [{"homes_agreed": v} for v in (5, 6, 8)]}))
+    assert every.set_index("metric").loc["homes_agreed", "reading"] == "B higher"
+
+
 def test_first_looks_come_at_1_4_16_replications_while_at_most_half_of_the_job():
     assert [looks(r) for r in (1, 2, 5, 7, 8, 31, 32, 50)] == [[], [1], [1], [1], [1, 4], [1, 4], [1, 4, 16],
                                                                  [1, 4, 16]]

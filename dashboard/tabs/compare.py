@@ -101,19 +101,25 @@ def estimate(mean: float, low: float, high: float, unit: str, signed: bool = Fal
     return f"{fmt(mean, unit, signed)} ({fmt(low, unit, signed, mean)} to {fmt(high, unit, signed, mean)})"
 
 
-def reading(pairs: int, low: float, high: float, subject: str = "B") -> str:
-    """A paired difference's interval in words: is ``subject`` higher, lower, or can we not tell?"""
+def reading(pairs: int, low: float, high: float, subject: str = "B", replications: int | None = None) -> str:
+    """A paired difference's interval in words: is ``subject`` higher, lower, or can we not tell? Where
+    the metric was not measured in every replication (a mean over no agreements is undefined), it
+    says on how many of the ``replications`` the reading rests."""
     if pairs == 0:
         return "not defined"
     if pairs == 1:
-        return "one replication: no interval"
-    if low == high == 0:
-        return "the same"
-    if low > 0:
-        return f"{subject} higher"
-    if high < 0:
-        return f"{subject} lower"
-    return "no clear difference"
+        words = "one replication: no interval"
+    elif low == high == 0:
+        words = "the same"
+    elif low > 0:
+        words = f"{subject} higher"
+    elif high < 0:
+        words = f"{subject} lower"
+    else:
+        words = "no clear difference"
+    if replications is not None and pairs < replications:
+        words += f" ({pairs} of {replications} replications measured)"
+    return words
 
 
 def summary_table(s: pd.DataFrame) -> pd.DataFrame:
@@ -125,7 +131,8 @@ def summary_table(s: pd.DataFrame) -> pd.DataFrame:
         "A (95% CI)": [est(r, "A") for _, r in s.iterrows()],
         "B (95% CI)": [est(r, "B") for _, r in s.iterrows()],
         "B − A (95% CI)": [est(r, "diff", signed=True) for _, r in s.iterrows()],
-        "reading": [reading(r["pairs"], r["diff_low"], r["diff_high"]) for _, r in s.iterrows()],
+        "reading": [reading(r["pairs"], r["diff_low"], r["diff_high"], replications=r.get("replications"))
+                    for _, r in s.iterrows()],
     })
 
 
