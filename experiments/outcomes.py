@@ -21,6 +21,7 @@ from typing import Callable, NamedTuple
 
 import pandas as pd
 
+from sim import outputs
 from sim.case import SEGMENTS
 from sim.outputs import METRICS, Metric
 
@@ -46,22 +47,15 @@ def homes_agreed_per_1000(t: dict, population: int) -> float:
 
 
 def affordable_share_agreed(t: dict, population: int) -> float:
-    m = t["monthly"]
-    agreed = m["agreed"].sum()
-    return float(m.loc[m["segment"].isin(["social", "midrent"]), "agreed"].sum() / agreed) if agreed else float("nan")
+    return outputs.affordable_share(t["monthly"])
 
 
 def median_months_to_agreement(t: dict, population: int) -> float:
-    c = t["cases"]
-    located = c[c["kind"] == "midrent"] if len(c) else c
-    speed = (located["agreed_month"] - located["opened"]).dropna() if len(c) else pd.Series(dtype=float)
-    return float(speed.median()) if len(speed) else float("nan")
+    return outputs.median_months_to_agreement(t["cases"])
 
 
 def mean_balance(t: dict, population: int) -> float:
-    a = t["agreements"]
-    ratified = a[a["ratified_month"].notna()] if len(a) else a
-    return float(ratified["balance"].mean()) if len(ratified) else float("nan")
+    return outputs.mean_balance(t["agreements"])
 
 
 class GroupMeasure(NamedTuple):

@@ -91,6 +91,29 @@ def _max_national_queue(q: pd.DataFrame) -> int:
     return int(national.groupby("month")["queued"].sum().max()) if len(national) else 0
 
 
+# Measures a group of municipalities also reports (``experiments.outcomes``, on the group's rows of the tables):
+# one definition each, so the group's values over every municipality are the headline's.
+
+def affordable_share(monthly: pd.DataFrame) -> float:
+    """Social plus mid-rent share of the homes agreed; NaN when none were agreed."""
+    agreed = monthly["agreed"].sum()
+    return (float(monthly.loc[monthly["segment"].isin(["social", "midrent"]), "agreed"].sum() / agreed) if agreed
+            else float("nan"))
+
+
+def median_months_to_agreement(cases: pd.DataFrame) -> float:
+    """Median months from a location case's opening to its agreement; NaN when none agreed."""
+    located = cases[cases["kind"] == "midrent"] if len(cases) else cases
+    speed = (located["agreed_month"] - located["opened"]).dropna() if len(cases) else pd.Series(dtype=float)
+    return float(speed.median()) if len(speed) else float("nan")
+
+
+def mean_balance(agreements: pd.DataFrame) -> float:
+    """Mean balance of the ratified agreements; NaN when none bound."""
+    ratified = agreements[agreements["ratified_month"].notna()] if len(agreements) else agreements
+    return float(ratified["balance"].mean()) if len(ratified) else float("nan")
+
+
 def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
     """The numbers a policymaker reads first; definitions in docs/ODD.md section 4.8."""
     m, c, a = t["monthly"], t["cases"], t["agreements"]
@@ -101,7 +124,6 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
 
     ratified = a[a["ratified_month"].notna()] if len(a) else a
     located = c[c["kind"] == "midrent"] if len(c) else c   # location cases; performance agreements follow the bid cycle
-    speed = (located["agreed_month"] - located["opened"]).dropna() if len(c) else pd.Series(dtype=float)
     done = located[located["final_state"] == State.COMPLETED.value] if len(c) else c
     # negotiated performance cases: a multi-year agreement's tranches never negotiate (no entered_open)
     bids = c[(c["kind"] == "performance") & c["entered_open"].notna()] if len(c) else c
@@ -119,11 +141,10 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "homes_started": total("started"),
         "homes_completed": total("completed"),
         "homes_abandoned": total("abandoned"),
-        "affordable_share_agreed": ((total("agreed", "midrent") + total("agreed", "social")) / agreed_h if agreed_h
-                                    else float("nan")),
+        "affordable_share_agreed": affordable_share(m),
         "agreements": int(len(ratified)),
         "agreements_lost": int(a["lost_at_ratification"].sum()) if len(a) else 0,
-        "median_months_to_agreement": float(speed.median()) if len(speed) else float("nan"),
+        "median_months_to_agreement": median_months_to_agreement(c),
         "median_months_to_completion": float((done["entered_completed"] - done["opened"]).median()) if len(done) else float("nan"),
         "mean_months_to_performance_agreement": float(bid_speed.mean()) if len(bid_speed) else float("nan"),
         "mean_window_wait_months": float(ratified["window_wait_months"].mean()) if len(ratified) else float("nan"),
@@ -132,7 +153,7 @@ def headline(model, t: dict[str, pd.DataFrame]) -> dict[str, float]:
         "max_national_queue": _max_national_queue(t["queues"]),
         "meetings": int(sum(model.recorder.meetings.values())),
         "impasses": int(model.recorder.impasses),
-        "mean_balance": float(ratified["balance"].mean()) if len(ratified) else float("nan"),
+        "mean_balance": mean_balance(a),
         "give_and_take": reciprocity.give_and_take(model.recorder.given_totals()),
         "conditional_concession": model.recorder.conditional_concession(),
         "intervention_money_eur": (float((ratified["intervention_money_per_home"] * ratified["homes"]).sum())
